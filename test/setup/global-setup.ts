@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../db/migrate.js';
+import { ensureProductDatabase } from '../../local/demo-data.js';
+import { type EmbeddedPostgresServer, startEmbeddedPostgres } from '../../local/embedded-postgres.js';
+import { type LocalAws, startLocalAws } from '../../local/local-aws.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    awsEndpoint: string;
+    bucket: string;
+  }
+}
+
+/** Size of the demo data set the integration tests share (users; other tables scale from it). */
+const TEST_USERS = 120;
+
+/**
+ * Starts the real services the integration tests run against: Postgres (embedded, in a
+ * temporary directory, unless DATABASE_URL is set) and the S3/SQS emulator, on free ports.
+ * Everything is stopped and deleted at teardown.
+ */
+export default async function setup(project: TestProject) {
+  let pg: EmbeddedPostgresServer | undefined;
+  let dataDir: string | undefined;
+  let aws: LocalAws | undefined;
+  const bucket = 'export-test-bucket';
+  try {
+    let databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'export-test-pg-'));
+      fs.chmodSync(dataDir, 0o777);
+      pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'data') });
+      databaseUrl = pg.url;
+    }
+    aws = await startLocalAws({ buckets: [bucket] });
+    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await migrate(sql);
+      await ensureProductDatabase(sql, { users: TEST_USERS });
+    } finally {
+      await sql.end();
+    }
+    project.provide('databaseUrl', databaseUrl);
+    project.provide('awsEndpoint', aws.endpoint);
+    project.provide('bucket', bucket);
+  } catch (error) {
+    await aws?.stop();
+    await pg?.stop();
+    throw error;
+  }
+  return async () => {
+    await aws?.stop();
+    await pg?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+}
