@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../../db/migrate.js';
 import { ensureProductDatabase } from '../../local/demo-data.js';

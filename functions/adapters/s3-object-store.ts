@@ -1,0 +1,103 @@
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { DependencyError, ExportError } from '../domain/errors.js';
+import type { ObjectStore, UploadRequest } from '../domain/ports.js';
+
+export interface S3ObjectStoreProps {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** @default 8 MiB (S3's minimum is 5 MiB; memory use is about partSize × queueSize) */
+  readonly partSize?: number;
+  /** @default 4 */
+  readonly queueSize?: number;
+}
+
+/**
+ * S3 client for the export bucket. With a custom endpoint (the local emulator) it uses path-style
+ * URLs; checksums are sent only when required, otherwise a streamed body is framed as aws-chunked,
+ * which emulators may store verbatim.
+ */
+export function createS3Client(options: { endpoint?: string; region?: string } = {}): S3Client {
+  const config: S3ClientConfig = {
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+  if (options.endpoint) {
+    config.endpoint = options.endpoint;
+    config.forcePathStyle = true;
+    config.credentials = {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    };
+  }
+  return new S3Client(config);
+}
+
+/** Translates an S3 SDK error: throttling, 5xx and network failures are retryable. */
+function translateS3Error(error: unknown, what: string): Error {
+  if (error instanceof ExportError) return error;
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string };
+  const status = e.$metadata?.httpStatusCode;
+  if (status === undefined || status >= 500 || status === 429 || e.$retryable || e.name === 'TimeoutError') {
+    return new DependencyError(`object store unavailable while ${what}`, error);
+  }
+  return new ExportError('object_store_error', `object store refused ${what}: ${e.name ?? 'error'}`, 500, { cause: error });
+}
+
+/** The ObjectStore port on S3: multipart uploads through `@aws-sdk/lib-storage`. */
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly props: S3ObjectStoreProps) {}
+
+  async upload(request: UploadRequest): Promise<void> {
+    const upload = new Upload({
+      client: this.props.client,
+      params: {
+        Bucket: this.props.bucket,
+        Key: request.key,
+        Body: request.body,
+        ContentType: request.contentType,
+        ContentDisposition: request.contentDisposition,
+        Metadata: request.metadata ? { ...request.metadata } : undefined,
+      },
+      partSize: this.props.partSize ?? 8 * 1024 * 1024,
+      queueSize: this.props.queueSize ?? 4,
+      // On failure lib-storage aborts the multipart upload, so no parts are left to bill.
+      leavePartsOnError: false,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      // The body's own error (the export failed or was cancelled) wins over the upload's.
+      throw request.body.errored ?? translateS3Error(error, `uploading ${request.key}`);
+    }
+  }
+
+  async presignDownload(key: string, options: { expiresInSeconds: number; filename: string }): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: this.props.bucket,
+      Key: key,
+      ResponseContentDisposition: `attachment; filename="${options.filename.replace(/["\\\r\n]/g, '_')}"`,
+    });
+    return getSignedUrl(this.props.client, command, { expiresIn: options.expiresInSeconds });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.props.client.send(new HeadObjectCommand({ Bucket: this.props.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw translateS3Error(error, `checking ${key}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.props.client.send(new DeleteObjectCommand({ Bucket: this.props.bucket, Key: key }));
+    } catch (error) {
+      throw translateS3Error(error, `deleting ${key}`);
+    }
+  }
+}

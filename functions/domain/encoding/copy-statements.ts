@@ -1,0 +1,45 @@
+import { quoteIdent } from '../catalogue.js';
+import type { ExportSource } from '../export-source.js';
+
+/**
+ * COPY statements that make Postgres do the per-value work (text output, CSV quoting, JSON
+ * rendering) in C. The JSON and XML variants use CSV mode with quote and delimiter bytes (0x01,
+ * 0x02) that JSON text never contains raw, so each row arrives verbatim, one per line, with no
+ * COPY escaping to undo.
+ */
+const RAW_LINES = "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')";
+
+/** Cells that a spreadsheet would run as a formula (OWASP CSV injection). */
+const FORMULA_START = "('=', '+', '-', '@', chr(9), chr(13))";
+
+/**
+ * `COPY (query) TO STDOUT WITH CSV HEADER`. With `formulaGuard`, text cells starting with `=`, `+`,
+ * `-`, `@`, tab or CR get a leading `'`; other types (numbers, timestamps, json) are left exact.
+ */
+export function csvCopy(source: ExportSource, formulaGuard: boolean): string {
+  const query = formulaGuard
+    ? `SELECT ${source.columns
+        .map((c) => {
+          const col = `t.${quoteIdent(c.name)}`;
+          return c.type === 'text'
+            ? `CASE WHEN left(${col}, 1) IN ${FORMULA_START} THEN '''' || ${col} ELSE ${col} END AS ${quoteIdent(c.name)}`
+            : col;
+        })
+        .join(', ')} FROM (${source.sql}) t`
+    : source.sql;
+  return `COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+}
+
+/** One `row_to_json` object per line: exact numerics, nested jsonb, ISO timestamps, null for NULL. */
+export function jsonLinesCopy(source: ExportSource): string {
+  return `COPY (SELECT row_to_json(t) FROM (${source.sql}) t) ${RAW_LINES}`;
+}
+
+/**
+ * One JSON array per line holding each column's value as text (the same text JSON shows: ISO
+ * timestamps, exact numerics, JSON for jsonb and arrays) or null, for the XML writer.
+ */
+export function xmlValuesCopy(source: ExportSource): string {
+  const values = source.columns.map((c) => `to_json(t.${quoteIdent(c.name)}) #>> '{}'`).join(', ');
+  return `COPY (SELECT json_build_array(${values}) FROM (${source.sql}) t) ${RAW_LINES}`;
+}

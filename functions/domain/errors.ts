@@ -1,0 +1,99 @@
+/** One problem with a request, naming the offending field by its path (e.g. `filters.users.dateFrom`). */
+export interface FieldIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface ExportErrorOptions {
+  readonly retryable?: boolean;
+  readonly cause?: unknown;
+  readonly details?: unknown;
+}
+
+/**
+ * Base of every error the service raises on purpose. `code` is stable and machine readable,
+ * `retryable` tells the worker whether SQS should redeliver, `status` is the HTTP status the API
+ * maps it to.
+ */
+export class ExportError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly details: unknown;
+
+  constructor(code: string, message: string, status: number, options: ExportErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+}
+
+/** Bad input: 400 with the fields at fault. */
+export class ValidationError extends ExportError {
+  readonly issues: readonly FieldIssue[];
+  constructor(issues: readonly FieldIssue[], message?: string) {
+    const first = issues[0];
+    super('validation_failed', message ?? (first ? `${first.field}: ${first.message}` : 'invalid request'), 400, {
+      details: issues,
+    });
+    this.issues = issues;
+  }
+  static field(field: string, message: string): ValidationError {
+    return new ValidationError([{ field, message }]);
+  }
+}
+
+export class UnauthorizedError extends ExportError {
+  constructor(message = 'a valid bearer token is required') {
+    super('unauthorized', message, 401);
+  }
+}
+
+export class ForbiddenError extends ExportError {
+  constructor(message = 'not allowed') {
+    super('forbidden', message, 403);
+  }
+}
+
+export class NotFoundError extends ExportError {
+  constructor(message = 'not found') {
+    super('not_found', message, 404);
+  }
+}
+
+export class ConflictError extends ExportError {
+  constructor(message: string, details?: unknown) {
+    super('conflict', message, 409, { details });
+  }
+}
+
+export class PayloadTooLargeError extends ExportError {
+  constructor(message = 'request body too large') {
+    super('payload_too_large', message, 413);
+  }
+}
+
+export class RateLimitedError extends ExportError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number, details?: unknown) {
+    super('rate_limited', `too many export requests; retry in ${retryAfterSeconds} s`, 429, { details });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A dependency (database, object store, queue) failed in a way worth retrying. */
+export class DependencyError extends ExportError {
+  constructor(message: string, cause?: unknown) {
+    super('dependency_unavailable', message, 503, { retryable: true, cause });
+  }
+}
+
+/** The export was cancelled while it ran. */
+export class ExportCancelledError extends ExportError {
+  constructor() {
+    super('cancelled', 'the export was cancelled', 409);
+  }
+}

@@ -1,0 +1,77 @@
+import type { Compression, ExportFormat } from './export-format.js';
+
+export const JOB_KINDS = ['user', 'bulk', 'scheduled'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const FINISHED_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/** Progress as stored on the job and shown by `GET /jobs/{id}`. */
+export interface JobProgress {
+  readonly rowsExported: number;
+  readonly bytesWritten: number;
+  readonly tablesDone: number;
+  readonly tablesTotal: number;
+  readonly percent: number;
+  readonly rowsTotal?: number;
+  /** Estimated seconds left, from the rate so far. */
+  readonly etaSeconds?: number;
+}
+
+/** The result manifest of a completed job. */
+export interface JobResult {
+  readonly objectKey: string;
+  readonly bucket?: string;
+  readonly fileName: string;
+  readonly contentType: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly rows: number;
+  readonly tables: readonly { readonly name: string; readonly rows: number }[];
+  readonly exportedAt: string;
+}
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/**
+ * One `export_jobs` row (DESIGN §5). `spec` is what the kind needs to rebuild its sources:
+ * a BulkExportSpec for bulk, `{ userId }` for user exports, `{ schedule }` for scheduled ones.
+ */
+export interface ExportJob {
+  readonly id: string;
+  readonly kind: JobKind;
+  readonly tables: readonly string[];
+  readonly filters: Readonly<Record<string, unknown>>;
+  readonly format: ExportFormat;
+  readonly compression: Compression;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly requestedBy: string;
+  readonly requesterEmail: string | null;
+  readonly status: JobStatus;
+  readonly attempts: number;
+  readonly leaseUntil: Date | null;
+  readonly cancelRequested: boolean;
+  readonly rowsExported: number;
+  readonly bytesWritten: number;
+  readonly progress: JobProgress | Record<string, never>;
+  readonly result: JobResult | null;
+  readonly error: JobError | null;
+  readonly scheduleName: string | null;
+  readonly scheduledFor: Date | null;
+  readonly idempotencyKey: string | null;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly completedAt: Date | null;
+  readonly updatedAt: Date;
+}
+
+/** The SQS message for API-created jobs. Scheduled runs use `ScheduledExportMessage`. */
+export interface ExportJobMessage {
+  readonly jobId: string;
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { CATALOGUE_TABLES, type CatalogueTable, catalogueTable, NEVER_EXPORTED, quoteIdent } from './catalogue.js';
+import { type FieldIssue, ValidationError } from './errors.js';
+import { COMPRESSIONS, EXPORT_FORMATS } from './export-format.js';
+import { type ExportSource, paramRef } from './export-source.js';
+import { parseOrThrow } from './validation.js';
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = z.iso.datetime({ offset: true, precision: undefined });
+
+/** A validated date bound: either a calendar day (UTC) or an instant with an explicit offset. */
+export interface DateBound {
+  readonly value: string;
+  readonly dateOnly: boolean;
+}
+
+/** Validates an ISO 8601 date (`2024-01-31`) or date-time with offset; returns undefined when invalid. */
+export function parseDateBound(value: string): DateBound | undefined {
+  const day = DATE_ONLY.exec(value);
+  if (day) {
+    const [y, m, d] = [Number(day[1]), Number(day[2]), Number(day[3])];
+    const date = new Date(Date.UTC(y, m - 1, d));
+    const valid = date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+    return valid && y >= 1 ? { value, dateOnly: true } : undefined;
+  }
+  if (DATE_TIME.safeParse(value).success && !Number.isNaN(Date.parse(value))) return { value, dateOnly: false };
+  return undefined;
+}
+
+const DateFilterSchema = z.strictObject({
+  dateFrom: z.string().max(40).optional(),
+  dateTo: z.string().max(40).optional(),
+});
+
+/** The body of `POST /bulk` (DESIGN §6). `columns` optionally narrows a table to some catalogue columns. */
+export const BulkExportRequestSchema = z.strictObject({
+  tables: z.array(z.string().max(64)).min(1).max(CATALOGUE_TABLES.length),
+  filters: z.record(z.string().max(64), DateFilterSchema).optional(),
+  columns: z.record(z.string().max(64), z.array(z.string().max(64)).min(1).max(64)).optional(),
+  format: z.enum(EXPORT_FORMATS),
+  compression: z.enum(COMPRESSIONS).default('none'),
+  csv: z.strictObject({ formulaGuard: z.boolean().optional() }).optional(),
+});
+export type BulkExportRequest = z.input<typeof BulkExportRequestSchema>;
+
+export interface TableFilter {
+  readonly dateFrom?: string;
+  readonly dateTo?: string;
+}
+
+/** A bulk export request checked against the catalogue; what a job row stores. */
+export interface BulkExportSpec {
+  readonly tables: readonly string[];
+  readonly filters: Readonly<Record<string, TableFilter>>;
+  readonly columns: Readonly<Record<string, readonly string[]>>;
+  readonly format: (typeof EXPORT_FORMATS)[number];
+  readonly compression: (typeof COMPRESSIONS)[number];
+  readonly formulaGuard: boolean;
+}
+
+/**
+ * Validates a bulk export request against the catalogue. Every problem is reported with its field
+ * (`tables[1]`, `filters.users.dateFrom`, `columns.users[0]`), none is silently dropped.
+ */
+export function parseBulkExportRequest(input: unknown): BulkExportSpec {
+  const request = parseOrThrow(BulkExportRequestSchema, input);
+  const issues: FieldIssue[] = [];
+  const seen = new Set<string>();
+  request.tables.forEach((name, i) => {
+    if (!catalogueTable(name)) issues.push({ field: `tables[${i}]`, message: `unknown table '${name}'` });
+    else if (seen.has(name)) issues.push({ field: `tables[${i}]`, message: `duplicate table '${name}'` });
+    seen.add(name);
+  });
+  const filters: Record<string, TableFilter> = {};
+  for (const [name, filter] of Object.entries(request.filters ?? {})) {
+    if (!seen.has(name) || !catalogueTable(name)) {
+      issues.push({ field: `filters.${name}`, message: 'filter for a table that is not exported' });
+      continue;
+    }
+    const from = filter.dateFrom === undefined ? undefined : parseDateBound(filter.dateFrom);
+    const to = filter.dateTo === undefined ? undefined : parseDateBound(filter.dateTo);
+    if (filter.dateFrom !== undefined && !from)
+      issues.push({ field: `filters.${name}.dateFrom`, message: 'must be an ISO 8601 date or date-time with offset' });
+    if (filter.dateTo !== undefined && !to)
+      issues.push({ field: `filters.${name}.dateTo`, message: 'must be an ISO 8601 date or date-time with offset' });
+    if (from && to && Date.parse(from.value) > Date.parse(to.value))
+      issues.push({ field: `filters.${name}.dateTo`, message: 'must not be before dateFrom' });
+    filters[name] = { ...(from && { dateFrom: from.value }), ...(to && { dateTo: to.value }) };
+  }
+  const columns: Record<string, readonly string[]> = {};
+  for (const [name, wanted] of Object.entries(request.columns ?? {})) {
+    const table = catalogueTable(name);
+    if (!table || !seen.has(name)) {
+      issues.push({ field: `columns.${name}`, message: 'columns for a table that is not exported' });
+      continue;
+    }
+    const allowed = new Set(table.columns.map((c) => c.name));
+    wanted.forEach((column, i) => {
+      if (NEVER_EXPORTED.has(column))
+        issues.push({ field: `columns.${name}[${i}]`, message: `column '${column}' is never exported` });
+      else if (!allowed.has(column))
+        issues.push({ field: `columns.${name}[${i}]`, message: `unknown column '${column}'` });
+    });
+    if (new Set(wanted).size !== wanted.length) issues.push({ field: `columns.${name}`, message: 'duplicate column' });
+    columns[name] = wanted;
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  return {
+    tables: request.tables,
+    filters,
+    columns,
+    format: request.format,
+    compression: request.compression,
+    formulaGuard: request.csv?.formulaGuard ?? false,
+  };
+}
+
+/**
+ * Builds the SELECT for one catalogue table. Identifiers come from the catalogue only; the date
+ * bounds travel as bound parameters (see `paramRef`). A date-only `dateTo` includes that whole day.
+ */
+export function tableSource(table: CatalogueTable, filter: TableFilter = {}, columnNames?: readonly string[]): ExportSource {
+  const columns = columnNames
+    ? columnNames.map((name) => {
+        const column = table.columns.find((c) => c.name === name);
+        if (!column) throw ValidationError.field(`columns.${table.name}`, `unknown column '${name}'`);
+        return column;
+      })
+    : table.columns;
+  const where: string[] = [];
+  const params: Record<string, string> = {};
+  const dateColumn = quoteIdent(table.dateColumn);
+  const prefix = table.name;
+  if (filter.dateFrom) {
+    const bound = parseDateBound(filter.dateFrom);
+    if (!bound) throw ValidationError.field(`filters.${table.name}.dateFrom`, 'invalid date');
+    params[`${prefix}_from`] = bound.value;
+    where.push(`${dateColumn} >= ${paramRef(`${prefix}_from`, bound.dateOnly ? 'date' : 'timestamptz')}`);
+  }
+  if (filter.dateTo) {
+    const bound = parseDateBound(filter.dateTo);
+    if (!bound) throw ValidationError.field(`filters.${table.name}.dateTo`, 'invalid date');
+    params[`${prefix}_to`] = bound.value;
+    where.push(
+      bound.dateOnly
+        ? `${dateColumn} < ${paramRef(`${prefix}_to`, 'date')} + 1`
+        : `${dateColumn} <= ${paramRef(`${prefix}_to`, 'timestamptz')}`,
+    );
+  }
+  const select = columns.map((c) => quoteIdent(c.name)).join(', ');
+  const sql =
+    `SELECT ${select} FROM ${quoteIdent(table.name)}` +
+    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY ${quoteIdent('id')}`;
+  return { name: table.name, sql, params, columns };
+}
+
+/** The sources of a validated bulk export, in request order. */
+export function bulkSources(spec: BulkExportSpec): ExportSource[] {
+  return spec.tables.map((name) => {
+    const table = catalogueTable(name);
+    if (!table) throw ValidationError.field('tables', `unknown table '${name}'`);
+    return tableSource(table, spec.filters[name], spec.columns[name]);
+  });
+}

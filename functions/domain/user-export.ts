@@ -1,0 +1,48 @@
+import { CATALOGUE, quoteIdent } from './catalogue.js';
+import type { ExportSection } from './export-runner.js';
+import { paramRef } from './export-source.js';
+
+const USER = paramRef('user_id', 'uuid');
+
+const select = (table: string, where: string, order: string): ExportSection => {
+  const t = CATALOGUE[table]!;
+  return {
+    name: table,
+    sql: `SELECT ${t.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(table)} WHERE ${where} ORDER BY ${order}`,
+    params: {},
+    columns: t.columns,
+  };
+};
+
+/**
+ * The sections of a user's "download your data" export (DESIGN §1): profile (one object),
+ * transactions, courses (enrollments with the course title) and activity, in that order.
+ * The user id is bound as a parameter; it must already be a validated UUID.
+ */
+export function userExportSections(userId: string): ExportSection[] {
+  const params = { user_id: userId };
+  const profile = select('users', `"id" = ${USER}`, '"id"');
+  const transactions = select('transactions', `"user_id" = ${USER}`, '"created_at", "id"');
+  const activity = select('activity_logs', `"user_id" = ${USER}`, '"created_at", "id"');
+  return [
+    { ...profile, name: 'profile', params, single: true },
+    { ...transactions, params },
+    {
+      name: 'courses',
+      sql:
+        'SELECT e."id" AS "enrollment_id", e."course_id", c."title", e."status", e."progress", e."enrolled_at", e."completed_at" ' +
+        `FROM "enrollments" e JOIN "courses" c ON c."id" = e."course_id" WHERE e."user_id" = ${USER} ORDER BY e."enrolled_at", e."id"`,
+      params,
+      columns: [
+        { name: 'enrollment_id', type: 'bigint' },
+        { name: 'course_id', type: 'bigint' },
+        { name: 'title', type: 'text' },
+        { name: 'status', type: 'text' },
+        { name: 'progress', type: 'numeric' },
+        { name: 'enrolled_at', type: 'timestamptz' },
+        { name: 'completed_at', type: 'timestamptz' },
+      ],
+    },
+    { ...activity, name: 'activity', params },
+  ];
+}

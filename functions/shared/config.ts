@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+/**
+ * Every environment variable the service reads (DESIGN §8). Secrets are given either as plain
+ * values (local runtime and tests: DATABASE_URL, JWT_SECRET, LINK_SECRET) or as Secrets Manager ARNs
+ * (AWS: DATABASE_SECRET_ARN, LINK_SECRET_ARN), resolved at cold start by `resolveSecrets`.
+ */
+export const ConfigSchema = z
+  .object({
+    DATABASE_URL: optionalString,
+    DATABASE_SECRET_ARN: optionalString,
+    DATABASE_HOST: optionalString,
+    EXPORT_BUCKET: z.string().min(3),
+    S3_ENDPOINT: optionalString,
+    SQS_ENDPOINT: optionalString,
+    EXPORT_QUEUE_URL: optionalString,
+    AWS_REGION: z.string().default('us-east-1'),
+    JWT_SECRET: optionalString,
+    JWT_JWKS_URL: optionalString,
+    JWT_ISSUER: optionalString,
+    JWT_AUDIENCE: optionalString,
+    LINK_SECRET: optionalString,
+    LINK_SECRET_ARN: optionalString,
+    MAIL_FROM: z.string().default('Data Export <exports@example.com>'),
+    OUTBOX_DIR: optionalString,
+    PUBLIC_API_URL: z.string().url().default('http://localhost:3000'),
+    RATE_LIMIT_MAX: int(5),
+    RATE_LIMIT_WINDOW_SECONDS: int(900),
+    INLINE_LIMIT_BYTES: int(1024 * 1024),
+    LINK_TTL_SECONDS: int(7 * 24 * 3600),
+    DOWNLOAD_URL_TTL_SECONDS: int(300),
+    MAX_BODY_BYTES: int(16 * 1024),
+    LEASE_SECONDS: int(120),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.DATABASE_URL && !env.DATABASE_SECRET_ARN)
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'set DATABASE_URL or DATABASE_SECRET_ARN' });
+    if (!env.JWT_SECRET && !(env.JWT_JWKS_URL && env.JWT_ISSUER))
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET or JWT_JWKS_URL and JWT_ISSUER' });
+    if (!env.LINK_SECRET && !env.LINK_SECRET_ARN)
+      ctx.addIssue({ code: 'custom', path: ['LINK_SECRET'], message: 'set LINK_SECRET or LINK_SECRET_ARN' });
+  });
+
+export type Config = Readonly<z.output<typeof ConfigSchema>>;
+
+/** Parses `env` once; throws naming every missing or invalid key, so a cold start fails loudly. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return Object.freeze(result.data);
+}
+
+let cached: Config | undefined;
+/** The process-wide configuration, parsed on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
