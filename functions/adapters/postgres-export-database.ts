@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Sql, TransactionSql } from 'postgres';
 import type { ExportSource } from '../domain/export-source.js';
 import type { ExportDatabase, Snapshot } from '../domain/ports.js';
@@ -18,7 +18,12 @@ export class PostgresExportDatabase implements ExportDatabase {
         await tx`SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, MDY', true),
                         set_config('IntervalStyle', 'postgres', true)`;
         const [row] = await tx<{ now: Date }[]>`SELECT now() AS now`;
-        return work(new PostgresSnapshot(tx, row!.now));
+        const snapshot = new PostgresSnapshot(tx, row!.now);
+        try {
+          return await work(snapshot);
+        } finally {
+          await snapshot.settle();
+        }
       })) as T;
     } catch (error) {
       throw translatePostgresError(error, 'exporting');
@@ -27,6 +32,8 @@ export class PostgresExportDatabase implements ExportDatabase {
 }
 
 class PostgresSnapshot implements Snapshot {
+  private readonly pending: Promise<void>[] = [];
+
   constructor(
     private readonly tx: TransactionSql,
     readonly startedAt: Date,
@@ -48,6 +55,37 @@ class PostgresSnapshot implements Snapshot {
 
   async copyOut(statement: string, params: Readonly<Record<string, string>>): Promise<Readable> {
     await this.bind(params);
-    return (await this.tx.unsafe(statement).readable()) as Readable;
+    const source = (await this.tx.unsafe(statement).readable()) as Readable;
+    const out = new PassThrough();
+    // postgres.js leaves its connection in COPY mode unless the COPY runs to CopyDone: a cancelled
+    // or destroyed COPY stream makes every later query on it fail (COPY_IN_PROGRESS), and a
+    // destroyed stream stops its socket for good. So the raw stream is never destroyed: when the
+    // consumer goes away, the rest of the COPY is read and dropped, and the transaction waits
+    // for that before it ends.
+    const finished = new Promise<void>((resolve) => {
+      source.once('end', resolve);
+      source.once('error', resolve);
+    });
+    this.pending.push(finished);
+    source.on('data', (chunk: Buffer) => {
+      if (!out.destroyed && !out.write(chunk)) source.pause();
+    });
+    out.on('drain', () => source.resume());
+    out.once('close', () => source.resume());
+    source.once('error', (error) => out.destroy(error));
+    source.once('end', () => {
+      // postgres.js pauses its socket when a push meets backpressure and resumes it only from
+      // read(). If the last rows were pushed under backpressure the stream ends before read() runs
+      // again, the socket stays paused and the COPY's CommandComplete is never read: resume it.
+      source._read(0);
+      out.end();
+    });
+    return out;
   }
+
+  /** Waits until every COPY started in this snapshot has been read to its end. */
+  async settle(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+
 }

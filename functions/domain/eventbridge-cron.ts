@@ -68,10 +68,10 @@ class FieldError extends Error {}
  * day-of-month that never occurs in the chosen months, or an extension outside the list above.
  */
 export function toEventBridgeCron(cron: string): string {
-  const fields = cron.trim().split(/\s+/);
   if (cron.trim().startsWith('@')) {
     throw new CronConversionError(cron, 'nicknames such as @daily are not supported; write the 5 fields');
   }
+  const fields = cron.trim().split(/\s+/);
   if (fields.length !== 5 || fields[0] === '') {
     throw new CronConversionError(
       cron,
@@ -79,7 +79,7 @@ export function toEventBridgeCron(cron: string): string {
     );
   }
   cronerJob(cron); // croner is the reference for what valid 5-field cron is
-  const [minuteText, hourText, domText, monthText, dowText] = fields as [string, string, string, string, string];
+  const [minuteText = '', hourText = '', domText = '', monthText = '', dowText = ''] = fields;
 
   try {
     const minutes = parseValues(minuteText, MINUTE);
@@ -115,7 +115,9 @@ export function toEventBridgeCron(cron: string): string {
  */
 export function nextRunTimes(cron: string, from: Date, count: number): Date[] {
   if (Number.isNaN(from.getTime())) throw new RangeError('nextRunTimes: from is not a valid date');
-  if (!Number.isInteger(count) || count < 0) throw new RangeError('nextRunTimes: count must be a whole number ≥ 0');
+  if (!Number.isInteger(count) || count < 0) {
+    throw new RangeError('nextRunTimes: count must be a whole number ≥ 0');
+  }
   if (count === 0) return [];
   return cronerJob(cron).nextRuns(count, from);
 }
@@ -139,11 +141,14 @@ function parseDayOfMonth(text: string): DayOfMonth {
     const day = Number(nearest[1]);
     // Days 29–31 do not occur in every month, and what W means then is not documented alike by
     // cron libraries and EventBridge.
-    if (day < 1 || day > 28) throw new FieldError(`day-of-month ${text}: nW is supported for days 1 to 28 only`);
+    if (day < 1 || day > 28)
+      throw new FieldError(`day-of-month ${text}: nW is supported for days 1 to 28 only`);
     return { kind: 'nearest-weekday', day };
   }
   if (/[LW]/.test(upper)) {
-    throw new FieldError(`day-of-month ${text}: L and nW are supported only on their own, not in lists or ranges`);
+    throw new FieldError(
+      `day-of-month ${text}: L and nW are supported only on their own, not in lists or ranges`,
+    );
   }
   return { kind: 'values', values: parseValues(text, DAY_OF_MONTH) };
 }
@@ -156,9 +161,11 @@ function parseDayOfWeek(text: string): DayOfWeek {
     const weekday = parseValue(nth[1]!, DAY_OF_WEEK) % 7;
     return { kind: 'nth', weekday, nth: Number(nth[2]) };
   }
-  if (upper.includes('#')) throw new FieldError(`day-of-week ${text}: only a single d#n with n from 1 to 5 is supported`);
+  if (upper.includes('#'))
+    throw new FieldError(`day-of-week ${text}: only a single d#n with n from 1 to 5 is supported`);
   // No weekday name contains an L, so any L is cron's "last" extension.
-  if (upper.includes('L')) throw new FieldError(`day-of-week ${text}: L (last weekday of the month) is not supported`);
+  if (upper.includes('L'))
+    throw new FieldError(`day-of-week ${text}: L (last weekday of the month) is not supported`);
   // Even a field naming all seven days stays restricted: with a restricted day-of-month, cron ORs them.
   const values = [...new Set(parseValues(text, DAY_OF_WEEK).map((day) => day % 7))].sort((a, b) => a - b);
   return { kind: 'values', values };
@@ -233,7 +240,8 @@ function renderDayOfWeek(dow: DayOfWeek): string {
 
 /**
  * `*` for the whole field, else the shorter of a `start/step` progression (only when it runs to the
- * end of the field, which is what EventBridge's `/` means) and a list of values and ranges.
+ * end of the field, which is what EventBridge's `/` means) and a list of values and ranges. Output
+ * is canonical, so `1-10/2` becomes `1,3,5,7,9` and `*\/15` becomes `0/15`.
  */
 function renderNumbers(values: readonly number[], bounds: FieldBounds): string {
   if (values.length === bounds.max - bounds.min + 1) return '*';
@@ -246,8 +254,10 @@ function renderNumbers(values: readonly number[], bounds: FieldBounds): string {
 
 function progressionStep(values: readonly number[], max: number): number | undefined {
   const [first, second] = values;
-  if (first === undefined || second === undefined) return undefined;
+  // Two values read better as a list, and a step of 1 as a range.
+  if (first === undefined || second === undefined || values.length < 3) return undefined;
   const step = second - first;
+  if (step < 2) return undefined;
   const regular = values.every((value, index) => value === first + index * step);
   return regular && values[values.length - 1]! + step > max ? step : undefined;
 }

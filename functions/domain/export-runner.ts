@@ -8,7 +8,7 @@ import { csvCopy, jsonLinesCopy, xmlValuesCopy } from './encoding/copy-statement
 import { jsonArrayBody } from './encoding/json-rows.js';
 import { lineCounter } from './encoding/line-counter.js';
 import { xmlAttribute, xmlRows } from './encoding/xml-rows.js';
-import { ExportCancelledError } from './errors.js';
+import { ExportCancelledError, ExportError } from './errors.js';
 import { type Compression, type ExportFormat, layoutFor, objectTypeFor } from './export-format.js';
 import type { ExportSource } from './export-source.js';
 import type { ExportDatabase, ObjectStore, Snapshot } from './ports.js';
@@ -87,7 +87,7 @@ async function writeExport(
   plan: ExportPlan,
   options: RunExportOptions,
 ): Promise<ExportResult> {
-  options.signal?.throwIfAborted();
+  if (options.signal?.aborted) throw new ExportCancelledError();
   const counts: number[] = [];
   for (const section of plan.sections) counts.push(await snapshot.count(section));
   const rowsTotal = counts.reduce((a, b) => a + b, 0);
@@ -123,7 +123,10 @@ async function writeExport(
     document.destroy(error as Error);
     head.destroy(error as Error);
   };
-  const onAbort = () => fail(options.signal?.reason ?? new ExportCancelledError());
+  const onAbort = () => {
+    const reason: unknown = options.signal?.reason;
+    fail(reason instanceof ExportError ? reason : new ExportCancelledError());
+  };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const uploading = store.upload({

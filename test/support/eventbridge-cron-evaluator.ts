@@ -54,7 +54,8 @@ export function parseEventBridgeCron(expression: string): EventBridgeCron {
   const parts = body[1]!.split(' ');
   if (parts.length !== 6) throw new Error(`expected 6 space-separated fields in ${expression}`);
   const [min, hour, dom, month, dow, year] = parts as [string, string, string, string, string, string];
-  if ((dom === '?') === (dow === '?')) throw new Error(`exactly one of day-of-month and day-of-week must be ? in ${expression}`);
+  if ((dom === '?') === (dow === '?'))
+    throw new Error(`exactly one of day-of-month and day-of-week must be ? in ${expression}`);
 
   const minutes = valueSet(min, { field: 'minutes', low: 0, high: 59, slash: true });
   const hours = valueSet(hour, { field: 'hours', low: 0, high: 23, slash: true });
@@ -128,7 +129,8 @@ function valueSet(text: string, spec: Spec): Set<number> {
     if (extra !== undefined || range === '') throw new Error(`${spec.field}: bad item ${item}`);
     if (stepText !== undefined && !spec.slash) throw new Error(`${spec.field}: / is not allowed`);
     const step = stepText === undefined ? 1 : Number(stepText);
-    if (!/^\d+$/.test(stepText ?? '1') || step < 1) throw new Error(`${spec.field}: bad increment in ${item}`);
+    if (!/^\d+$/.test(stepText ?? '1') || step < 1)
+      throw new Error(`${spec.field}: bad increment in ${item}`);
     let first: number;
     let last: number;
     if (range === '*') {

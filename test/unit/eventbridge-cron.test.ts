@@ -1,7 +1,11 @@
 import { Cron } from 'croner';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CronConversionError, nextRunTimes, toEventBridgeCron } from '../../functions/domain/eventbridge-cron.js';
+import {
+  CronConversionError,
+  nextRunTimes,
+  toEventBridgeCron,
+} from '../../functions/domain/eventbridge-cron.js';
 import { nextEventBridgeRuns, parseEventBridgeCron } from '../support/eventbridge-cron-evaluator.js';
 
 const RUNS = 20;
@@ -191,7 +195,9 @@ const HAND_PICKED = [
 ];
 
 /** Starting points around month, leap-day and year boundaries, and a century that is not a leap year. */
-const FROM = ['2024-02-27T23:59:30Z', '2023-12-31T00:00:00Z', '2099-11-15T12:34:56Z'].map((iso) => new Date(iso));
+const FROM = ['2024-02-27T23:59:30Z', '2023-12-31T00:00:00Z', '2099-11-15T12:34:56Z'].map(
+  (iso) => new Date(iso),
+);
 
 describe('conversion preserves run times (croner vs. EventBridge rules)', () => {
   it(`covers at least 50 hand-picked expressions`, () => {
@@ -272,7 +278,12 @@ function item(low: number, high: number, names?: readonly string[]): fc.Arbitrar
 function field(low: number, high: number, names?: readonly string[]): fc.Arbitrary<string> {
   return fc.oneof(
     { arbitrary: fc.constant('*'), weight: 1 },
-    { arbitrary: fc.array(item(low, high, names), { minLength: 1, maxLength: 3 }).map((items) => items.join(',')), weight: 3 },
+    {
+      arbitrary: fc
+        .array(item(low, high, names), { minLength: 1, maxLength: 3 })
+        .map((items) => items.join(',')),
+      weight: 3,
+    },
   );
 }
 

@@ -32,7 +32,7 @@ export function csvCopy(source: ExportSource, formulaGuard: boolean): string {
 
 /** One `row_to_json` object per line: exact numerics, nested jsonb, ISO timestamps, null for NULL. */
 export function jsonLinesCopy(source: ExportSource): string {
-  return `COPY (SELECT row_to_json(t) FROM (${source.sql}) t) ${RAW_LINES}`;
+  return `COPY (SELECT row_to_json(t) FROM (${source.sql}) t) TO STDOUT ${RAW_LINES}`;
 }
 
 /**
@@ -41,5 +41,5 @@ export function jsonLinesCopy(source: ExportSource): string {
  */
 export function xmlValuesCopy(source: ExportSource): string {
   const values = source.columns.map((c) => `to_json(t.${quoteIdent(c.name)}) #>> '{}'`).join(', ');
-  return `COPY (SELECT json_build_array(${values}) FROM (${source.sql}) t) ${RAW_LINES}`;
+  return `COPY (SELECT json_build_array(${values}) FROM (${source.sql}) t) TO STDOUT ${RAW_LINES}`;
 }

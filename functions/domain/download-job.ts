@@ -1,0 +1,109 @@
+import type { AuditLog } from './audit-log.js';
+import { assertCanSeeJob, type BearerTokenVerifier, type Principal, verifyBearerToken } from './auth.js';
+import {
+  ConflictError,
+  type ExportError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+} from './errors.js';
+import type { ExportJob } from './export-job.js';
+import type { ExportJobs } from './export-jobs.js';
+import { verifyLinkToken } from './link-token.js';
+import type { ObjectStore } from './ports.js';
+
+export interface DownloadDeps {
+  readonly jobs: ExportJobs;
+  readonly audit: AuditLog;
+  /** The store of a bucket (scheduled exports may live in another bucket than `EXPORT_BUCKET`). */
+  readonly storeFor: (bucket: string | undefined) => ObjectStore;
+  readonly linkSecret: string;
+  /** Verifies the bearer token: this route has no authorizer, so an emailed link works in a browser. */
+  readonly tokens: BearerTokenVerifier;
+  /** Lifetime of the presigned URL minted for each download (minutes at most). */
+  readonly downloadUrlTtlSeconds: number;
+}
+
+/** Who asks: the link token of an emailed link (preferred when present), else the bearer token. */
+export interface DownloadCredentials {
+  readonly linkToken?: string;
+  /** The `Authorization` header. */
+  readonly authorization?: string;
+}
+
+/**
+ * `GET /jobs/{id}/download`: a presigned URL of the job's file, minted now (DOWNLOAD_URL_TTL_SECONDS),
+ * for the owner or an admin, or for the holder of a link token signed for this job. Presigned URLs
+ * signed with a Lambda role's temporary credentials die with them, so emailed links point here
+ * rather than at S3. Every attempt is audited, refusals included.
+ */
+export async function downloadJob(
+  deps: DownloadDeps,
+  jobId: string,
+  credentials: DownloadCredentials,
+): Promise<{ readonly location: string; readonly job: ExportJob }> {
+  const via = credentials.linkToken !== undefined ? 'link' : 'bearer';
+  let userId: string | null = null;
+  let principal: Principal | undefined;
+  const refuse = async (error: ExportError, job?: ExportJob): Promise<never> => {
+    await deps.audit.record({
+      userId,
+      exportType: job?.kind ?? 'download',
+      action: error instanceof UnauthorizedError || error instanceof ForbiddenError ? 'denied' : 'download',
+      status: 'refused',
+      // The id asked for, even when no such job exists (the column has no foreign key).
+      jobId: job?.id ?? jobId,
+      details: { via, reason: error.code, message: error.message },
+    });
+    throw error;
+  };
+
+  try {
+    if (credentials.linkToken !== undefined) {
+      userId = (await verifyLinkToken(deps.linkSecret, credentials.linkToken, jobId)).userId;
+    } else {
+      principal = await verifyBearerToken(deps.tokens, credentials.authorization);
+      userId = principal.userId;
+    }
+  } catch (error) {
+    if (error instanceof UnauthorizedError) return refuse(error);
+    throw error;
+  }
+  const job = await deps.jobs.get(jobId);
+  if (!job) return refuse(new NotFoundError(`no export job ${jobId}`));
+  try {
+    if (principal) assertCanSeeJob(principal, job);
+    else if (userId !== job.requestedBy) throw new ForbiddenError('the download link is not for this export');
+  } catch (error) {
+    if (error instanceof ForbiddenError) return refuse(error, job);
+    throw error;
+  }
+  if (job.status !== 'completed' || !job.result) {
+    return refuse(
+      new ConflictError(`the export is ${job.status}, not completed`, { status: job.status }),
+      job,
+    );
+  }
+  const store = deps.storeFor(job.result.bucket);
+  if (!(await store.exists(job.result.objectKey))) {
+    return refuse(new NotFoundError('the export file has expired or was deleted; request a new export'), job);
+  }
+  const location = await store.presignDownload(job.result.objectKey, {
+    expiresInSeconds: deps.downloadUrlTtlSeconds,
+    filename: job.result.fileName,
+  });
+  await deps.audit.record({
+    userId,
+    exportType: job.kind,
+    action: 'download',
+    status: 'ok',
+    jobId: job.id,
+    details: {
+      via,
+      objectKey: job.result.objectKey,
+      bytes: job.result.bytes,
+      expiresInSeconds: deps.downloadUrlTtlSeconds,
+    },
+  });
+  return { location, job };
+}

@@ -1,0 +1,171 @@
+import type { ExportJob, JobError, JobResult } from './export-job.js';
+
+/** Subject and bodies of one email; the caller adds recipient and message id. */
+export interface EmailContent {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** The parts of a job an email describes. */
+export type EmailJob = Pick<ExportJob, 'id' | 'kind' | 'tables' | 'format' | 'compression' | 'scheduleName' | 'scheduledFor'>;
+
+export interface CompletedEmailInput {
+  readonly job: EmailJob;
+  readonly result: JobResult;
+  /** The signed download link (`/api/export/jobs/{id}/download?token=…`). */
+  readonly downloadUrl: string;
+  readonly expiresAt: Date;
+}
+
+export interface FailedEmailInput {
+  readonly job: EmailJob;
+  readonly error: JobError;
+}
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Escapes text for HTML element content and double- or single-quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** `1234567` → `1.2 MB` (decimal units, as file managers on most systems show them). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 'B';
+  for (const next of units) {
+    if (value < 1000) break;
+    value /= 1000;
+    unit = next;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${unit}`;
+}
+
+/** `2024-05-08 14:03 UTC`: unambiguous whatever the reader's locale. */
+export function formatUtc(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const FORMAT_NAMES: Readonly<Record<string, string>> = {
+  csv: 'CSV',
+  json: 'JSON',
+  ndjson: 'NDJSON',
+  xml: 'XML',
+};
+
+/** One line saying what the export holds, e.g. `your personal data` or `the tables users, courses`. */
+export function describeExport(job: EmailJob): string {
+  const format = `${FORMAT_NAMES[job.format] ?? job.format}${job.compression === 'gzip' ? ', gzip-compressed' : ''}`;
+  switch (job.kind) {
+    case 'user':
+      return `your personal data (profile, transactions, courses and activity) as ${format}`;
+    case 'bulk':
+      return `the table${job.tables.length === 1 ? '' : 's'} ${job.tables.join(', ')} as ${format}`;
+    case 'scheduled': {
+      const day = job.scheduledFor ? ` for ${job.scheduledFor.toISOString().slice(0, 10)}` : '';
+      return `the scheduled export ${job.scheduleName ?? job.tables.join(', ')}${day} as ${format}`;
+    }
+  }
+}
+
+/** The email telling the requester that the export is ready, with its signed link and expiry. */
+export function completedExportEmail(input: CompletedEmailInput): EmailContent {
+  const { job, result, downloadUrl, expiresAt } = input;
+  const what = describeExport(job);
+  const size = formatBytes(result.bytes);
+  const expires = formatUtc(expiresAt);
+  const rows = result.tables.map((t) => `${t.name}: ${t.rows.toLocaleString('en-US')} rows`);
+  const subject = job.kind === 'user' ? 'Your data export is ready' : `Export ready: ${job.scheduleName ?? job.tables.join(', ')}`;
+  const text = [
+    'Hello,',
+    '',
+    `Your export of ${what} is ready.`,
+    '',
+    `File: ${result.fileName} (${size})`,
+    ...rows.map((line) => `  - ${line}`),
+    '',
+    'Download it here:',
+    downloadUrl,
+    '',
+    `The link expires on ${expires}. After that, request a new export.`,
+    '',
+    `Export id: ${job.id}`,
+    '',
+  ].join('\n');
+  const html = [
+    '<!DOCTYPE html>',
+    '<html><body style="font-family: sans-serif">',
+    '<p>Hello,</p>',
+    `<p>Your export of ${escapeHtml(what)} is ready.</p>`,
+    `<p>File: <strong>${escapeHtml(result.fileName)}</strong> (${escapeHtml(size)})</p>`,
+    `<ul>${rows.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
+    `<p><a href="${escapeHtml(downloadUrl)}">Download your export</a></p>`,
+    `<p>The link expires on ${escapeHtml(expires)}. After that, request a new export.</p>`,
+    `<p style="color: #666">Export id: ${escapeHtml(job.id)}</p>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+  return { subject, text, html };
+}
+
+/**
+ * What a requester is told about a failure. Only the error's stable code picks the wording: error
+ * messages may carry driver or query details that are not for the requester.
+ */
+function failureExplanation(error: JobError): string {
+  switch (error.code) {
+    case 'validation_failed':
+    case 'not_found':
+      return 'The export request can no longer be carried out (for example, a table or schedule it names no longer exists).';
+    case 'source_unavailable':
+      return 'The data could not be read.';
+    case 'time_budget_exceeded':
+      return 'The export is too large to finish in the time one run may take. Try fewer tables or a narrower date range.';
+    case 'dependency_unavailable':
+    case 'object_store_error':
+      return 'A service the export depends on was unavailable, and retrying did not help.';
+    default:
+      return 'An unexpected error stopped the export.';
+  }
+}
+
+/** The one email telling the requester that the export failed. */
+export function failedExportEmail(input: FailedEmailInput): EmailContent {
+  const { job, error } = input;
+  const what = describeExport(job);
+  const why = failureExplanation(error);
+  const subject = job.kind === 'user' ? 'Your data export failed' : `Export failed: ${job.scheduleName ?? job.tables.join(', ')}`;
+  const text = [
+    'Hello,',
+    '',
+    `Your export of ${what} failed.`,
+    why,
+    '',
+    'You can request the export again. If it keeps failing, contact support and quote the export id.',
+    '',
+    `Export id: ${job.id}`,
+    `Error code: ${error.code}`,
+    '',
+  ].join('\n');
+  const html = [
+    '<!DOCTYPE html>',
+    '<html><body style="font-family: sans-serif">',
+    '<p>Hello,</p>',
+    `<p>Your export of ${escapeHtml(what)} failed.</p>`,
+    `<p>${escapeHtml(why)}</p>`,
+    '<p>You can request the export again. If it keeps failing, contact support and quote the export id.</p>',
+    `<p style="color: #666">Export id: ${escapeHtml(job.id)}<br>Error code: ${escapeHtml(error.code)}</p>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+  return { subject, text, html };
+}

@@ -1,0 +1,86 @@
+import type { Compression, ExportFormat } from './export-format.js';
+import type { ExportJob, JobError, JobProgress, JobResult, JobStatus } from './export-job.js';
+
+/** Why a claim did not hand the job to this worker. */
+export type ClaimSkipReason =
+  /** No job has that id. */
+  | 'not_found'
+  /** The job is completed, failed or cancelled: a redelivered or duplicated message. */
+  | 'finished'
+  /** Another worker holds an unexpired lease on it. */
+  | 'leased';
+
+/** The answer to a claim that did not hand over the job. */
+export interface ClaimSkipped {
+  readonly skipped: ClaimSkipReason;
+  /** The job's status when it was looked at, if it exists. */
+  readonly status?: JobStatus;
+}
+
+export function isClaimSkipped(claim: ExportJob | ClaimSkipped): claim is ClaimSkipped {
+  return 'skipped' in claim;
+}
+
+/** What a lease holder learns when it writes progress or extends its lease. */
+export interface LeaseState {
+  /** False once the lease is lost (expired and claimed by another worker, or the job left `processing`). */
+  readonly held: boolean;
+  /** The owner or an admin asked to cancel the job. */
+  readonly cancelRequested: boolean;
+}
+
+/** The export_jobs row of one scheduled run, keyed by (schedule name, UTC run date). */
+export interface ScheduledJobInput {
+  readonly schedule: string;
+  /** The slot: midnight UTC of the run date (see `scheduledSlot`). */
+  readonly scheduledFor: Date;
+  readonly format: ExportFormat;
+  readonly compression: Compression;
+  readonly tables: readonly string[];
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly requestedBy: string;
+  readonly requesterEmail: string | null;
+}
+
+/** What `resetScheduledJob` did to the slot's row. */
+export type ScheduledRunOutcome = 'created' | 'reset' | 'unchanged';
+
+/**
+ * Port: the worker's side of the `export_jobs` lifecycle. Every method is one conditional
+ * statement, and every change after the claim is conditional on `lease_owner`, so a stale worker
+ * (whose lease expired and was taken over) can never overwrite the job's outcome.
+ */
+export interface JobLeases {
+  /**
+   * Moves the job to `processing` for `owner` if it is `queued`, or `processing` with an expired
+   * lease: increments `attempts`, sets `lease_until = now() + leaseSeconds`, `lease_owner`,
+   * `started_at`, and resets progress for the new attempt.
+   */
+  claim(jobId: string, owner: string, leaseSeconds: number): Promise<ExportJob | ClaimSkipped>;
+  extendLease(jobId: string, owner: string, leaseSeconds: number): Promise<LeaseState>;
+  /** Writes progress (and extends the lease when `leaseSeconds` is given) in one statement. */
+  recordProgress(jobId: string, owner: string, progress: JobProgress, leaseSeconds?: number): Promise<LeaseState>;
+  /** `processing` → `completed` with the result manifest; true only for the one worker that won. */
+  complete(jobId: string, owner: string, result: JobResult, progress: JobProgress): Promise<boolean>;
+  /** `processing` → `failed` with the error; true only for the lease holder. */
+  fail(jobId: string, owner: string, error: JobError): Promise<boolean>;
+  /** `processing` → `queued`, lease cleared, so the redelivered message can claim it at once. */
+  release(jobId: string, owner: string): Promise<boolean>;
+  isCancelRequested(jobId: string): Promise<boolean>;
+  /** `processing` → `cancelled`; true only for the lease holder. */
+  markCancelled(jobId: string, owner: string): Promise<boolean>;
+  /**
+   * The job of a scheduled slot, inserted as `queued` unless the slot already has one
+   * (unique on schedule name and scheduled time): duplicate EventBridge deliveries share one job.
+   */
+  ensureScheduledJob(input: ScheduledJobInput): Promise<ExportJob>;
+  /**
+   * Creates the slot's job, or resets it to a fresh `queued` run (new requester, run number + 1,
+   * result, error and progress cleared) when its status is one of `resettable`; any other job is
+   * returned unchanged. One statement, so concurrent callers cannot create two jobs for one slot.
+   */
+  resetScheduledJob(
+    input: ScheduledJobInput,
+    resettable: readonly JobStatus[],
+  ): Promise<{ readonly job: ExportJob; readonly outcome: ScheduledRunOutcome }>;
+}

@@ -1,0 +1,58 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { UnauthorizedError } from './errors.js';
+
+/** Audience of download link tokens, so no other token signed with the same key is accepted. */
+export const LINK_TOKEN_AUDIENCE = 'export-download';
+
+export interface LinkTokenClaims {
+  readonly jobId: string;
+  readonly userId: string;
+}
+
+const key = (secret: string): Uint8Array => new TextEncoder().encode(secret);
+
+/**
+ * Signs the token of an emailed download link: HS256 compact JWT, audience `export-download`,
+ * subject the job's owner, claim `jobId`. The link leads to `/jobs/{jobId}/download?token=…`, which
+ * mints a fresh presigned URL at click time (presigned URLs die with the role's credentials).
+ */
+export async function createLinkToken(
+  secret: string,
+  claims: LinkTokenClaims,
+  ttlSeconds: number,
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ jobId: claims.jobId })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.userId)
+    .setAudience(LINK_TOKEN_AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(key(secret));
+}
+
+/**
+ * Verifies a link token for `jobId`.
+ * @throws UnauthorizedError when the token is malformed, badly signed, expired, for another
+ * audience or for another job.
+ */
+export async function verifyLinkToken(
+  secret: string,
+  token: string,
+  jobId: string,
+): Promise<{ userId: string }> {
+  let payload: { sub?: unknown; jobId?: unknown };
+  try {
+    ({ payload } = await jwtVerify(token, key(secret), {
+      algorithms: ['HS256'],
+      audience: LINK_TOKEN_AUDIENCE,
+    }));
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) throw new UnauthorizedError('the download link has expired');
+    throw new UnauthorizedError('the download link is invalid');
+  }
+  if (typeof payload.sub !== 'string' || payload.sub === '' || payload.jobId !== jobId) {
+    throw new UnauthorizedError('the download link is not valid for this export');
+  }
+  return { userId: payload.sub };
+}

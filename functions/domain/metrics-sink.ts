@@ -1,0 +1,19 @@
+import type { ExportFormat } from './export-format.js';
+import type { JobKind } from './export-job.js';
+
+/**
+ * Port: business metrics of the worker (CloudWatch EMF through Powertools in AWS). Dimensions are
+ * the job's kind and format, so dashboards can split by both.
+ */
+export interface MetricsSink {
+  /** One completed export: `ExportsCompleted`, `ExportDurationMs`, `RowsExported`, `BytesWritten`. */
+  exportCompleted(kind: JobKind, format: ExportFormat, durationMs: number, rows: number, bytes: number): void;
+  /** One export marked failed: `ExportsFailed`. */
+  exportFailed(kind: JobKind, format: ExportFormat): void;
+}
+
+/** A sink that records nothing. */
+export const NO_METRICS: MetricsSink = Object.freeze({
+  exportCompleted() {},
+  exportFailed() {},
+});

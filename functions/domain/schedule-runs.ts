@@ -1,0 +1,153 @@
+import { enforceRateLimit, guard } from './api-guards.js';
+import type { AuditLog } from './audit-log.js';
+import { assertAdmin, type Principal } from './auth.js';
+import { ExportError, ValidationError } from './errors.js';
+import { nextRunTimes, toEventBridgeCron } from './eventbridge-cron.js';
+import type { ExportJob } from './export-job.js';
+import type { ExportJobs } from './export-jobs.js';
+import type { ExportQueue } from './export-queue.js';
+import type { JobLeases } from './job-leases.js';
+import { requestScheduledRun } from './process-export-job.js';
+import type { RateLimiter } from './rate-limit.js';
+import { getSchedule, SCHEDULES } from './schedule-catalogue.js';
+
+/** One catalogue entry as `GET /schedules` shows it. */
+export interface ScheduleView {
+  readonly name: string;
+  readonly description: string;
+  readonly cron: string;
+  readonly eventBridgeExpression: string;
+  readonly format: string;
+  readonly compression: string;
+  /** `s3://bucket/prefix/`; the service bucket when the catalogue names none. */
+  readonly destination: string;
+  readonly lookbackDays: number;
+  /** The next run times (UTC, ISO 8601). */
+  readonly nextRuns: readonly string[];
+}
+
+export interface ScheduleDeps {
+  readonly audit: AuditLog;
+  readonly bucket: string;
+  readonly now: () => Date;
+}
+
+/** `GET /schedules` (admins): the catalogue with its next `count` run times. */
+export async function listSchedules(
+  deps: ScheduleDeps,
+  principal: Principal,
+  count = 3,
+): Promise<ScheduleView[]> {
+  await guard(deps.audit, principal, { exportType: 'schedules' }, () => assertAdmin(principal));
+  const now = deps.now();
+  return SCHEDULES.map((def) => ({
+    name: def.name,
+    description: def.description,
+    cron: def.cron,
+    eventBridgeExpression: toEventBridgeCron(def.cron),
+    format: def.format,
+    compression: def.compression,
+    destination: `s3://${def.destination.bucket ?? deps.bucket}/${def.destination.prefix}`,
+    lookbackDays: def.lookbackDays,
+    nextRuns: nextRunTimes(def.cron, now, count).map((d) => d.toISOString()),
+  }));
+}
+
+export interface RunScheduleDeps extends ScheduleDeps {
+  readonly leases: JobLeases;
+  readonly jobs: ExportJobs;
+  readonly queue: ExportQueue;
+  readonly rateLimiter: RateLimiter;
+}
+
+export interface RunScheduleInput {
+  readonly name: string;
+  /** `YYYY-MM-DD` (UTC) to backfill; today when absent. */
+  readonly date?: string;
+  /** Rerun a date whose run already completed (its object is replaced). */
+  readonly force?: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The scheduled time of a run on `date`: that day at the cron's first time of day (`0 1 * * *` on
+ * 2024-05-01 → 2024-05-01T01:00Z), also for a weekly cron on another weekday, so a backfill of any
+ * date exports the window the cron would have exported on that date.
+ */
+export function scheduledTimeOn(cron: string, date: string): Date {
+  const midnight = Date.parse(`${date}T00:00:00.000Z`);
+  if (Number.isNaN(midnight)) throw ValidationError.field('date', 'must be a date YYYY-MM-DD');
+  const [first] = nextRunTimes(cron, new Date(midnight - 1), 1);
+  const timeOfDay = first ? first.getTime() - Math.floor(first.getTime() / DAY_MS) * DAY_MS : 0;
+  return new Date(midnight + timeOfDay);
+}
+
+/**
+ * `POST /schedules/{name}/run` (admins): runs a schedule now or for a past date through the same
+ * queue and worker as the cron. Rate-limited and audited. A completed date is a 409 unless `force`.
+ */
+export async function runSchedule(
+  deps: RunScheduleDeps,
+  principal: Principal,
+  input: RunScheduleInput,
+): Promise<ExportJob> {
+  await guard(deps.audit, principal, { exportType: 'scheduled', details: { schedule: input.name } }, () =>
+    assertAdmin(principal),
+  );
+  const def = getSchedule(input.name);
+  const today = deps.now().toISOString().slice(0, 10);
+  const date = input.date ?? today;
+  if (date > today) throw ValidationError.field('date', 'must not be in the future');
+  const scheduledFor = scheduledTimeOn(def.cron, date);
+  const details = { schedule: def.name, date, force: input.force ?? false };
+  await enforceRateLimit(deps, principal, 'scheduled', details);
+  const job = await requestScheduledRun(deps, {
+    schedule: def.name,
+    scheduledFor,
+    requestedBy: principal.userId,
+    requesterEmail: principal.email,
+    force: input.force ?? false,
+  });
+  if (job.status === 'queued') {
+    try {
+      await deps.queue.enqueue({ jobId: job.id });
+    } catch (cause) {
+      const error = {
+        code: 'enqueue_failed',
+        message: 'the run could not be queued; retry the request',
+        retryable: true,
+      };
+      await deps.jobs.markEnqueueFailed(job.id, error).catch(() => {});
+      await deps.audit
+        .record({
+          userId: principal.userId,
+          exportType: 'scheduled',
+          action: 'failed',
+          status: 'error',
+          jobId: job.id,
+          details: { ...details, error },
+        })
+        .catch(() => {});
+      throw new ExportError(
+        'dependency_unavailable',
+        'the export queue is unavailable; retry the request',
+        503,
+        {
+          retryable: true,
+          cause,
+          details: { jobId: job.id },
+        },
+      );
+    }
+  }
+  await deps.audit.record({
+    userId: principal.userId,
+    exportType: 'scheduled',
+    action: 'schedule_run',
+    status: 'accepted',
+    jobId: job.id,
+    details: { ...details, scheduledFor: scheduledFor.toISOString(), jobStatus: job.status },
+  });
+  return job;
+}

@@ -1,0 +1,204 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { DatabaseAccess } from './database-access.js';
+import { type ApiHandlerName, ExportApi } from './export-api.js';
+import { ExportBucket } from './export-bucket.js';
+import type { ExportBucketAccess, ExportFunction } from './export-function.js';
+import { ExportMailSender } from './export-mail-sender.js';
+import { ExportMonitoring } from './export-monitoring.js';
+import { ExportWorker } from './export-worker.js';
+import { ScheduledExports, type ScheduleEntry } from './scheduled-exports.js';
+import type { StageConfig } from './stage-config.js';
+
+/**
+ * What each handler needs, so that each gets exactly its env vars and grants. Handlers built on the
+ * shared dependencies (`functions/shared/api-context.ts`, `worker-context.ts`) parse `config.ts`
+ * and resolve both secrets at cold start, so they all get the database, the link secret, the bucket
+ * name and (API) the queue URL; object access, sending and email only where used.
+ */
+export interface HandlerNeeds {
+  /** `api`/`worker`: builds the shared dependencies; `none`: reads no configuration. */
+  readonly deps: 'api' | 'worker' | 'none';
+  /** Object access on the export prefixes. */
+  readonly objects?: ExportBucketAccess;
+  /** Sends export messages (creates jobs). */
+  readonly send?: boolean;
+  /** Sends the download-link email. */
+  readonly mail?: boolean;
+}
+
+export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker', HandlerNeeds>> = {
+  userExport: { deps: 'api', send: true },
+  bulkExport: { deps: 'api', send: true },
+  getJob: { deps: 'api' },
+  listJobs: { deps: 'api' },
+  cancelJob: { deps: 'api' },
+  downloadJob: { deps: 'api', objects: 'read' },
+  listSchedules: { deps: 'api' },
+  runSchedule: { deps: 'api', send: true },
+  getMetrics: { deps: 'api' },
+  getLimits: { deps: 'api' },
+  openapi: { deps: 'none' },
+  exportWorker: { deps: 'worker', objects: 'write', mail: true },
+};
+
+export interface DataExportStackProps extends StackProps {
+  /** Validated settings of the stage (see `loadStageConfig`). */
+  readonly config: StageConfig;
+  /** The scheduled export catalogue (`SCHEDULES`). */
+  readonly schedules: readonly ScheduleEntry[];
+}
+
+/**
+ * The whole Data Export Service on AWS: REST API with usage plans and a JWT authorizer, request
+ * handlers and the worker in the database VPC, the export queue with its DLQ, one EventBridge rule
+ * per scheduled export, the export bucket, the SES sender, alarms and a dashboard.
+ */
+export class DataExportStack extends Stack {
+  public readonly database: DatabaseAccess;
+  public readonly exportBucket: ExportBucket;
+  public readonly linkSecret: Secret;
+  public readonly mailSender: ExportMailSender;
+  public readonly api: ExportApi;
+  public readonly worker: ExportWorker;
+  public readonly scheduledExports: ScheduledExports;
+  public readonly monitoring: ExportMonitoring;
+
+  constructor(scope: Construct, id: string, props: DataExportStackProps) {
+    super(scope, id, props);
+    const config = props.config;
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const common = {
+      logLevel: config.logLevel,
+      logRetention: config.logRetentionDays,
+      removalPolicy,
+    };
+
+    this.database = new DatabaseAccess(
+      this,
+      'Database',
+      config.database.mode === 'existing'
+        ? { existing: config.database, removalPolicy }
+        : { create: { ...config.database, flowLogRetention: config.logRetentionDays }, removalPolicy },
+    );
+
+    const ownPrefixes = props.schedules
+      .filter((s) => s.destination.bucket === null)
+      .map((s) => s.destination.prefix);
+    this.exportBucket = new ExportBucket(this, 'ExportBucket', {
+      exportExpiration: Duration.days(config.exports.expirationDays),
+      scheduledPrefixes: ownPrefixes,
+      scheduledExpiration:
+        config.exports.scheduledExpirationDays === undefined
+          ? undefined
+          : Duration.days(config.exports.scheduledExpirationDays),
+      removalPolicy,
+    });
+
+    this.linkSecret = new Secret(this, 'LinkSecret', {
+      description: 'HMAC key that signs the download links emailed by the data export service',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    Validations.of(this.linkSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating the link-signing key invalidates every emailed download link still within its TTL; it is rotated by hand (see DEPLOY.md), not on a schedule.',
+    });
+
+    this.mailSender = new ExportMailSender(this, 'MailSender', {
+      fromAddress: config.mail.from,
+      identityName: config.mail.identity,
+      createIdentity: config.mail.createIdentity,
+    });
+
+    const settings = {
+      JWT_JWKS_URL: config.jwt.jwksUrl,
+      JWT_ISSUER: config.jwt.issuer,
+      JWT_AUDIENCE: config.jwt.audience,
+      RATE_LIMIT_MAX: String(config.exports.rateLimitMax),
+      RATE_LIMIT_WINDOW_SECONDS: String(config.exports.rateLimitWindowSeconds),
+      INLINE_LIMIT_BYTES: String(config.exports.inlineLimitBytes),
+      LINK_TTL_SECONDS: String(config.exports.linkTtlSeconds),
+    };
+
+    this.api = new ExportApi(this, 'Api', {
+      ...common,
+      stageName: config.stage,
+      namePrefix: `data-export-${config.stage}`,
+      usagePlans: config.api.usagePlans,
+      stageThrottle: config.api.stageThrottle,
+      authorizerCacheTtl: Duration.seconds(config.api.authorizerCacheSeconds),
+      jwt: config.jwt,
+      network: this.database.network,
+      webAcl: config.api.webAcl,
+      cloudWatchRole: config.api.cloudWatchRole,
+      publicUrl: config.api.publicUrl,
+      environment: settings,
+    });
+    const withPublicUrl = { ...settings, PUBLIC_API_URL: this.api.publicUrl };
+    for (const handler of Object.values(this.api.handlers))
+      handler.addEnvironment('PUBLIC_API_URL', this.api.publicUrl);
+
+    this.worker = new ExportWorker(this, 'Worker', {
+      ...common,
+      timeout: Duration.seconds(config.worker.timeoutSeconds),
+      memorySize: config.worker.memoryMb,
+      maxConcurrency: config.worker.maxConcurrency,
+      batchSize: config.worker.batchSize,
+      network: this.database.network,
+      environment: withPublicUrl,
+    });
+
+    for (const [name, handler] of Object.entries(this.api.handlers) as [ApiHandlerName, ExportFunction][]) {
+      this.bind(handler, HANDLER_NEEDS[name]);
+    }
+    this.bind(this.worker.handler, HANDLER_NEEDS.exportWorker);
+    for (const schedule of props.schedules) {
+      const bucket = schedule.destination.bucket;
+      if (bucket !== null) this.worker.handler.bindDestinationBucket(bucket, [schedule.destination.prefix]);
+    }
+
+    this.scheduledExports = new ScheduledExports(this, 'ScheduledExports', {
+      schedules: props.schedules,
+      queue: this.worker.queue,
+      enabled: config.schedules.enabled,
+    });
+
+    this.monitoring = new ExportMonitoring(this, 'Monitoring', {
+      queue: this.worker.queue,
+      deadLetterQueue: this.worker.deadLetterQueue,
+      worker: this.worker.handler,
+      api: this.api.restApi,
+      alarmEmail: config.alarms.email,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the routes',
+      value: `${this.api.restApi.url}api/export`,
+    });
+    new CfnOutput(this, 'ApiKeyIds', {
+      description: 'API key ids; `aws apigateway get-api-key --include-value --api-key <id>` shows a value',
+      value: this.api.apiKeys.map((key) => key.keyId).join(','),
+    });
+    new CfnOutput(this, 'ExportBucketName', { value: this.exportBucket.bucket.bucketName });
+    new CfnOutput(this, 'ExportQueueUrl', { value: this.worker.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.worker.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+    new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
+    if (this.database.cluster) {
+      new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.cluster.clusterEndpoint.socketAddress });
+    }
+  }
+
+  private bind(handler: ExportFunction, needs: HandlerNeeds): void {
+    if (needs.deps === 'none') return;
+    handler.bindExportBucket(this.exportBucket.bucket, needs.objects, this.exportBucket.prefixes);
+    handler.bindDatabase(this.database).bindLinkSecret(this.linkSecret);
+    if (needs.deps === 'api' || needs.send)
+      handler.bindExportQueue(this.worker.queue, needs.send ? 'send' : undefined);
+    if (needs.mail) handler.bindMailSender(this.mailSender);
+  }
+}

@@ -1,0 +1,101 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { FunctionNetwork } from './database-access.js';
+import { ExportFunction } from './export-function.js';
+import { handlerEntryPath } from './handler-entries.js';
+
+/** SQS event source mappings require the visibility timeout to cover retries of a whole batch. */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export interface ExportWorkerProps {
+  /** @default Duration.minutes(15) */
+  readonly timeout?: Duration;
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /**
+   * Receives of one message before it moves to the dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Most concurrent worker invocations; each holds one database connection, so this protects the
+   * database from a burst of queued exports.
+   * @default 5
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Messages per invocation; exports are long, so one by default keeps each within the timeout.
+   * @default 1
+   */
+  readonly batchSize?: number;
+  /** VPC placement of the worker (it reads the database). @default - not in a VPC */
+  readonly network?: FunctionNetwork;
+  /** @default 'INFO' */
+  readonly logLevel?: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Removal policy of the queues and the worker's log group.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Extra plain settings of the worker. @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The export queue, its dead-letter queue and the worker that consumes it (Powertools
+ * `BatchProcessor`, so the event source reports batch item failures). Queues are encrypted
+ * (SSE-SQS) and TLS-only; a message moves to the DLQ after `maxReceiveCount` receives.
+ */
+export class ExportWorker extends Construct {
+  public readonly queue: Queue;
+  public readonly deadLetterQueue: Queue;
+  public readonly handler: ExportFunction;
+  public readonly eventSource: SqsEventSource;
+
+  constructor(scope: Construct, id: string, props: ExportWorkerProps = {}) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.minutes(15);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+      removalPolicy,
+    });
+
+    this.handler = new ExportFunction(this, 'Handler', {
+      entry: handlerEntryPath('exportWorker'),
+      description: 'Streams export jobs from Postgres to S3 and emails the download link',
+      timeout,
+      memorySize: props.memorySize ?? 1024,
+      network: props.network,
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+      logRemovalPolicy: removalPolicy,
+      // The worker marks a job failed on the last receive, before SQS moves it to the DLQ.
+      environment: { ...props.environment, MAX_RECEIVE_COUNT: String(maxReceiveCount) },
+    });
+
+    this.eventSource = new SqsEventSource(this.queue, {
+      batchSize: props.batchSize ?? 1,
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency ?? 5,
+    });
+    this.handler.addEventSource(this.eventSource);
+  }
+}

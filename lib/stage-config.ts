@@ -1,0 +1,269 @@
+import { z } from 'zod';
+
+/** The deployment stages the app knows. Each has its own block under context `stages`. */
+export const STAGE_NAMES = ['dev', 'prod'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const AWS_ID = {
+  vpc: /^vpc-[0-9a-f]{8,17}$/,
+  subnet: /^subnet-[0-9a-f]{8,17}$/,
+  securityGroup: /^sg-[0-9a-f]{8,17}$/,
+  /** A complete secret ARN, with the 6-character suffix Secrets Manager appends: grants stay exact. */
+  secretArn: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+  availabilityZone: /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/,
+};
+
+const Throttle = z.strictObject({
+  /** Steady-state requests per second. */
+  rateLimit: z.number().positive(),
+  /** Bucket size for bursts. */
+  burstLimit: z.number().int().positive(),
+});
+
+const Quota = z.strictObject({
+  limit: z.number().int().positive(),
+  period: z.enum(['DAY', 'WEEK', 'MONTH']),
+});
+
+const Name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, starting with a letter');
+
+const UsagePlan = z.strictObject({
+  name: Name,
+  throttle: Throttle,
+  quota: Quota,
+  /** One API key is created per name and attached to this plan. */
+  apiKeys: z.array(Name).min(1),
+});
+
+const CreateDatabase = z.strictObject({
+  mode: z.literal('create'),
+  /** Aurora capacity units; 0 lets the cluster pause when idle. */
+  minCapacity: z.number().min(0).max(256).default(0.5),
+  maxCapacity: z.number().min(1).max(256).default(2),
+  natGateways: z.number().int().min(1).max(3).default(1),
+});
+
+const ExistingDatabase = z.strictObject({
+  mode: z.literal('existing'),
+  vpcId: z.string().regex(AWS_ID.vpc, 'expected a VPC id such as vpc-0abc12345def67890'),
+  availabilityZones: z
+    .array(z.string().regex(AWS_ID.availabilityZone, 'expected an AZ such as eu-west-1a'))
+    .min(1),
+  privateSubnetIds: z
+    .array(z.string().regex(AWS_ID.subnet, 'expected a subnet id such as subnet-0abc1234'))
+    .min(1),
+  securityGroupIds: z
+    .array(z.string().regex(AWS_ID.securityGroup, 'expected a security group id such as sg-0abc1234'))
+    .min(1),
+  secretArn: z
+    .string()
+    .regex(AWS_ID.secretArn, 'expected the complete Secrets Manager ARN, including its 6-character suffix'),
+  /** RDS Proxy (or other) endpoint that overrides the host in the secret. */
+  host: z.string().min(1).optional(),
+});
+
+const StageSettings = z
+  .strictObject({
+    env: z
+      .strictObject({
+        account: z
+          .string()
+          .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+          .optional(),
+        region: z
+          .string()
+          .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'expected a region such as eu-west-1')
+          .optional(),
+      })
+      .default({}),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .optional(),
+    /** Keep data-bearing resources (bucket, database, secrets, logs) when the stack is deleted. */
+    retainData: z.boolean().optional(),
+    logRetentionDays: z
+      .number()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .optional(),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    database: z.discriminatedUnion('mode', [CreateDatabase, ExistingDatabase], {
+      error: "database.mode must be 'create' (new VPC + Aurora Serverless v2) or 'existing'",
+    }),
+    jwt: z.strictObject({
+      jwksUrl: z.url({
+        protocol: /^https$/,
+        error: 'expected an https:// URL of the identity provider JWKS',
+      }),
+      issuer: z.string().min(1),
+      audience: z.string().min(1),
+    }),
+    mail: z.strictObject({
+      from: z.email(),
+      /** SES identity that authorises `from`: the address itself or its domain. @default from */
+      identity: z.string().min(1).optional(),
+      /** Create the SES identity in this stack; false when it already exists in the account. */
+      createIdentity: z.boolean().default(true),
+    }),
+    api: z.strictObject({
+      authorizerCacheSeconds: z.number().int().min(0).max(3600).default(300),
+      stageThrottle: Throttle.default({ rateLimit: 50, burstLimit: 100 }),
+      usagePlans: z.array(UsagePlan).min(1),
+      webAcl: z.boolean().default(false),
+      /** Public base URL (custom domain) put into emailed links. @default the execute-api URL */
+      publicUrl: z.url({ protocol: /^https$/ }).optional(),
+      /** Set the account-wide API Gateway CloudWatch role (needed once per account and region for logs). */
+      cloudWatchRole: z.boolean().default(true),
+    }),
+    worker: z
+      .strictObject({
+        timeoutSeconds: z.number().int().min(60).max(900).default(900),
+        memoryMb: z.number().int().min(256).max(10240).default(1024),
+        /** Upper bound of concurrent workers: each holds one database connection. */
+        maxConcurrency: z.number().int().min(2).max(1000).default(5),
+        batchSize: z.number().int().min(1).max(10).default(1),
+      })
+      .default({ timeoutSeconds: 900, memoryMb: 1024, maxConcurrency: 5, batchSize: 1 }),
+    exports: z
+      .strictObject({
+        expirationDays: z.number().int().min(1).default(7),
+        scheduledExpirationDays: z.number().int().min(1).optional(),
+        inlineLimitBytes: z.number().int().min(1024).max(4_000_000).default(1_048_576),
+        linkTtlSeconds: z.number().int().min(300).default(604_800),
+        rateLimitMax: z.number().int().min(1).default(5),
+        rateLimitWindowSeconds: z.number().int().min(1).default(900),
+      })
+      .default({
+        expirationDays: 7,
+        inlineLimitBytes: 1_048_576,
+        linkTtlSeconds: 604_800,
+        rateLimitMax: 5,
+        rateLimitWindowSeconds: 900,
+      }),
+    schedules: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+    alarms: z.strictObject({ email: z.email().optional() }).default({}),
+  })
+  .superRefine((settings, ctx) => {
+    const { exports, database, mail, api } = settings;
+    if (exports.expirationDays * 86_400 < exports.linkTtlSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exports', 'expirationDays'],
+        message: `objects would expire before their emailed links (linkTtlSeconds ${exports.linkTtlSeconds}); use at least ${Math.ceil(exports.linkTtlSeconds / 86_400)} days`,
+      });
+    }
+    if (database.mode === 'create' && database.minCapacity > database.maxCapacity) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'minCapacity'],
+        message: 'must not exceed maxCapacity',
+      });
+    }
+    if (
+      database.mode === 'existing' &&
+      database.privateSubnetIds.length % database.availabilityZones.length !== 0
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'privateSubnetIds'],
+        message: 'list one subnet per availability zone, in the order of availabilityZones',
+      });
+    }
+    const identity = mail.identity ?? mail.from;
+    if (identity !== mail.from && !mail.from.toLowerCase().endsWith(`@${identity.toLowerCase()}`)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mail', 'identity'],
+        message: `must be the from address or its domain (${mail.from.split('@')[1]})`,
+      });
+    }
+    const keys = api.usagePlans.flatMap((plan) => plan.apiKeys);
+    const planNames = api.usagePlans.map((plan) => plan.name);
+    if (new Set(keys).size !== keys.length) {
+      ctx.addIssue({ code: 'custom', path: ['api', 'usagePlans'], message: 'an API key name is used twice' });
+    }
+    if (new Set(planNames).size !== planNames.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'usagePlans'],
+        message: 'a usage plan name is used twice',
+      });
+    }
+  });
+
+/** Settings of one stage as written in context, before stage-dependent defaults. */
+export type StageSettingsInput = z.input<typeof StageSettings>;
+
+/** Validated settings of the stage being synthesised. */
+export type StageConfig = z.output<typeof StageSettings> & {
+  readonly stage: StageName;
+  readonly retainData: boolean;
+  readonly logRetentionDays: number;
+  readonly stackName: string;
+};
+
+/** Raised for any invalid or missing context value; the message names each offending key. */
+export class StageConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageConfigError';
+  }
+}
+
+/** Reads one context key, e.g. `(key) => app.node.tryGetContext(key)`. */
+export type ContextReader = (key: string) => unknown;
+
+/**
+ * Validates the context of one stage: `stage` selects a block of context `stages`. Every problem
+ * is reported at once, with its full context path, e.g.
+ * `stages.prod.database.secretArn: expected the complete Secrets Manager ARN…`.
+ */
+export function loadStageConfig(readContext: ContextReader): StageConfig {
+  const stage = readContext('stage') ?? 'dev';
+  if (typeof stage !== 'string' || !(STAGE_NAMES as readonly string[]).includes(stage)) {
+    throw new StageConfigError(
+      `Invalid context 'stage': ${JSON.stringify(stage)}. Use one of ${STAGE_NAMES.join(', ')}, e.g. \`cdk synth -c stage=dev\`.`,
+    );
+  }
+  const stages = readContext('stages');
+  if (typeof stages !== 'object' || stages === null) {
+    throw new StageConfigError(
+      "Missing context 'stages': cdk.json must define context.stages.<stage> (see DEPLOY.md).",
+    );
+  }
+  const raw = (stages as Record<string, unknown>)[stage];
+  if (raw === undefined) {
+    throw new StageConfigError(
+      `Missing context 'stages.${stage}': add the settings of stage '${stage}' (see DEPLOY.md).`,
+    );
+  }
+  const parsed = StageSettings.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const path = ['stages', stage, ...issue.path.map(String)].join('.');
+      const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+      return `  - ${path}: ${missing ? `required (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})` : issue.message}`;
+    });
+    throw new StageConfigError(
+      `Invalid context for stage '${stage}':\n${lines.join('\n')}\nSee DEPLOY.md for every key.`,
+    );
+  }
+  const settings = parsed.data;
+  const retainData = settings.retainData ?? stage === 'prod';
+  return {
+    ...settings,
+    stage: stage as StageName,
+    retainData,
+    logRetentionDays: settings.logRetentionDays ?? (stage === 'prod' ? 365 : 14),
+    stackName: settings.stackName ?? `DataExport-${stage}`,
+  };
+}

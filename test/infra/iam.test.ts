@@ -1,0 +1,143 @@
+import type { Stack } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SCHEDULES } from '../../functions/domain/schedule-catalogue.js';
+import type { ApiHandlerName } from '../../lib/export-api.js';
+import { logicalId, type SynthResult, synthStage } from './support/synth.js';
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+let dev: SynthResult;
+
+beforeAll(() => {
+  dev = synthStage('dev');
+});
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Every Allow statement of the identity policies attached to a function's role. */
+function statementsOf(stack: Stack, fn: IFunction): Statement[] {
+  if (!fn.role) throw new Error('function without role');
+  const roleId = logicalId(stack, fn.role);
+  return Object.values(dev.template.findResources('AWS::IAM::Policy'))
+    .filter((policy) =>
+      asArray(policy.Properties.Roles).some((role: { Ref?: string }) => role.Ref === roleId),
+    )
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+    .filter((statement) => statement.Effect === 'Allow');
+}
+
+/** Actions a function may perform on resources, flattened and sorted. */
+function actionsOf(fn: IFunction, service: string): string[] {
+  return statementsOf(dev.stack, fn)
+    .flatMap((statement) => asArray(statement.Action))
+    .filter((action) => action.startsWith(`${service}:`))
+    .sort();
+}
+
+function allFunctions(): Array<[string, IFunction]> {
+  return [
+    ['authorizer', dev.stack.api.authorizerFunction],
+    ...Object.entries(dev.stack.api.handlers),
+    ['exportWorker', dev.stack.worker.handler],
+  ];
+}
+
+/** Object ARNs `arn-of-export-bucket/prefix*` for each prefix the service writes under. */
+function exportObjectArns(): unknown[] {
+  const bucketArn = { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.exportBucket.bucket), 'Arn'] };
+  const prefixes = ['exports/', ...SCHEDULES.map((schedule) => schedule.destination.prefix)];
+  return prefixes.map((prefix) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] }));
+}
+
+describe('least privilege', () => {
+  it('lets the worker write objects only under the export and scheduled prefixes, and nothing else on S3', () => {
+    const s3 = statementsOf(dev.stack, dev.stack.worker.handler).filter((s) =>
+      asArray(s.Action).some((a) => a.startsWith('s3:')),
+    );
+
+    expect(s3).toHaveLength(1);
+    expect(asArray(s3[0]?.Action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect(asArray(s3[0]?.Resource)).toHaveLength(exportObjectArns().length);
+    expect(asArray(s3[0]?.Resource)).toEqual(expect.arrayContaining(exportObjectArns()));
+  });
+
+  it('lets only the download handler read export objects, on the same prefixes', () => {
+    const readers = allFunctions().filter(
+      ([, fn]) => actionsOf(fn, 's3').length > 0 && fn !== dev.stack.worker.handler,
+    );
+    const download = dev.stack.api.handlers.downloadJob;
+    const statements = statementsOf(dev.stack, download);
+    const getObject = statements.find((s) => asArray(s.Action).includes('s3:GetObject'));
+    const listBucket = statements.find((s) => asArray(s.Action).includes('s3:ListBucket'));
+
+    expect(readers.map(([name]) => name)).toEqual(['downloadJob']);
+    expect(actionsOf(download, 's3')).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(asArray(getObject?.Resource)).toHaveLength(exportObjectArns().length);
+    expect(asArray(getObject?.Resource)).toEqual(expect.arrayContaining(exportObjectArns()));
+    // On the bucket itself, so that a HEAD of an expired object answers 404 rather than 403.
+    expect(asArray(listBucket?.Resource)).toEqual([
+      { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.exportBucket.bucket), 'Arn'] },
+    ]);
+  });
+
+  it('lets only the handlers that create jobs send to the export queue', () => {
+    const senders = allFunctions()
+      .filter(([, fn]) => actionsOf(fn, 'sqs').includes('sqs:SendMessage'))
+      .map(([name]) => name)
+      .sort();
+
+    expect(senders).toEqual((['bulkExport', 'runSchedule', 'userExport'] satisfies ApiHandlerName[]).sort());
+  });
+
+  it('lets only the worker send email, from the configured SES identity only', () => {
+    const mailers = allFunctions().filter(([, fn]) => actionsOf(fn, 'ses').length > 0);
+    const statement = statementsOf(dev.stack, dev.stack.worker.handler).find((s) =>
+      asArray(s.Action).includes('ses:SendEmail'),
+    );
+
+    expect(mailers.map(([name]) => name)).toEqual(['exportWorker']);
+    expect(actionsOf(dev.stack.worker.handler, 'ses')).toEqual(['ses:SendEmail']);
+    expect(JSON.stringify(statement?.Resource)).toContain(
+      `":identity/",{"Ref":"${logicalId(dev.stack, dev.stack.mailSender.identity)}"}`,
+    );
+  });
+
+  it('reads only the database and link secrets, and gives neither to the authorizer or the OpenAPI handler', () => {
+    const databaseSecret = { Ref: expect.stringMatching(/^DatabaseClusterSecretAttachment/) };
+    const linkSecret = { Ref: logicalId(dev.stack, dev.stack.linkSecret) };
+    for (const [name, fn] of allFunctions()) {
+      const resources = statementsOf(dev.stack, fn)
+        .filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue'))
+        .flatMap((s) => asArray(s.Resource));
+      if (name === 'authorizer' || name === 'openapi') expect(resources, name).toEqual([]);
+      else {
+        expect(resources, name).toHaveLength(2);
+        expect(resources, name).toEqual(expect.arrayContaining([databaseSecret, linkSecret]));
+      }
+    }
+  });
+
+  it('grants no wildcard action in any identity policy', () => {
+    const wildcard = Object.values(dev.template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .flatMap((statement) => asArray(statement.Action))
+      .filter((action) => action.includes('*'));
+
+    expect(wildcard).toEqual([]);
+  });
+
+  it('uses Resource "*" only for the X-Ray actions, which support no resource-level permissions', () => {
+    const onEverything = Object.values(dev.template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .filter((statement) => asArray(statement.Resource).includes('*'))
+      .flatMap((statement) => asArray(statement.Action));
+
+    expect(new Set(onEverything)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+  });
+});

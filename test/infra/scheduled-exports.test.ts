@@ -1,0 +1,78 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { toEventBridgeCron } from '../../functions/domain/eventbridge-cron.js';
+import { SCHEDULES } from '../../functions/domain/schedule-catalogue.js';
+import { ScheduledExportMessage } from '../../functions/domain/scheduled-export-message.js';
+import { logicalId, type SynthResult, synthStage } from './support/synth.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: synthesised CloudFormation JSON, checked by the assertions
+type Properties = Record<string, any>;
+
+let prod: SynthResult;
+let dev: SynthResult;
+let rules: Properties[];
+
+beforeAll(() => {
+  prod = synthStage('prod');
+  dev = synthStage('dev');
+  rules = Object.values(prod.template.findResources('AWS::Events::Rule')).map((rule) => rule.Properties);
+});
+
+const ruleFor = (name: string) => rules.find((rule) => String(rule.Description).includes(`'${name}'`));
+
+describe('scheduled exports', () => {
+  it('creates exactly one rule per catalogue entry', () => {
+    expect(rules).toHaveLength(SCHEDULES.length);
+    for (const schedule of SCHEDULES) expect(ruleFor(schedule.name), schedule.name).toBeDefined();
+  });
+
+  it("uses the cron converter's expression for each entry", () => {
+    for (const schedule of SCHEDULES) {
+      expect(ruleFor(schedule.name)?.ScheduleExpression).toBe(toEventBridgeCron(schedule.cron));
+    }
+  });
+
+  it('runs the DESIGN §9 schedules at their UTC times', () => {
+    expect(ruleFor('daily_transactions')?.ScheduleExpression).toBe('cron(0 1 * * ? *)');
+    expect(ruleFor('weekly_users')?.ScheduleExpression).toBe('cron(0 2 ? * SUN *)');
+  });
+
+  it('puts the message the worker expects on the export queue', () => {
+    const queueArn = { 'Fn::GetAtt': [logicalId(prod.stack, prod.stack.worker.queue), 'Arn'] };
+    for (const schedule of SCHEDULES) {
+      const [target] = ruleFor(schedule.name)?.Targets ?? [];
+      expect(target.Arn).toEqual(queueArn);
+      expect(target.InputTransformer.InputPathsMap).toEqual({ time: '$.time' });
+
+      // EventBridge substitutes the event's time (an ISO 8601 string, quoted) for <time>.
+      const message = JSON.parse(
+        target.InputTransformer.InputTemplate.replace('<time>', '"2024-03-01T01:00:00Z"'),
+      );
+      expect(ScheduledExportMessage.parse(message)).toEqual({
+        schedule: schedule.name,
+        scheduledTime: '2024-03-01T01:00:00Z',
+      });
+    }
+  });
+
+  it('lets only these rules send to the queue', () => {
+    const statements = Object.values(prod.template.findResources('AWS::SQS::QueuePolicy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Properties[])
+      .filter((s) => s.Principal?.Service === 'events.amazonaws.com');
+    const sourceArns = statements.flatMap((s) => [s.Condition?.ArnEquals?.['aws:SourceArn']].flat());
+    const ruleArns = [...prod.stack.scheduledExports.rules.values()].map((rule) => ({
+      'Fn::GetAtt': [logicalId(prod.stack, rule), 'Arn'],
+    }));
+
+    for (const s of statements) expect([s.Action].flat()).toContain('sqs:SendMessage');
+    expect(sourceArns).toHaveLength(ruleArns.length);
+    expect(sourceArns).toEqual(expect.arrayContaining(ruleArns));
+  });
+
+  it('enables the rules per stage', () => {
+    const states = (result: SynthResult) =>
+      Object.values(result.template.findResources('AWS::Events::Rule')).map((rule) => rule.Properties.State);
+
+    expect(new Set(states(prod))).toEqual(new Set(['ENABLED']));
+    expect(new Set(states(dev))).toEqual(new Set(['DISABLED']));
+  });
+});

@@ -1,0 +1,455 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline, type Readable, Transform } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import postgres, { type Sql } from 'postgres';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+
+vi.hoisted(() => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+});
+
+import { outboxFileName } from '../../functions/adapters/outbox-mailer.js';
+import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
+import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres-job-leases.js';
+import { createS3Client, S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
+import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
+import { CATALOGUE } from '../../functions/domain/catalogue.js';
+import type { ExportFormat } from '../../functions/domain/export-format.js';
+import type { ExportJob, JobProgress } from '../../functions/domain/export-job.js';
+import type { ExportDatabase, ObjectStore } from '../../functions/domain/ports.js';
+import { type ProcessExportJobDeps, requestScheduledRun } from '../../functions/domain/process-export-job.js';
+import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
+import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
+import { freePort } from '../../local/embedded-postgres.js';
+import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
+import { lambdaContext, sqsEvent, sqsRecord } from '../support/sqs-events.js';
+import { createQueueWithDlq, pumpQueue, queueDepth } from '../support/sqs-pump.js';
+import { copyToBuffer, objectExists, readObject, testS3, testSql } from '../support/services.js';
+import { RecordingMetrics } from '../support/worker-fakes.js';
+
+/** requested_by of every job this file creates, so they can be told apart and removed. */
+const REQUESTER = `worker-it-${process.pid}`;
+const EMAIL = 'requester@example.com';
+const LINK_SECRET = 'integration-link-secret-0123456789abcdef';
+/** Users in the separate, larger product database (activity_logs gets 4 × as many rows). */
+const BIG_USERS = 25_000;
+
+const bucket = inject('bucket');
+const s3 = testS3();
+let sqs: SQSClient;
+let jobsSql: Sql;
+let exportSql: Sql;
+let bigSql: Sql;
+let bigDbName: string;
+let outbox: string;
+let queueCounter = 0;
+
+beforeAll(async () => {
+  jobsSql = testSql({ max: 8 });
+  exportSql = testSql({ max: 10 });
+  sqs = createSqsClient({ endpoint: inject('awsEndpoint') });
+  outbox = await fs.mkdtemp(path.join(os.tmpdir(), 'worker-outbox-'));
+  // A larger product database on the same server, so exports span several multipart parts and
+  // take long enough to cancel and to watch their progress.
+  bigDbName = `worker_it_big_${process.pid}`;
+  await jobsSql.unsafe(`CREATE DATABASE ${bigDbName}`);
+  const url = new URL(inject('databaseUrl'));
+  url.pathname = `/${bigDbName}`;
+  bigSql = postgres(url.toString(), { max: 6, onnotice: () => {} });
+  await createProductSchema(bigSql);
+  await seedDemoData(bigSql, { users: BIG_USERS });
+}, 120_000);
+
+afterAll(async () => {
+  await jobsSql`DELETE FROM export_jobs WHERE requested_by = ${REQUESTER} OR (kind = 'scheduled' AND options->>'test' = ${REQUESTER})`;
+  await bigSql?.end();
+  await jobsSql.unsafe(`DROP DATABASE IF EXISTS ${bigDbName} WITH (FORCE)`);
+  await Promise.all([jobsSql.end(), exportSql.end()]);
+  await fs.rm(outbox, { recursive: true, force: true });
+});
+
+function workerDeps(overrides: Partial<ProcessExportJobDeps> & { sql?: Sql } = {}): ProcessExportJobDeps {
+  const { sql, ...rest } = overrides;
+  return {
+    ...buildWorkerDeps({
+      jobsSql,
+      exportSql: sql ?? exportSql,
+      s3,
+      defaultBucket: bucket,
+      mailer: new OutboxMailer({ dir: outbox, from: 'Data Export <exports@example.com>' }),
+      metrics: new RecordingMetrics(),
+      linkSecret: LINK_SECRET,
+      publicApiUrl: 'http://localhost:3000',
+      settings: { leaseSeconds: 30, linkTtlSeconds: 3600, heartbeatMs: 100 },
+    }),
+    ...rest,
+  };
+}
+
+function handlerFor(deps: ProcessExportJobDeps, maxReceiveCount = 3) {
+  return createExportWorkerHandler(() => ({ deps, maxReceiveCount }));
+}
+
+async function insertJob(fields: { tables: string[]; format: ExportFormat; kind?: 'bulk' | 'user'; options?: object }) {
+  const [row] = await jobsSql<{ id: string }[]>`
+    INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
+    VALUES (${fields.kind ?? 'bulk'}, ${jobsSql.json(fields.tables)}, '{}', ${fields.format}, 'none',
+            ${jobsSql.json((fields.options ?? {}) as Record<string, string>)}, ${REQUESTER}, ${EMAIL})
+    RETURNING id`;
+  return row!.id;
+}
+
+async function jobRow(id: string): Promise<ExportJob> {
+  const [row] = await jobsSql<ExportJobRow[]>`SELECT * FROM export_jobs WHERE id = ${id}`;
+  return toExportJob(row!);
+}
+
+async function auditActions(id: string): Promise<string[]> {
+  const rows = await jobsSql<{ action: string }[]>`SELECT action FROM export_audit_log WHERE job_id = ${id} ORDER BY id`;
+  return rows.map((r) => r.action);
+}
+
+async function emailsFor(id: string): Promise<string[]> {
+  return (await fs.readdir(outbox)).filter((name) => name.startsWith(id)).sort();
+}
+
+/** `psql \copy (…) TO STDOUT WITH CSV HEADER` of a whole catalogue table: the oracle for CSV objects. */
+function csvOracle(sql: Sql, table: string): Promise<Buffer> {
+  const columns = CATALOGUE[table]!.columns.map((c) => `"${c.name}"`).join(', ');
+  return copyToBuffer(sql, `COPY (SELECT ${columns} FROM "${table}" ORDER BY "id") TO STDOUT WITH (FORMAT csv, HEADER true)`);
+}
+
+/** Counts completed uploads per key: a second one would be a second object version. */
+function countingUploads(deps: ProcessExportJobDeps) {
+  const uploads = new Map<string, number>();
+  const storeFor = (name: string): ObjectStore => {
+    const store = deps.storeFor(name);
+    return {
+      upload: async (request) => {
+        await store.upload(request);
+        uploads.set(request.key, (uploads.get(request.key) ?? 0) + 1);
+      },
+      presignDownload: (key, options) => store.presignDownload(key, options),
+      exists: (key) => store.exists(key),
+      delete: (key) => store.delete(key),
+    };
+  };
+  return { deps: { ...deps, storeFor }, uploads };
+}
+
+/** Wraps each COPY stream of `database` in `stage()` (a pass-through Transform that may delay or fail). */
+function withCopyStage(database: ExportDatabase, stage: () => Transform): ExportDatabase {
+  return {
+    withSnapshot: (work) =>
+      database.withSnapshot((snapshot) =>
+        work({
+          startedAt: snapshot.startedAt,
+          count: (source) => snapshot.count(source),
+          copyOut: async (statement, params) => {
+            const rows = await snapshot.copyOut(statement, params);
+            return pipeline(rows, stage(), () => {}) as unknown as Readable;
+          },
+        }),
+      ),
+  };
+}
+
+/** Passes rows through, pausing `delayMs` after every `everyRows` rows: a slow but steady export. */
+function throttle(everyRows: number, delayMs: number): Transform {
+  let rows = 0;
+  return new Transform({
+    async transform(chunk: Buffer, _encoding, callback) {
+      const before = Math.floor(rows / everyRows);
+      for (const byte of chunk) if (byte === 10) rows++;
+      if (Math.floor(rows / everyRows) > before) await sleep(delayMs);
+      callback(null, chunk);
+    },
+  });
+}
+
+function uniqueQueueName(label: string): string {
+  return `worker-it-${process.pid}-${label}-${++queueCounter}`;
+}
+
+describe('export worker on Postgres, S3 and SQS', () => {
+  it('handles the same message delivered twice, also concurrently, with one object, one email and one completion', async () => {
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    const { deps, uploads } = countingUploads(workerDeps());
+    const handler = handlerFor(deps);
+    const messageId = `dup-${id}`;
+
+    const concurrent = await Promise.all(
+      [1, 1, 1].map(() => handler(sqsEvent(sqsRecord({ jobId: id }, { messageId })), lambdaContext())),
+    );
+    const redelivered = await handler(sqsEvent(sqsRecord({ jobId: id }, { messageId, receiveCount: 2 })), lambdaContext());
+
+    for (const response of [...concurrent, redelivered]) expect(response.batchItemFailures).toEqual([]);
+    const job = await jobRow(id);
+    expect(job).toMatchObject({ status: 'completed', attempts: 1 });
+    const key = `exports/${id}/activity_logs.csv`;
+    expect(job.result).toMatchObject({ objectKey: key, bucket });
+    expect([...uploads.entries()]).toEqual([[key, 1]]);
+    expect(await readObject(s3, key)).toEqual(await csvOracle(jobsSql, 'activity_logs'));
+    expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:completed`)]);
+    expect((await auditActions(id)).filter((a) => a === 'completed')).toHaveLength(1);
+  });
+
+  it('completes a job on redelivery after a crash mid-stream, and never shows a partial object', async () => {
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    const key = `exports/${id}/activity_logs.csv`;
+    // Its own S3 client, counting multipart parts, to prove the crash came after parts were stored.
+    const crashS3 = createS3Client({ endpoint: inject('awsEndpoint') });
+    let partsUploaded = 0;
+    crashS3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'UploadPartCommand') partsUploaded++;
+        return result;
+      },
+      { step: 'initialize' },
+    );
+    const base = workerDeps({ sql: bigSql });
+    let crashed = false;
+    let visibleAtCrash: boolean | undefined;
+    let partsAtCrash = 0;
+    const crashAfterRows = 70_000;
+    const crashing = withCopyStage(base.database, () => {
+      let rows = 0;
+      return new Transform({
+        async transform(chunk: Buffer, _encoding, callback) {
+          for (const byte of chunk) if (byte === 10) rows++;
+          if (!crashed && rows >= crashAfterRows) {
+            crashed = true;
+            await expect.poll(() => partsUploaded, { timeout: 10_000 }).toBeGreaterThan(0);
+            partsAtCrash = partsUploaded;
+            visibleAtCrash = await objectExists(s3, key);
+            callback(new Error(`injected crash after ${rows} rows`));
+            return;
+          }
+          callback(null, chunk);
+        },
+      });
+    });
+    const storeFor = (name: string) => new S3ObjectStore({ client: crashS3, bucket: name });
+    const handler = handlerFor({ ...base, database: crashing, storeFor });
+
+    const first = await handler(sqsEvent(sqsRecord({ jobId: id }, { messageId: `crash-${id}` })), lambdaContext());
+
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(crashed).toBe(true);
+    expect(partsAtCrash).toBeGreaterThan(0);
+    expect(visibleAtCrash).toBe(false);
+    expect(await objectExists(s3, key)).toBe(false);
+    expect(await jobRow(id)).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(await emailsFor(id)).toEqual([]);
+
+    const second = await handler(
+      sqsEvent(sqsRecord({ jobId: id }, { messageId: `crash-${id}`, receiveCount: 2 })),
+      lambdaContext(),
+    );
+
+    expect(second.batchItemFailures).toEqual([]);
+    expect(await jobRow(id)).toMatchObject({ status: 'completed', attempts: 2 });
+    const body = await readObject(s3, key);
+    expect(body.length).toBeGreaterThan(8 * 1024 * 1024);
+    expect(body.equals(await csvOracle(bigSql, 'activity_logs'))).toBe(true);
+    expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:completed`)]);
+  });
+
+  it('takes over the job of a worker that died holding the lease once the lease has expired', async () => {
+    const id = await insertJob({ tables: ['courses'], format: 'json' });
+    await jobsSql`UPDATE export_jobs SET status = 'processing', attempts = 1, lease_owner = 'dead-worker',
+                  lease_until = now() + interval '1 hour' WHERE id = ${id}`;
+    const handler = handlerFor(workerDeps());
+
+    const whileLeased = await handler(sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 2 })), lambdaContext());
+    expect(whileLeased.batchItemFailures).toEqual([]);
+    expect(await jobRow(id)).toMatchObject({ status: 'processing', attempts: 1 });
+
+    await jobsSql`UPDATE export_jobs SET lease_until = now() - interval '1 second' WHERE id = ${id}`;
+    const afterExpiry = await handler(sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 3 })), lambdaContext());
+
+    expect(afterExpiry.batchItemFailures).toEqual([]);
+    expect(await jobRow(id)).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(await objectExists(s3, `exports/${id}/courses.json`)).toBe(true);
+  });
+
+  it('retries while S3 fails on every call, then marks the job failed, emails once and leaves the message in the DLQ', async () => {
+    const id = await insertJob({ tables: ['courses'], format: 'csv' });
+    const closedPort = await freePort();
+    const deadS3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${closedPort}`,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    const metrics = new RecordingMetrics();
+    const deps = workerDeps({ metrics, storeFor: (name) => new S3ObjectStore({ client: deadS3, bucket: name }) });
+    const queue = await createQueueWithDlq(sqs, uniqueQueueName('s3-down'), { maxReceiveCount: 3 });
+    await new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }).enqueue({ jobId: id });
+
+    await pumpQueue({
+      sqs,
+      queue,
+      handler: handlerFor(deps, 3),
+      done: async () => (await queueDepth(sqs, queue.dlqUrl)) === 1,
+    });
+
+    const job = await jobRow(id);
+    expect(job).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'dependency_unavailable', retryable: true } });
+    expect(await queueDepth(sqs, queue.queueUrl)).toBe(0);
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, WaitTimeSeconds: 1 }));
+    expect(Messages.map((m) => JSON.parse(m.Body!))).toEqual([{ jobId: id }]);
+    expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:failed`)]);
+    expect(await auditActions(id)).toEqual(['started', 'started', 'started', 'failed']);
+    expect(metrics.failed).toEqual([{ kind: 'bulk', format: 'csv' }]);
+    expect(await objectExists(s3, `exports/${id}/courses.csv`)).toBe(false);
+  });
+
+  it('stops a job cancelled mid-stream within seconds: cancelled, no object, no completion email', async () => {
+    const id = await insertJob({ tables: ['activity_logs'], format: 'ndjson' });
+    const base = workerDeps({ sql: bigSql });
+    const handler = handlerFor({ ...base, database: withCopyStage(base.database, () => throttle(2_000, 100)) });
+
+    const running = handler(sqsEvent(sqsRecord({ jobId: id })), lambdaContext());
+    await expect
+      .poll(async () => ((await jobRow(id)).progress as JobProgress).rowsExported ?? 0, { timeout: 10_000, interval: 50 })
+      .toBeGreaterThan(0);
+    const cancelledAt = Date.now();
+    await jobsSql`UPDATE export_jobs SET cancel_requested = true WHERE id = ${id}`;
+    const response = await running;
+    const stoppedAfterMs = Date.now() - cancelledAt;
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(stoppedAfterMs).toBeLessThan(5_000);
+    const job = await jobRow(id);
+    expect(job.status).toBe('cancelled');
+    expect(job.result).toBeNull();
+    expect(await objectExists(s3, `exports/${id}/activity_logs.ndjson`)).toBe(false);
+    expect(await emailsFor(id)).toEqual([]);
+    expect(await auditActions(id)).toEqual(['started', 'cancelled']);
+  });
+
+  it('writes progress that only moves forward and ends at 100 % with every row', async () => {
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    const base = workerDeps({ sql: bigSql });
+    const handler = handlerFor({ ...base, database: withCopyStage(base.database, () => throttle(10_000, 120)) });
+    const seen: JobProgress[] = [];
+    let done = false;
+    const watcher = (async () => {
+      while (!done) {
+        const job = await jobRow(id);
+        if ('percent' in job.progress) seen.push(job.progress as JobProgress);
+        if (job.status !== 'queued' && job.status !== 'processing') return;
+        await sleep(30);
+      }
+    })();
+
+    const response = await handler(sqsEvent(sqsRecord({ jobId: id })), lambdaContext());
+    done = true;
+    await watcher;
+
+    expect(response.batchItemFailures).toEqual([]);
+    const final = (await jobRow(id)).progress as JobProgress;
+    seen.push(final);
+    const [row] = await bigSql<{ count: string }[]>`SELECT count(*) FROM activity_logs`;
+    const count = Number(row!.count);
+    expect(final).toMatchObject({
+      percent: 100,
+      rowsExported: count,
+      rowsTotal: count,
+      tablesDone: 1,
+      tablesTotal: 1,
+    });
+    const intermediate = seen.filter((p) => p.percent < 100);
+    expect(new Set(intermediate.map((p) => p.percent)).size).toBeGreaterThanOrEqual(3);
+    expect(intermediate.some((p) => typeof p.etaSeconds === 'number')).toBe(true);
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]!.percent).toBeGreaterThanOrEqual(seen[i - 1]!.percent);
+      expect(seen[i]!.rowsExported).toBeGreaterThanOrEqual(seen[i - 1]!.rowsExported);
+      expect(seen[i]!.bytesWritten).toBeGreaterThanOrEqual(seen[i - 1]!.bytesWritten);
+    }
+  });
+
+  it('drains 100 jobs enqueued at once (plus duplicates) with concurrent invocations, completing each exactly once', async () => {
+    const tables = ['courses', 'users', 'enrollments', 'transactions'];
+    const formats: ExportFormat[] = ['csv', 'json', 'ndjson', 'xml'];
+    const ids = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => insertJob({ tables: [tables[i % 4]!], format: formats[Math.floor(i / 4) % 4]! })),
+    );
+    const metrics = new RecordingMetrics();
+    const { deps, uploads } = countingUploads(workerDeps({ metrics }));
+    const queue = await createQueueWithDlq(sqs, uniqueQueueName('drain'), { maxReceiveCount: 5 });
+    const exportQueue = new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl });
+    await Promise.all([...ids, ...ids.slice(0, 10)].map((jobId) => exportQueue.enqueue({ jobId })));
+
+    const invocations = await pumpQueue({
+      sqs,
+      queue,
+      handler: handlerFor(deps, 5),
+      concurrency: 6,
+      batchSize: 3,
+      timeoutMs: 55_000,
+      done: async () => {
+        const [row] = await jobsSql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM export_jobs WHERE id = ANY(${ids}::uuid[]) AND status = 'completed'`;
+        return row!.n === ids.length && (await queueDepth(sqs, queue.queueUrl)) === 0;
+      },
+    });
+
+    expect(invocations).toBeGreaterThan(6);
+    const completions = await jobsSql<{ job_id: string; n: number }[]>`
+      SELECT job_id, count(*)::int AS n FROM export_audit_log
+      WHERE job_id = ANY(${ids}::uuid[]) AND action = 'completed' GROUP BY job_id`;
+    expect(completions).toHaveLength(100);
+    expect(completions.every((c) => c.n === 1)).toBe(true);
+    expect(uploads.size).toBe(100);
+    expect([...uploads.values()].every((n) => n === 1)).toBe(true);
+    expect(metrics.completed).toHaveLength(100);
+    const files = await fs.readdir(outbox);
+    expect(ids.every((id) => files.filter((f) => f.startsWith(id)).length === 1)).toBe(true);
+    expect(await queueDepth(sqs, queue.dlqUrl)).toBe(0);
+    const attempts = await jobsSql<{ attempts: number }[]>`SELECT attempts FROM export_jobs WHERE id = ANY(${ids}::uuid[])`;
+    expect(attempts.every((a) => a.attempts === 1)).toBe(true);
+  }, 60_000);
+
+  it('runs a scheduled message into the catalogue key once per date, and an admin rerun replaces it in the same job', async () => {
+    const day = new Date(Date.UTC(2090, 0, 1) + (process.pid % 3000) * 86_400_000).toISOString().slice(0, 10);
+    const message = { schedule: 'daily_transactions', scheduledTime: `${day}T01:00:00Z` };
+    const deps = workerDeps();
+    const handler = handlerFor(deps);
+
+    await handler(sqsEvent(sqsRecord(message), sqsRecord(message)), lambdaContext());
+    const jobs = await jobsSql<ExportJobRow[]>`
+      SELECT * FROM export_jobs WHERE kind = 'scheduled' AND schedule_name = 'daily_transactions'
+      AND scheduled_for = ${`${day}T00:00:00Z`}::timestamptz`;
+    expect(jobs).toHaveLength(1);
+    const job = toExportJob(jobs[0]!);
+    await jobsSql`UPDATE export_jobs SET options = options || ${jobsSql.json({ test: REQUESTER })} WHERE id = ${job.id}`;
+    const key = `daily/transactions/daily_transactions_${day}.csv`;
+    expect(job).toMatchObject({ status: 'completed', requestedBy: 'scheduler', result: { objectKey: key, bucket } });
+    expect(await objectExists(s3, key)).toBe(true);
+    expect(await emailsFor(job.id)).toEqual([]);
+
+    const rerun = await requestScheduledRun(deps, {
+      schedule: 'daily_transactions',
+      scheduledFor: new Date(`${day}T12:00:00Z`),
+      requestedBy: REQUESTER,
+      requesterEmail: EMAIL,
+      force: true,
+    });
+    await handler(sqsEvent(sqsRecord({ jobId: rerun.id })), lambdaContext());
+
+    expect(rerun.id).toBe(job.id);
+    const after = await jobRow(job.id);
+    expect(after).toMatchObject({ status: 'completed', requestedBy: REQUESTER, result: { objectKey: key } });
+    expect(after.completedAt!.getTime()).toBeGreaterThan(job.completedAt!.getTime());
+    expect(await emailsFor(job.id)).toEqual([outboxFileName(`${job.id}:completed:run-2`)]);
+  });
+});

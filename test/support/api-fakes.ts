@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { BearerTokenVerifier } from '../../functions/domain/auth.js';
+import { ConflictError } from '../../functions/domain/errors.js';
+import type { ExportJob, JobError } from '../../functions/domain/export-job.js';
+import {
+  type CreateJobResult,
+  decodeCursor,
+  type ExportJobs,
+  encodeCursor,
+  type IdempotentJob,
+  type JobListQuery,
+  type JobMetrics,
+  type JobPage,
+  type NewExportJob,
+} from '../../functions/domain/export-jobs.js';
+import type { ExportQueue, ExportQueueMessage } from '../../functions/domain/export-queue.js';
+import {
+  decide,
+  type RateLimitDecision,
+  type RateLimiter,
+  type RateLimitPolicy,
+  type RateLimitState,
+  windowState,
+} from '../../functions/domain/rate-limit.js';
+import type { ApiDeps } from '../../functions/shared/api-context.js';
+import { TEST_JWT_SECRET, TEST_LINK_SECRET } from './api-events.js';
+import {
+  FakeExportDatabase,
+  InMemoryJobLeases,
+  InMemoryObjectStore,
+  jobFixture,
+  RecordingAuditLog,
+} from './worker-fakes.js';
+
+/** ExportJobs in memory, with the Postgres adapter's idempotency, ordering and cancel rules. */
+export class InMemoryExportJobs implements ExportJobs {
+  readonly jobs = new Map<string, IdempotentJob>();
+  private tick = 0;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  /** Stores a job as it is (tests arrange jobs in any state). */
+  put(overrides: Partial<ExportJob> = {}): ExportJob {
+    const job = { ...jobFixture(overrides), requestHash: null };
+    this.jobs.set(job.id, job);
+    return job;
+  }
+
+  async create(input: NewExportJob): Promise<CreateJobResult> {
+    if (input.idempotencyKey) {
+      const existing = await this.findByIdempotencyKey(input.requestedBy, input.idempotencyKey);
+      if (existing) {
+        if (existing.requestHash !== (input.requestHash ?? null))
+          throw new ConflictError('key reused', { jobId: existing.id });
+        return { job: existing, created: false };
+      }
+    }
+    // Distinct, increasing creation times, like rows inserted one after another.
+    const createdAt = new Date(this.now().getTime() + this.tick++);
+    const job: IdempotentJob = {
+      ...jobFixture({
+        kind: input.kind,
+        tables: input.tables,
+        filters: input.filters,
+        format: input.format,
+        compression: input.compression,
+        options: input.options,
+        requestedBy: input.requestedBy,
+        requesterEmail: input.requesterEmail,
+        idempotencyKey: input.idempotencyKey ?? null,
+        createdAt,
+        updatedAt: createdAt,
+      }),
+      id: randomUUID(),
+      requestHash: input.requestHash ?? null,
+    };
+    this.jobs.set(job.id, job);
+    return { job, created: true };
+  }
+
+  async findByIdempotencyKey(requestedBy: string, key: string): Promise<IdempotentJob | null> {
+    return (
+      [...this.jobs.values()].find((j) => j.requestedBy === requestedBy && j.idempotencyKey === key) ?? null
+    );
+  }
+
+  async get(id: string): Promise<ExportJob | null> {
+    return this.jobs.get(id) ?? null;
+  }
+
+  async list(query: JobListQuery): Promise<JobPage> {
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const key = (j: ExportJob) => `${j.createdAt.toISOString()}|${j.id}`;
+    const all = [...this.jobs.values()]
+      .filter((j) => query.requestedBy === undefined || j.requestedBy === query.requestedBy)
+      .filter((j) => query.status === undefined || j.status === query.status)
+      .sort((a, b) => (key(a) < key(b) ? 1 : -1))
+      .filter((j) => !cursor || key(j) < `${cursor.createdAt}|${cursor.id}`);
+    const page = all.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      jobs: page,
+      nextCursor:
+        all.length > query.limit && last
+          ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
+          : null,
+    };
+  }
+
+  async requestCancel(id: string): Promise<ExportJob | null> {
+    const job = this.jobs.get(id);
+    if (!job) return null;
+    if (job.status !== 'queued' && job.status !== 'processing')
+      throw new ConflictError('finished', { status: job.status });
+    const next: IdempotentJob = {
+      ...job,
+      cancelRequested: true,
+      ...(job.status === 'queued' && { status: 'cancelled' as const, completedAt: this.now() }),
+    };
+    this.jobs.set(id, next);
+    return next;
+  }
+
+  async markEnqueueFailed(id: string, error: JobError): Promise<void> {
+    const job = this.jobs.get(id);
+    if (job?.status === 'queued')
+      this.jobs.set(id, { ...job, status: 'failed', error, idempotencyKey: null });
+  }
+
+  async metrics(since: Date): Promise<JobMetrics> {
+    const jobs = [...this.jobs.values()].filter((j) => j.createdAt >= since);
+    const count = (status: string) => jobs.filter((j) => j.status === status).length;
+    return {
+      since: since.toISOString(),
+      total: jobs.length,
+      succeeded: count('completed'),
+      failed: count('failed'),
+      cancelled: count('cancelled'),
+      queued: count('queued'),
+      processing: count('processing'),
+      durationMs: { avg: null, p50: null, p95: null },
+      rows: jobs.reduce((n, j) => n + j.rowsExported, 0),
+      bytes: jobs.reduce((n, j) => n + j.bytesWritten, 0),
+      byKind: {},
+      byFormat: {},
+    };
+  }
+}
+
+/** The sliding window in memory, with the same arithmetic as the Postgres adapter. */
+export class InMemoryRateLimiter implements RateLimiter {
+  readonly events = new Map<string, Date[]>();
+
+  constructor(
+    private readonly policy: RateLimitPolicy = { max: 5, windowSeconds: 900 },
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private inWindow(userId: string, now: Date): Date[] {
+    const start = now.getTime() - this.policy.windowSeconds * 1000;
+    return (this.events.get(userId) ?? []).filter((t) => t.getTime() > start);
+  }
+
+  async consume(userId: string): Promise<RateLimitDecision> {
+    const now = this.now();
+    const times = this.inWindow(userId, now);
+    const decision = decide(this.policy, now, times);
+    if (decision.allowed) this.events.set(userId, [...times, now]);
+    return decision;
+  }
+
+  async peek(userId: string): Promise<RateLimitState> {
+    const now = this.now();
+    return windowState(this.policy, now, this.inWindow(userId, now));
+  }
+}
+
+/** A queue that records messages, or fails while `failing` is set. */
+export class RecordingQueue implements ExportQueue {
+  readonly messages: ExportQueueMessage[] = [];
+  failing: (() => Error) | undefined;
+
+  async enqueue(message: ExportQueueMessage): Promise<void> {
+    if (this.failing) throw this.failing();
+    this.messages.push(message);
+  }
+}
+
+export interface FakeApiDeps extends ApiDeps {
+  readonly jobs: InMemoryExportJobs;
+  readonly leases: InMemoryJobLeases;
+  readonly rateLimiter: InMemoryRateLimiter;
+  readonly audit: RecordingAuditLog;
+  readonly queue: RecordingQueue;
+  readonly database: FakeExportDatabase;
+  readonly store: InMemoryObjectStore;
+}
+
+/** ApiDeps of in-memory fakes, for handler unit tests. */
+export function fakeApiDeps(
+  options: {
+    now?: () => Date;
+    rateLimit?: RateLimitPolicy;
+    inlineLimitBytes?: number;
+    database?: FakeExportDatabase;
+    maxBodyBytes?: number;
+  } = {},
+): FakeApiDeps {
+  const now = options.now ?? (() => new Date());
+  const store = new InMemoryObjectStore();
+  const settings = {
+    bucket: 'export-bucket',
+    publicApiUrl: 'https://api.example.com/prod',
+    inlineLimitBytes: options.inlineLimitBytes ?? 1024 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
+    downloadUrlTtlSeconds: 300,
+  };
+  return {
+    settings,
+    ...settings,
+    tokens: new BearerTokenVerifier({ secret: TEST_JWT_SECRET }),
+    jobs: new InMemoryExportJobs(now),
+    leases: new InMemoryJobLeases(),
+    rateLimiter: new InMemoryRateLimiter(options.rateLimit, now),
+    audit: new RecordingAuditLog(),
+    queue: new RecordingQueue(),
+    database: options.database ?? new FakeExportDatabase({ rows: { profile: 1 } }),
+    store,
+    storeFor: () => store,
+    linkSecret: TEST_LINK_SECRET,
+    now,
+  };
+}

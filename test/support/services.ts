@@ -1,0 +1,39 @@
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import postgres, { type Sql } from 'postgres';
+import { inject } from 'vitest';
+import { createS3Client } from '../../functions/adapters/s3-object-store.js';
+
+/** A postgres.js client on the test database (real server started by the global setup). */
+export function testSql(options: postgres.Options<Record<string, never>> = {}): Sql {
+  return postgres(inject('databaseUrl'), { max: 4, onnotice: () => {}, ...options });
+}
+
+export function testS3(): S3Client {
+  return createS3Client({ endpoint: inject('awsEndpoint') });
+}
+
+export async function readObject(s3: S3Client, key: string, bucket = inject('bucket')): Promise<Buffer> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await response.Body!.transformToByteArray());
+}
+
+export async function objectExists(s3: S3Client, key: string, bucket = inject('bucket')): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw error;
+  }
+}
+
+/** Runs `COPY (query) TO STDOUT …` with postgres.js and returns the bytes: an oracle independent of the engine. */
+export async function copyToBuffer(sql: Sql, statement: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  await sql.begin(async (tx) => {
+    await tx`SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, MDY', true)`;
+    const stream = await tx.unsafe(statement).readable();
+    for await (const chunk of stream) parts.push(chunk as Buffer);
+  });
+  return Buffer.concat(parts);
+}

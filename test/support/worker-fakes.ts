@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditEntry, AuditLog } from '../../functions/domain/audit-log.js';
+import type { ExportFormat } from '../../functions/domain/export-format.js';
+import {
+  type ExportJob,
+  FINISHED_STATUSES,
+  type JobError,
+  type JobKind,
+  type JobProgress,
+  type JobResult,
+  type JobStatus,
+} from '../../functions/domain/export-job.js';
+import type { ExportSource } from '../../functions/domain/export-source.js';
+import type {
+  ClaimSkipped,
+  JobLeases,
+  LeaseState,
+  ScheduledJobInput,
+  ScheduledRunOutcome,
+} from '../../functions/domain/job-leases.js';
+import type { EmailMessage, Mailer } from '../../functions/domain/mailer.js';
+import type { MetricsSink } from '../../functions/domain/metrics-sink.js';
+import type { ExportDatabase, ObjectStore, Snapshot, UploadRequest } from '../../functions/domain/ports.js';
+
+/** A queued job with sensible defaults: a bulk CSV export of `users`. */
+export function jobFixture(overrides: Partial<ExportJob> = {}): ExportJob {
+  const now = new Date('2024-05-01T10:00:00Z');
+  return {
+    id: randomUUID(),
+    kind: 'bulk',
+    tables: ['users'],
+    filters: {},
+    format: 'csv',
+    compression: 'none',
+    options: {},
+    requestedBy: 'b1c8f0a2-0c4e-4f55-8a57-0a6f3c1d2e3f',
+    requesterEmail: 'admin@example.com',
+    status: 'queued',
+    attempts: 0,
+    leaseUntil: null,
+    cancelRequested: false,
+    rowsExported: 0,
+    bytesWritten: 0,
+    progress: {},
+    result: null,
+    error: null,
+    scheduleName: null,
+    scheduledFor: null,
+    idempotencyKey: null,
+    createdAt: now,
+    startedAt: null,
+    completedAt: null,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+interface StoredJob {
+  job: ExportJob;
+  leaseOwner: string | null;
+}
+
+/** JobLeases with the Postgres adapter's conditional semantics, in memory; keeps every progress write. */
+export class InMemoryJobLeases implements JobLeases {
+  readonly jobs = new Map<string, StoredJob>();
+  readonly progressHistory = new Map<string, JobProgress[]>();
+  completions = 0;
+
+  add(job: ExportJob, leaseOwner: string | null = null): ExportJob {
+    this.jobs.set(job.id, { job, leaseOwner });
+    return job;
+  }
+
+  get(jobId: string): ExportJob {
+    const stored = this.jobs.get(jobId);
+    if (!stored) throw new Error(`no job ${jobId}`);
+    return stored.job;
+  }
+
+  requestCancel(jobId: string): void {
+    this.patch(jobId, { cancelRequested: true });
+  }
+
+  async claim(jobId: string, owner: string, leaseSeconds: number): Promise<ExportJob | ClaimSkipped> {
+    const stored = this.jobs.get(jobId);
+    if (!stored) return { skipped: 'not_found' };
+    const { job } = stored;
+    const expired = job.status === 'processing' && (!job.leaseUntil || job.leaseUntil.getTime() < Date.now());
+    if (job.status !== 'queued' && !expired) {
+      return { skipped: FINISHED_STATUSES.has(job.status) ? 'finished' : 'leased', status: job.status };
+    }
+    stored.leaseOwner = owner;
+    return this.patch(jobId, {
+      status: 'processing',
+      attempts: job.attempts + 1,
+      leaseUntil: new Date(Date.now() + leaseSeconds * 1000),
+      startedAt: new Date(),
+      progress: {},
+      rowsExported: 0,
+      bytesWritten: 0,
+    });
+  }
+
+  async extendLease(jobId: string, owner: string, leaseSeconds: number): Promise<LeaseState> {
+    if (!this.holds(jobId, owner)) return { held: false, cancelRequested: false };
+    const job = this.patch(jobId, { leaseUntil: new Date(Date.now() + leaseSeconds * 1000) });
+    return { held: true, cancelRequested: job.cancelRequested };
+  }
+
+  async recordProgress(jobId: string, owner: string, progress: JobProgress, leaseSeconds?: number): Promise<LeaseState> {
+    if (!this.holds(jobId, owner)) return { held: false, cancelRequested: false };
+    this.history(jobId).push(progress);
+    const job = this.patch(jobId, {
+      progress,
+      rowsExported: progress.rowsExported,
+      bytesWritten: progress.bytesWritten,
+      ...(leaseSeconds !== undefined && { leaseUntil: new Date(Date.now() + leaseSeconds * 1000) }),
+    });
+    return { held: true, cancelRequested: job.cancelRequested };
+  }
+
+  async complete(jobId: string, owner: string, result: JobResult, progress: JobProgress): Promise<boolean> {
+    if (!this.holds(jobId, owner)) return false;
+    this.completions++;
+    this.history(jobId).push(progress);
+    this.finish(jobId, { status: 'completed', result, progress, rowsExported: result.rows, bytesWritten: result.bytes });
+    return true;
+  }
+
+  async fail(jobId: string, owner: string, error: JobError): Promise<boolean> {
+    if (!this.holds(jobId, owner)) return false;
+    this.finish(jobId, { status: 'failed', error });
+    return true;
+  }
+
+  async release(jobId: string, owner: string): Promise<boolean> {
+    if (!this.holds(jobId, owner)) return false;
+    this.jobs.get(jobId)!.leaseOwner = null;
+    this.patch(jobId, { status: 'queued', leaseUntil: null });
+    return true;
+  }
+
+  async isCancelRequested(jobId: string): Promise<boolean> {
+    return this.jobs.get(jobId)?.job.cancelRequested ?? false;
+  }
+
+  async markCancelled(jobId: string, owner: string): Promise<boolean> {
+    if (!this.holds(jobId, owner)) return false;
+    this.finish(jobId, { status: 'cancelled' });
+    return true;
+  }
+
+  async ensureScheduledJob(input: ScheduledJobInput): Promise<ExportJob> {
+    return this.findSlot(input) ?? this.add(this.scheduledJob(input));
+  }
+
+  async resetScheduledJob(
+    input: ScheduledJobInput,
+    resettable: readonly JobStatus[],
+  ): Promise<{ job: ExportJob; outcome: ScheduledRunOutcome }> {
+    const existing = this.findSlot(input);
+    if (!existing) return { job: this.add(this.scheduledJob(input)), outcome: 'created' };
+    if (!resettable.includes(existing.status)) return { job: existing, outcome: 'unchanged' };
+    this.jobs.get(existing.id)!.leaseOwner = null;
+    const run = Number(existing.options.run ?? 1) + 1;
+    const job = this.patch(existing.id, {
+      status: 'queued',
+      options: { ...existing.options, ...input.options, run },
+      requestedBy: input.requestedBy,
+      requesterEmail: input.requesterEmail,
+      attempts: 0,
+      cancelRequested: false,
+      leaseUntil: null,
+      result: null,
+      error: null,
+      progress: {},
+      startedAt: null,
+      completedAt: null,
+    });
+    return { job, outcome: 'reset' };
+  }
+
+  /** Makes the current lease look expired, as after a crashed worker. */
+  expireLease(jobId: string): void {
+    this.patch(jobId, { leaseUntil: new Date(Date.now() - 1000) });
+  }
+
+  private findSlot(input: ScheduledJobInput): ExportJob | undefined {
+    return [...this.jobs.values()]
+      .map((s) => s.job)
+      .find(
+        (job) =>
+          job.kind === 'scheduled' &&
+          job.scheduleName === input.schedule &&
+          job.scheduledFor?.getTime() === input.scheduledFor.getTime(),
+      );
+  }
+
+  private scheduledJob(input: ScheduledJobInput): ExportJob {
+    return jobFixture({
+      kind: 'scheduled',
+      tables: input.tables,
+      format: input.format,
+      compression: input.compression,
+      options: input.options,
+      requestedBy: input.requestedBy,
+      requesterEmail: input.requesterEmail,
+      scheduleName: input.schedule,
+      scheduledFor: input.scheduledFor,
+    });
+  }
+
+  private holds(jobId: string, owner: string): boolean {
+    const stored = this.jobs.get(jobId);
+    return !!stored && stored.job.status === 'processing' && stored.leaseOwner === owner;
+  }
+
+  private history(jobId: string): JobProgress[] {
+    let list = this.progressHistory.get(jobId);
+    if (!list) {
+      list = [];
+      this.progressHistory.set(jobId, list);
+    }
+    return list;
+  }
+
+  private finish(jobId: string, patch: Partial<ExportJob>) {
+    this.jobs.get(jobId)!.leaseOwner = null;
+    this.patch(jobId, { ...patch, leaseUntil: null, completedAt: new Date() });
+  }
+
+  private patch(jobId: string, patch: Partial<ExportJob>): ExportJob {
+    const stored = this.jobs.get(jobId)!;
+    stored.job = { ...stored.job, ...patch, updatedAt: new Date() };
+    return stored.job;
+  }
+}
+
+export interface FakeDatabaseOptions {
+  /** Rows per source name. @default 100 */
+  readonly rows?: Readonly<Record<string, number>>;
+  /** Rows per emitted chunk. @default 10 */
+  readonly rowsPerChunk?: number;
+  /** Pause between chunks, to make exports take time. @default 0 */
+  readonly chunkDelayMs?: number;
+  /** Throw this error (once, then behave) after this many rows of the whole export. */
+  readonly failAfterRows?: { readonly rows: number; readonly error: () => Error; readonly times?: number };
+  /** Fails every snapshot with this error. */
+  readonly unavailable?: () => Error;
+}
+
+/**
+ * An ExportDatabase whose COPY output is synthetic CSV lines (one per row, `n,name-n`), so the
+ * engine counts rows as for real COPY output. Records every statement and source it was given.
+ */
+export class FakeExportDatabase implements ExportDatabase {
+  readonly statements: string[] = [];
+  readonly sources: ExportSource[] = [];
+  failuresLeft: number;
+
+  constructor(private readonly options: FakeDatabaseOptions = {}) {
+    this.failuresLeft = options.failAfterRows?.times ?? 1;
+  }
+
+  async withSnapshot<T>(work: (snapshot: Snapshot) => Promise<T>): Promise<T> {
+    if (this.options.unavailable) throw this.options.unavailable();
+    let exported = 0;
+    const counts = this.options.rows ?? {};
+    const snapshot: Snapshot = {
+      startedAt: new Date('2024-05-01T10:00:00Z'),
+      count: async (source) => {
+        this.sources.push(source);
+        return counts[source.name] ?? 100;
+      },
+      copyOut: async (statement) => {
+        this.statements.push(statement);
+        const source = this.sources.find((s) => statement.includes(s.sql)) ?? this.sources[this.sources.length - 1];
+        const total = (source && counts[source.name]) ?? 100;
+        const perChunk = this.options.rowsPerChunk ?? 10;
+        const { chunkDelayMs = 0, failAfterRows } = this.options;
+        const self = this;
+        return Readable.from(
+          (async function* () {
+            for (let row = 0; row < total; row += perChunk) {
+              if (chunkDelayMs > 0) await sleep(chunkDelayMs);
+              if (failAfterRows && exported >= failAfterRows.rows && self.failuresLeft > 0) {
+                self.failuresLeft--;
+                throw failAfterRows.error();
+              }
+              const lines: string[] = [];
+              for (let i = row; i < Math.min(total, row + perChunk); i++) lines.push(`${i},name-${i}\n`);
+              exported += lines.length;
+              yield Buffer.from(lines.join(''));
+            }
+          })(),
+          { objectMode: false },
+        );
+      },
+    };
+    return work(snapshot);
+  }
+}
+
+/** An ObjectStore that keeps complete uploads in memory; a failed or aborted upload stores nothing. */
+export class InMemoryObjectStore implements ObjectStore {
+  readonly objects = new Map<string, Buffer>();
+  /** Completed uploads per key: more than one means a second object version. */
+  readonly puts = new Map<string, number>();
+  aborted = 0;
+
+  constructor(private readonly options: { fail?: () => Error } = {}) {}
+
+  async upload(request: UploadRequest): Promise<void> {
+    const parts: Buffer[] = [];
+    try {
+      for await (const chunk of request.body) {
+        if (this.options.fail) throw this.options.fail();
+        parts.push(chunk as Buffer);
+      }
+    } catch (error) {
+      this.aborted++;
+      throw request.body.errored ?? error;
+    }
+    this.objects.set(request.key, Buffer.concat(parts));
+    this.puts.set(request.key, (this.puts.get(request.key) ?? 0) + 1);
+  }
+
+  async presignDownload(key: string): Promise<string> {
+    return `https://s3.example.com/${key}?signed`;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.objects.has(key);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+}
+
+export class RecordingMailer implements Mailer {
+  readonly sent: EmailMessage[] = [];
+  constructor(private readonly fail?: () => Error) {}
+  async send(message: EmailMessage): Promise<void> {
+    if (this.fail) throw this.fail();
+    this.sent.push(message);
+  }
+}
+
+export class RecordingAuditLog implements AuditLog {
+  readonly entries: AuditEntry[] = [];
+  async record(entry: AuditEntry): Promise<void> {
+    this.entries.push(entry);
+  }
+  actions(jobId: string): string[] {
+    return this.entries.filter((e) => e.jobId === jobId).map((e) => e.action);
+  }
+}
+
+export class RecordingMetrics implements MetricsSink {
+  readonly completed: { kind: JobKind; format: ExportFormat; durationMs: number; rows: number; bytes: number }[] = [];
+  readonly failed: { kind: JobKind; format: ExportFormat }[] = [];
+  exportCompleted(kind: JobKind, format: ExportFormat, durationMs: number, rows: number, bytes: number): void {
+    this.completed.push({ kind, format, durationMs, rows, bytes });
+  }
+  exportFailed(kind: JobKind, format: ExportFormat): void {
+    this.failed.push({ kind, format });
+  }
+}

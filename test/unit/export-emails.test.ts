@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import {
+  completedExportEmail,
+  escapeHtml,
+  failedExportEmail,
+  formatBytes,
+} from '../../functions/domain/export-emails.js';
+import { jobFixture } from '../support/worker-fakes.js';
+
+const result = {
+  objectKey: 'exports/j/users.csv',
+  bucket: 'b',
+  fileName: 'users_2024-05-01.csv',
+  contentType: 'text/csv',
+  bytes: 1_234_567,
+  sha256: 'a'.repeat(64),
+  rows: 1500,
+  tables: [{ name: 'users', rows: 1500 }],
+  exportedAt: '2024-05-01T10:00:00.000Z',
+};
+
+describe('export emails', () => {
+  it('formats sizes in decimal units', () => {
+    expect([0, 999, 1000, 1_234_567, 25_000_000, 3.2e9].map(formatBytes)).toEqual([
+      '0 B',
+      '999 B',
+      '1.0 kB',
+      '1.2 MB',
+      '25 MB',
+      '3.2 GB',
+    ]);
+  });
+
+  it('says what was exported, its size, the link and when it expires', () => {
+    const email = completedExportEmail({
+      job: jobFixture({ tables: ['users'] }),
+      result,
+      downloadUrl: 'https://api.example.com/api/export/jobs/j/download?token=abc.def',
+      expiresAt: new Date('2024-05-08T10:00:00Z'),
+    });
+
+    expect(email.subject).toBe('Export ready: users');
+    for (const body of [email.text, email.html]) {
+      expect(body).toContain('the table users as CSV');
+      expect(body).toContain('1.2 MB');
+      expect(body).toContain('1,500 rows');
+      expect(body).toContain('2024-05-08 10:00 UTC');
+    }
+    expect(email.text).toContain('https://api.example.com/api/export/jobs/j/download?token=abc.def');
+    expect(email.html).toContain('href="https://api.example.com/api/export/jobs/j/download?token=abc.def"');
+  });
+
+  it('escapes everything it puts into HTML', () => {
+    const email = completedExportEmail({
+      job: jobFixture(),
+      result: { ...result, fileName: '<script>alert("x")</script>.csv' },
+      downloadUrl: 'https://x.example/?a=1&b="2"',
+      expiresAt: new Date(),
+    });
+
+    expect(email.html).not.toContain('<script>');
+    expect(email.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;.csv');
+    expect(email.html).toContain('href="https://x.example/?a=1&amp;b=&quot;2&quot;"');
+    expect(escapeHtml(`&<>"'`)).toBe('&amp;&lt;&gt;&quot;&#39;');
+  });
+
+  it('explains a failure by its code without the internal error message', () => {
+    const email = failedExportEmail({
+      job: jobFixture({ kind: 'user' }),
+      error: { code: 'source_unavailable', message: 'relation "secret_table" does not exist', retryable: false },
+    });
+
+    expect(email.subject).toBe('Your data export failed');
+    expect(email.text).toContain('The data could not be read.');
+    expect(email.text).not.toContain('secret_table');
+    expect(email.html).not.toContain('secret_table');
+  });
+});
