@@ -1,6 +1,7 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { attachmentDisposition } from '../domain/content-disposition.js';
 import { DependencyError, ExportError } from '../domain/errors.js';
 import type { ObjectStore, UploadRequest } from '../domain/ports.js';
 
@@ -9,7 +10,7 @@ export interface S3ObjectStoreProps {
   readonly bucket: string;
   /** @default 8 MiB (S3's minimum is 5 MiB; memory use is about partSize × queueSize) */
   readonly partSize?: number;
-  /** @default 4 */
+  /** @default 2 */
   readonly queueSize?: number;
 }
 
@@ -35,12 +36,16 @@ export function createS3Client(options: { endpoint?: string; region?: string } =
   return new S3Client(config);
 }
 
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'NetworkingError', 'AbortError']);
+
 /** Translates an S3 SDK error: throttling, 5xx and network failures are retryable. */
 function translateS3Error(error: unknown, what: string): Error {
   if (error instanceof ExportError) return error;
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string };
   const status = e.$metadata?.httpStatusCode;
-  if (status === undefined || status >= 500 || status === 429 || e.$retryable || e.name === 'TimeoutError') {
+  const networkFailure = status === undefined && (NETWORK_CODES.has(e.code ?? '') || NETWORK_NAMES.has(e.name ?? ''));
+  if (networkFailure || (status !== undefined && (status >= 500 || status === 429)) || e.$retryable) {
     return new DependencyError(`object store unavailable while ${what}`, error);
   }
   return new ExportError('object_store_error', `object store refused ${what}: ${e.name ?? 'error'}`, 500, { cause: error });
@@ -62,15 +67,34 @@ export class S3ObjectStore implements ObjectStore {
         Metadata: request.metadata ? { ...request.metadata } : undefined,
       },
       partSize: this.props.partSize ?? 8 * 1024 * 1024,
-      queueSize: this.props.queueSize ?? 4,
+      queueSize: this.props.queueSize ?? 2,
       // On failure lib-storage aborts the multipart upload, so no parts are left to bill.
       leavePartsOnError: false,
     });
     try {
       await upload.done();
     } catch (error) {
-      // The body's own error (the export failed or was cancelled) wins over the upload's.
-      throw request.body.errored ?? translateS3Error(error, `uploading ${request.key}`);
+      if (upload.uploadId) await this.abortUntilGone(request.key, upload.uploadId);
+      // The body's own domain error (the export failed or was cancelled) wins over the upload's.
+      const own = request.body.errored;
+      throw own instanceof ExportError ? own : translateS3Error(error, `uploading ${request.key}`);
+    }
+  }
+
+  /**
+   * lib-storage aborts a failed multipart upload once; when the store itself was unreachable that
+   * abort fails too and the parts would linger (and bill) until the bucket's lifecycle rule. Retry
+   * for a few seconds; a NoSuchUpload answer means it is already gone.
+   */
+  private async abortUntilGone(key: string, uploadId: string): Promise<void> {
+    for (const delayMs of [0, 250, 500, 1000, 2000, 4000]) {
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      try {
+        await this.props.client.send(new AbortMultipartUploadCommand({ Bucket: this.props.bucket, Key: key, UploadId: uploadId }));
+        return;
+      } catch (error) {
+        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return;
+      }
     }
   }
 
@@ -78,7 +102,7 @@ export class S3ObjectStore implements ObjectStore {
     const command = new GetObjectCommand({
       Bucket: this.props.bucket,
       Key: key,
-      ResponseContentDisposition: `attachment; filename="${options.filename.replace(/["\\\r\n]/g, '_')}"`,
+      ResponseContentDisposition: attachmentDisposition(options.filename),
     });
     return getSignedUrl(this.props.client, command, { expiresIn: options.expiresInSeconds });
   }

@@ -3,6 +3,7 @@ import { PassThrough, type Readable, Transform, type Writable } from 'node:strea
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import yazl from 'yazl';
+import { attachmentDisposition } from './content-disposition.js';
 import { coalesce } from './encoding/coalesce.js';
 import { csvCopy, jsonLinesCopy, xmlValuesCopy } from './encoding/copy-statements.js';
 import { jsonArrayBody } from './encoding/json-rows.js';
@@ -117,8 +118,10 @@ async function writeExport(
 
   let failure: unknown;
   const live = new Set<Readable | Writable>();
+  // Several streams report one failure; keep the first domain error (it says what went wrong)
+  // over the stream plumbing's own AbortError / premature-close errors.
   const fail = (error: unknown) => {
-    failure ??= error;
+    if (failure === undefined || (!(failure instanceof ExportError) && error instanceof ExportError)) failure = error;
     for (const stream of live) stream.destroy(error as Error);
     document.destroy(error as Error);
     head.destroy(error as Error);
@@ -133,7 +136,7 @@ async function writeExport(
     key: objectKey,
     body: tap,
     contentType: type.contentType,
-    contentDisposition: `attachment; filename="${fileName}"`,
+    contentDisposition: attachmentDisposition(fileName),
     metadata: { 'exported-at': exportedAt },
   });
   uploading.catch(fail);

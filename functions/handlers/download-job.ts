@@ -16,7 +16,7 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
     const { token } = parseQuery(route.query, event);
     const authorization = header(event, 'authorization');
     const { location } = await downloadJob(
-      { ...d, storeFor: (bucket) => d.storeFor(bucket) },
+      d,
       jobId,
       token !== undefined ? { linkToken: token } : { ...(authorization !== undefined && { authorization }) },
     );

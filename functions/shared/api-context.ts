@@ -49,6 +49,12 @@ export interface ApiDeps {
   readonly bucket: string;
 }
 
+/**
+ * Ceiling of `INLINE_LIMIT_BYTES`: Lambda's synchronous response payload is 6 MB, and an inline
+ * body grows in it by a third as base64 (zips) or by JSON escaping (text), plus headers.
+ */
+export const MAX_INLINE_BYTES = 4_000_000;
+
 /** The JWT settings, parsed on their own so the authorizer needs no database or bucket configuration. */
 const JwtEnv = z.object({
   JWT_SECRET: z.string().optional(),
@@ -128,7 +134,7 @@ export function buildApiDeps(props: BuildApiDepsProps): ApiDeps {
   const settings: ApiSettings = {
     bucket: cfg.EXPORT_BUCKET,
     publicApiUrl: cfg.PUBLIC_API_URL,
-    inlineLimitBytes: cfg.INLINE_LIMIT_BYTES,
+    inlineLimitBytes: Math.min(cfg.INLINE_LIMIT_BYTES, MAX_INLINE_BYTES),
     maxBodyBytes: cfg.MAX_BODY_BYTES,
     downloadUrlTtlSeconds: cfg.DOWNLOAD_URL_TTL_SECONDS,
   };

@@ -6,6 +6,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { type Principal, principalFromClaims } from '../domain/auth.js';
+import { attachmentDisposition } from '../domain/content-disposition.js';
 import {
   ExportError,
   type FieldIssue,
@@ -39,11 +40,8 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
-/** `Content-Disposition: attachment` with an ASCII fallback and the RFC 5987 UTF-8 name. */
-export function contentDisposition(fileName: string): string {
-  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
-}
+/** `Content-Disposition: attachment` with an ASCII fallback and the RFC 8187 UTF-8 name. */
+export const contentDisposition = attachmentDisposition;
 
 /**
  * A file download. Text types travel as UTF-8 text, anything else base64 with `isBase64Encoded`

@@ -35,7 +35,13 @@ const MATRIX: Record<RouteName, Record<Who, number>> = {
 
 let api: ApiHarness;
 const tokens = {} as Record<Who, string | undefined>;
-const ids: Record<Who, string | null> = { anonymous: null, 'bad token': null, self: SELF, 'other user': OTHER, admin: ADMIN };
+const ids: Record<Who, string | null> = {
+  anonymous: null,
+  'bad token': null,
+  self: SELF,
+  'other user': OTHER,
+  admin: ADMIN,
+};
 let completedJob: string;
 
 beforeAll(async () => {
@@ -82,7 +88,10 @@ describe('authorisation matrix', () => {
     const callers = [SELF, OTHER, ADMIN];
     const jobsBefore = await jobCount(api.sql, callers);
 
-    const response = await api.call(route, { ...request, ...(tokens[who] !== undefined && { token: tokens[who] }) });
+    const response = await api.call(route, {
+      ...request,
+      ...(tokens[who] !== undefined && { token: tokens[who] }),
+    });
 
     expect(response.statusCode).toBe(expected);
     if (expected >= 400) {

@@ -9,7 +9,12 @@ vi.hoisted(() => {
 });
 
 import { DependencyError } from '../../functions/domain/errors.js';
-import { JobAccepted, JobViewSchema, LimitsResponse, UserExportJson } from '../../functions/shared/api-schemas.js';
+import {
+  JobAccepted,
+  JobViewSchema,
+  LimitsResponse,
+  UserExportJson,
+} from '../../functions/shared/api-schemas.js';
 import { DEMO_PASSWORD_HASH_MARKER, DEMO_USER_ID, demoUserId } from '../../local/demo-data.js';
 import { bearerToken, bodyOf, headerOf } from '../support/api-events.js';
 import { RecordingQueue } from '../support/api-fakes.js';
@@ -45,7 +50,11 @@ async function queuedJobIds(harness: ApiHarness): Promise<string[]> {
 }
 
 describe('POST /bulk idempotency', () => {
-  const body = { tables: ['courses', 'users'], format: 'ndjson', filters: { users: { dateFrom: '2020-01-01' } } };
+  const body = {
+    tables: ['courses', 'users'],
+    format: 'ndjson',
+    filters: { users: { dateFrom: '2020-01-01' } },
+  };
 
   it('returns the same job for the same key and body, and a 409 for another body', async () => {
     const admin = randomUUID();
@@ -76,7 +85,9 @@ describe('POST /bulk idempotency', () => {
     const token = await bearerToken(admin, { admin: true });
     const headers = { 'Idempotency-Key': 'race' };
 
-    const responses = await Promise.all(Array.from({ length: 8 }, () => api.call('bulkExport', { token, headers, body })));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => api.call('bulkExport', { token, headers, body })),
+    );
 
     expect(responses.map((r) => r.statusCode)).toEqual(Array(8).fill(202));
     expect(new Set(responses.map((r) => bodyOf<{ jobId: string }>(r).jobId)).size).toBe(1);
@@ -86,7 +97,9 @@ describe('POST /bulk idempotency', () => {
     const harness = await start({ rateLimitMax: 1000 });
     const token = await bearerToken(randomUUID(), { admin: true });
 
-    const a = bodyOf<{ jobId: string }>(await harness.call('bulkExport', { token, body, headers: { 'Idempotency-Key': 'a' } }));
+    const a = bodyOf<{ jobId: string }>(
+      await harness.call('bulkExport', { token, body, headers: { 'Idempotency-Key': 'a' } }),
+    );
     await harness.call('bulkExport', { token, body, headers: { 'Idempotency-Key': 'a' } });
     const b = bodyOf<{ jobId: string }>(await harness.call('bulkExport', { token, body }));
 
@@ -98,10 +111,17 @@ describe('POST /bulk idempotency', () => {
 
     const response = await api.call('bulkExport', {
       token,
-      body: { tables: ['users'], format: 'csv', compression: 'gzip', columns: { users: ['id', 'email'] }, csv: { formulaGuard: true } },
+      body: {
+        tables: ['users'],
+        format: 'csv',
+        compression: 'gzip',
+        columns: { users: ['id', 'email'] },
+        csv: { formulaGuard: true },
+      },
     });
 
-    const [row] = await api.sql`SELECT kind, tables, filters, format, compression, options, status FROM export_jobs WHERE id = ${bodyOf<{ jobId: string }>(response).jobId}`;
+    const [row] =
+      await api.sql`SELECT kind, tables, filters, format, compression, options, status FROM export_jobs WHERE id = ${bodyOf<{ jobId: string }>(response).jobId}`;
     expect(row).toEqual({
       kind: 'bulk',
       tables: ['users'],
@@ -120,7 +140,11 @@ describe('a failed enqueue', () => {
     const harness = await start({ queue, rateLimitMax: 1000 });
     const admin = randomUUID();
     const token = await bearerToken(admin, { admin: true });
-    const request = { token, body: { tables: ['courses'], format: 'csv' }, headers: { 'Idempotency-Key': 'retry-me' } };
+    const request = {
+      token,
+      body: { tables: ['courses'], format: 'csv' },
+      headers: { 'Idempotency-Key': 'retry-me' },
+    };
     queue.failing = () => new DependencyError('SQS is down');
 
     const failed = await harness.call('bulkExport', request);
@@ -128,7 +152,9 @@ describe('a failed enqueue', () => {
     expect(failed.statusCode).toBe(503);
     expect(headerOf(failed, 'retry-after')).toBeDefined();
     const failedJobId = bodyOf<{ error: { details: { jobId: string } } }>(failed).error.details.jobId;
-    const view = JobViewSchema.parse(bodyOf(await harness.call('getJob', { token, pathParameters: { jobId: failedJobId } })));
+    const view = JobViewSchema.parse(
+      bodyOf(await harness.call('getJob', { token, pathParameters: { jobId: failedJobId } })),
+    );
     expect(view).toMatchObject({ status: 'failed', error: { code: 'enqueue_failed', retryable: true } });
 
     queue.failing = undefined;
@@ -158,7 +184,9 @@ describe('the per-user rate limit', () => {
     expect(sixth.statusCode).toBe(429);
     expect(headerOf(sixth, 'retry-after')).toBe(String(10 * 60));
     expect(bodyOf(sixth)).toMatchObject({ error: { code: 'rate_limited' } });
-    expect(await auditRows(harness.sql, { userId: admin, action: 'rate_limited', since: new Date(0) })).toHaveLength(1);
+    expect(
+      await auditRows(harness.sql, { userId: admin, action: 'rate_limited', since: new Date(0) }),
+    ).toHaveLength(1);
 
     clock.current = new Date('2030-01-01T12:14:59.999Z');
     expect((await bulk()).statusCode).toBe(429);
@@ -174,7 +202,11 @@ describe('the per-user rate limit', () => {
     const limits = async () => LimitsResponse.parse(bodyOf(await harness.call('getLimits', { token })));
 
     expect(await limits()).toMatchObject({ limit: 2, remaining: 2 });
-    await harness.call('userExport', { token, pathParameters: { userId: user }, headers: { Prefer: 'respond-async' } });
+    await harness.call('userExport', {
+      token,
+      pathParameters: { userId: user },
+      headers: { Prefer: 'respond-async' },
+    });
     await harness.call('listJobs', { token });
     await harness.call('getLimits', { token });
 
@@ -186,7 +218,9 @@ describe('the per-user rate limit', () => {
     const token = await bearerToken(randomUUID(), { admin: true });
 
     const responses = await Promise.all(
-      Array.from({ length: 10 }, () => harness.call('bulkExport', { token, body: { tables: ['courses'], format: 'csv' } })),
+      Array.from({ length: 10 }, () =>
+        harness.call('bulkExport', { token, body: { tables: ['courses'], format: 'csv' } }),
+      ),
     );
 
     expect(responses.filter((r) => r.statusCode === 202)).toHaveLength(3);
@@ -210,13 +244,21 @@ describe('GET /user/{userId}', () => {
       SELECT (SELECT count(*)::int FROM transactions WHERE user_id = ${user}) AS t,
              (SELECT count(*)::int FROM activity_logs WHERE user_id = ${user}) AS a,
              (SELECT count(*)::int FROM enrollments WHERE user_id = ${user}) AS c`;
-    expect([document.transactions.length, document.activity.length, document.courses.length]).toEqual([counts!.t, counts!.a, counts!.c]);
+    expect([document.transactions.length, document.activity.length, document.courses.length]).toEqual([
+      counts!.t,
+      counts!.a,
+      counts!.c,
+    ]);
   });
 
   it('answers CSV as a zip of one file per section, formula guard on by default', async () => {
     const admin = await bearerToken(randomUUID(), { admin: true });
 
-    const response = await api.call('userExport', { token: admin, pathParameters: { userId: DEMO_USER_ID }, query: { format: 'csv' } });
+    const response = await api.call('userExport', {
+      token: admin,
+      pathParameters: { userId: DEMO_USER_ID },
+      query: { format: 'csv' },
+    });
 
     expect(response.statusCode).toBe(200);
     expect(response.isBase64Encoded).toBe(true);
@@ -225,7 +267,9 @@ describe('GET /user/{userId}', () => {
     const entries = await unzip(Buffer.from(response.body, 'base64'));
     expect([...entries.keys()]).toEqual(['profile.csv', 'transactions.csv', 'courses.csv', 'activity.csv']);
     const profile = entries.get('profile.csv')!.toString('utf8');
-    expect(profile.split('\n')[0]).toBe('id,email,full_name,roles,locale,marketing_opt_in,created_at,updated_at');
+    expect(profile.split('\n')[0]).toBe(
+      'id,email,full_name,roles,locale,marketing_opt_in,created_at,updated_at',
+    );
     expect(profile).toContain(DEMO_USER_ID);
     const transactions = entries.get('transactions.csv')!.toString('utf8');
     const [formulas] = await api.sql<{ n: number }[]>`
@@ -246,7 +290,9 @@ describe('GET /user/{userId}', () => {
       query: { format: 'csv', formulaGuard: 'false' },
     });
 
-    const transactions = (await unzip(Buffer.from(response.body, 'base64'))).get('transactions.csv')!.toString('utf8');
+    const transactions = (await unzip(Buffer.from(response.body, 'base64')))
+      .get('transactions.csv')!
+      .toString('utf8');
     expect(transactions).toMatch(/(^|,)"?=1\+1/m);
   });
 
@@ -254,11 +300,24 @@ describe('GET /user/{userId}', () => {
     const user = demoUserId(97);
     const token = await bearerToken(user);
 
-    const ndjson = await api.call('userExport', { token, pathParameters: { userId: user }, query: { format: 'ndjson' } });
-    const xml = await api.call('userExport', { token, pathParameters: { userId: user }, query: { format: 'xml' } });
+    const ndjson = await api.call('userExport', {
+      token,
+      pathParameters: { userId: user },
+      query: { format: 'ndjson' },
+    });
+    const xml = await api.call('userExport', {
+      token,
+      pathParameters: { userId: user },
+      query: { format: 'xml' },
+    });
 
     const entries = await unzip(Buffer.from(ndjson.body, 'base64'));
-    expect([...entries.keys()]).toEqual(['profile.ndjson', 'transactions.ndjson', 'courses.ndjson', 'activity.ndjson']);
+    expect([...entries.keys()]).toEqual([
+      'profile.ndjson',
+      'transactions.ndjson',
+      'courses.ndjson',
+      'activity.ndjson',
+    ]);
     expect(JSON.parse(entries.get('profile.ndjson')!.toString('utf8').trim())).toMatchObject({ id: user });
     expect(headerOf(xml, 'content-type')).toMatch(/^application\/xml/);
     expect(XMLValidator.validate(xml.body)).toBe(true);
@@ -270,7 +329,11 @@ describe('GET /user/{userId}', () => {
     const user = DEMO_USER_ID;
     const token = await bearerToken(user, { email: 'me@example.com' });
 
-    const big = await small.call('userExport', { token, pathParameters: { userId: user }, query: { format: 'csv' } });
+    const big = await small.call('userExport', {
+      token,
+      pathParameters: { userId: user },
+      query: { format: 'csv' },
+    });
     const asked = await api.call('userExport', {
       token,
       pathParameters: { userId: user },
@@ -283,7 +346,8 @@ describe('GET /user/{userId}', () => {
     for (const response of [big, asked]) {
       const { jobId, status } = JobAccepted.parse(bodyOf(response));
       expect(status).toBe('queued');
-      const [row] = await api.sql`SELECT kind, tables, options, requested_by, requester_email FROM export_jobs WHERE id = ${jobId}`;
+      const [row] =
+        await api.sql`SELECT kind, tables, options, requested_by, requester_email FROM export_jobs WHERE id = ${jobId}`;
       expect(row).toMatchObject({
         kind: 'user',
         tables: ['profile', 'transactions', 'courses', 'activity'],

@@ -29,7 +29,12 @@ describe('GET /jobs', () => {
     const ids: string[] = [];
     // 23 jobs; every third shares its created_at with the previous one (ties broken by id).
     for (let i = 0; i < 23; i++) {
-      ids.push(await insertJob(api.sql, { requestedBy: owner, createdAt: new Date(base + Math.floor(i / 3) * 2 * 60_000) }));
+      ids.push(
+        await insertJob(api.sql, {
+          requestedBy: owner,
+          createdAt: new Date(base + Math.floor(i / 3) * 2 * 60_000),
+        }),
+      );
     }
     const expected = (
       await api.sql<{ id: string }[]>`
@@ -39,7 +44,10 @@ describe('GET /jobs', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const response = await api.call('listJobs', { token, query: { limit: '5', ...(cursor && { cursor }) } });
+      const response = await api.call('listJobs', {
+        token,
+        query: { limit: '5', ...(cursor && { cursor }) },
+      });
       expect(response.statusCode).toBe(200);
       const page = JobList.parse(bodyOf(response));
       seen.push(...page.jobs.map((j) => j.jobId));
@@ -84,7 +92,10 @@ describe('DELETE /jobs/{jobId}', () => {
     const response = await api.call('cancelJob', { token, pathParameters: { jobId } });
 
     expect(response.statusCode).toBe(200);
-    expect(JobViewSchema.parse(bodyOf(response))).toMatchObject({ status: 'cancelled', cancelRequested: true });
+    expect(JobViewSchema.parse(bodyOf(response))).toMatchObject({
+      status: 'cancelled',
+      cancelRequested: true,
+    });
     expect(await auditRows(api.sql, { jobId, action: 'cancelled', since: new Date(0) })).toEqual([
       expect.objectContaining({ user_id: owner, status: 'cancelled' }),
     ]);
@@ -93,8 +104,16 @@ describe('DELETE /jobs/{jobId}', () => {
   it('asks a running job to stop (202) and refuses a finished one (409)', async () => {
     const owner = randomUUID();
     const admin = await bearerToken(randomUUID(), { admin: true });
-    const running = await insertJob(api.sql, { requestedBy: owner, status: 'processing', startedAt: new Date() });
-    const done = await insertJob(api.sql, { requestedBy: owner, status: 'completed', completedAt: new Date() });
+    const running = await insertJob(api.sql, {
+      requestedBy: owner,
+      status: 'processing',
+      startedAt: new Date(),
+    });
+    const done = await insertJob(api.sql, {
+      requestedBy: owner,
+      status: 'completed',
+      completedAt: new Date(),
+    });
 
     const flagged = await api.call('cancelJob', { token: admin, pathParameters: { jobId: running } });
     const refused = await api.call('cancelJob', { token: admin, pathParameters: { jobId: done } });
@@ -155,8 +174,15 @@ describe('GET /metrics', () => {
   it('answers zeros and nulls for an empty period', async () => {
     const admin = await bearerToken(randomUUID(), { admin: true });
 
-    const metrics = MetricsResponse.parse(bodyOf(await api.call('getMetrics', { token: admin, query: { since: '2199-01-01T00:00:00Z' } })));
+    const metrics = MetricsResponse.parse(
+      bodyOf(await api.call('getMetrics', { token: admin, query: { since: '2199-01-01T00:00:00Z' } })),
+    );
 
-    expect(metrics).toMatchObject({ total: 0, durationMs: { avg: null, p50: null, p95: null }, byKind: {}, byFormat: {} });
+    expect(metrics).toMatchObject({
+      total: 0,
+      durationMs: { avg: null, p50: null, p95: null },
+      byKind: {},
+      byFormat: {},
+    });
   });
 });

@@ -112,7 +112,10 @@ const body = fc.oneof(
   { weight: 3, arbitrary: nearValidBody.map((b) => JSON.stringify(b)) },
   { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
-  { weight: 1, arbitrary: fc.constantFrom('{', '[1,2', '{"tables":}', 'x'.repeat(5000), '\u0000', '{"a":"\\u0000"}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('{', '[1,2', '{"tables":}', 'x'.repeat(5000), '\u0000', '{"a":"\\u0000"}'),
+  },
 );
 
 /** Mostly valid callers (self, admin), so requests get past the authorizer to the handler's validation. */
@@ -129,32 +132,42 @@ const authorization = () =>
 const requestFor = (route: RouteName): fc.Arbitrary<CallInit> => {
   const spec = API_ROUTES[route];
   const pathNames = Object.keys('pathParams' in spec ? spec.pathParams.shape : {});
-  return fc.record({
-    token: authorization(),
-    pathParameters: fc.record(Object.fromEntries(pathNames.map((n) => [n, pathValue(n)]))),
-    query: queryFor(route),
-    repeat: fc.boolean(),
-    headers: fc.record(
-      {
-        'Idempotency-Key': hostile,
-        Prefer: fc.oneof(fc.constant('respond-async'), hostile),
-        'Content-Type': fc.oneof(fc.constant('application/json'), hostile),
-      },
-      { requiredKeys: [] },
-    ),
-    body: fc.option(body, { nil: undefined }),
-    isBase64Encoded: fc.boolean(),
-  }).map(({ token, query, repeat, headers, ...rest }) => {
-    const [firstKey] = Object.keys(query);
-    return {
-      ...rest,
-      headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>,
-      ...(token !== undefined && { token: token.includes(' ') ? token : `Bearer ${token}` }),
-      ...(repeat && firstKey !== undefined
-        ? { multiQuery: { ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])), [firstKey]: ['a', 'b'] } }
-        : { query }),
-    };
-  });
+  return fc
+    .record({
+      token: authorization(),
+      pathParameters: fc.record(Object.fromEntries(pathNames.map((n) => [n, pathValue(n)]))),
+      query: queryFor(route),
+      repeat: fc.boolean(),
+      headers: fc.record(
+        {
+          'Idempotency-Key': hostile,
+          Prefer: fc.oneof(fc.constant('respond-async'), hostile),
+          'Content-Type': fc.oneof(fc.constant('application/json'), hostile),
+        },
+        { requiredKeys: [] },
+      ),
+      body: fc.option(body, { nil: undefined }),
+      isBase64Encoded: fc.boolean(),
+    })
+    .map(({ token, query, repeat, headers, ...rest }) => {
+      const [firstKey] = Object.keys(query);
+      return {
+        ...rest,
+        headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<
+          string,
+          string
+        >,
+        ...(token !== undefined && { token: token.includes(' ') ? token : `Bearer ${token}` }),
+        ...(repeat && firstKey !== undefined
+          ? {
+              multiQuery: {
+                ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])),
+                [firstKey]: ['a', 'b'],
+              },
+            }
+          : { query }),
+      };
+    });
 };
 
 const CREATING: readonly RouteName[] = ['userExport', 'bulkExport', 'runSchedule'];

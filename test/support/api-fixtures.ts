@@ -31,11 +31,20 @@ export async function insertJob(
 }
 
 /** A completed job of `requestedBy` whose file exists in the test bucket. */
-export async function insertCompletedJob(sql: Sql, requestedBy: string, content = 'id\n1\n'): Promise<string> {
+export async function insertCompletedJob(
+  sql: Sql,
+  requestedBy: string,
+  content = 'id\n1\n',
+): Promise<string> {
   const id = randomUUID();
   const objectKey = `exports/${id}/users.csv`;
   await testS3().send(
-    new PutObjectCommand({ Bucket: inject('bucket'), Key: objectKey, Body: content, ContentType: 'text/csv' }),
+    new PutObjectCommand({
+      Bucket: inject('bucket'),
+      Key: objectKey,
+      Body: content,
+      ContentType: 'text/csv',
+    }),
   );
   await sql`
     INSERT INTO export_jobs (id, kind, tables, format, requested_by, status, started_at, completed_at, result)
@@ -54,14 +63,18 @@ export async function insertCompletedJob(sql: Sql, requestedBy: string, content 
 }
 
 export async function jobCount(sql: Sql, requestedBy: readonly string[]): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM export_jobs WHERE requested_by IN ${sql(requestedBy)}`;
+  const [row] = await sql<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM export_jobs WHERE requested_by IN ${sql(requestedBy)}`;
   return row!.n;
 }
 
 export async function auditRows(
   sql: Sql,
   where: { userId?: string | null; jobId?: string; action?: string; since: Date },
-): Promise<{ user_id: string | null; action: string; status: string; export_type: string; job_id: string | null }[]> {
+): Promise<
+  { user_id: string | null; action: string; status: string; export_type: string; job_id: string | null }[]
+> {
   return sql`
     SELECT user_id, action, status, export_type, job_id FROM export_audit_log
     WHERE created_at >= ${where.since}

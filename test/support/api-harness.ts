@@ -21,7 +21,15 @@ import { createHandler as userExport } from '../../functions/handlers/user-expor
 import { type ApiDeps, buildApiDeps } from '../../functions/shared/api-context.js';
 import { API_ROUTES, type RouteName } from '../../functions/shared/api-schemas.js';
 import { loadConfig } from '../../functions/shared/config.js';
-import { type ApiEventInit, type ApiHandler, apiEvent, invoke, TEST_JWT_SECRET, TEST_LINK_SECRET, viaGateway } from './api-events.js';
+import {
+  type ApiEventInit,
+  type ApiHandler,
+  apiEvent,
+  invoke,
+  TEST_JWT_SECRET,
+  TEST_LINK_SECRET,
+  viaGateway,
+} from './api-events.js';
 import { testS3, testSql } from './services.js';
 
 /** A settable clock: the rate limiter, schedules and metrics read it. */

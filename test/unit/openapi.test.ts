@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
@@ -22,10 +22,17 @@ import { createHandler as userExport } from '../../functions/handlers/user-expor
 import type { ApiDeps } from '../../functions/shared/api-context.js';
 import { API_ROUTES, type RouteName, type RouteSpec } from '../../functions/shared/api-schemas.js';
 import { buildOpenApiDocument } from '../../functions/shared/openapi.js';
-import { apiEvent, authorizerContext, bearerToken, bodyOf, invoke } from '../support/api-events.js';
+import {
+  type ApiHandler,
+  apiEvent,
+  authorizerContext,
+  bearerToken,
+  bodyOf,
+  invoke,
+} from '../support/api-events.js';
 import { fakeApiDeps } from '../support/api-fakes.js';
 
-type Handler = (event: APIGatewayProxyEvent, context: never) => Promise<APIGatewayProxyResult>;
+type Handler = ApiHandler;
 const deps = () => Promise.resolve(fakeApiDeps() as ApiDeps);
 const HANDLERS: Record<RouteName, Handler> = {
   userExport: userExport(deps),

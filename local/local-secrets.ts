@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (the local runtime's default data lives in `<root>/.local`). */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** `LOCAL_DATA_DIR` (relative to the working directory), else `<repository>/.local`. */
+export function localDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOCAL_DATA_DIR ? path.resolve(env.LOCAL_DATA_DIR) : path.join(PROJECT_ROOT, '.local');
+}
+
+/** The local runtime's secrets; generated once so tokens and emailed links survive restarts. */
+export interface LocalSecrets {
+  readonly jwtSecret: string;
+  readonly linkSecret: string;
+  readonly apiKey: string;
+}
+
+const FILE = 'secrets.json';
+
+/**
+ * The secrets in `<dataDir>/secrets.json`, created (mode 0600) with random values on first use.
+ * `JWT_SECRET`, `LINK_SECRET` and `EXPORT_API_KEY` from the environment take precedence and are not
+ * written to the file.
+ */
+export async function loadLocalSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalSecrets> {
+  const file = path.join(dataDir, FILE);
+  let stored: Partial<LocalSecrets> = {};
+  try {
+    stored = JSON.parse(await readFile(file, 'utf8')) as Partial<LocalSecrets>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${file}`, { cause: error });
+  }
+  const complete: LocalSecrets = {
+    jwtSecret: stored.jwtSecret ?? randomBytes(32).toString('base64url'),
+    linkSecret: stored.linkSecret ?? randomBytes(32).toString('base64url'),
+    apiKey: stored.apiKey ?? `local-${randomBytes(16).toString('hex')}`,
+  };
+  if (complete.jwtSecret !== stored.jwtSecret || complete.linkSecret !== stored.linkSecret || complete.apiKey !== stored.apiKey) {
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(file, `${JSON.stringify(complete, null, 2)}\n`, { mode: 0o600 });
+  }
+  return {
+    jwtSecret: env.JWT_SECRET || complete.jwtSecret,
+    linkSecret: env.LINK_SECRET || complete.linkSecret,
+    apiKey: env.EXPORT_API_KEY || complete.apiKey,
+  };
+}
+
+/** What `npm start` writes to `<dataDir>/runtime.json` once it serves requests (tools and e2e tests read it). */
+export interface RuntimeInfo {
+  readonly pid: number;
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly databaseUrl: string;
+  readonly awsEndpoint: string;
+  readonly s3Endpoint: string;
+  readonly bucket: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly outboxDir: string;
+  readonly startedAt: string;
+  readonly startupMs: number;
+}
+
+export const RUNTIME_INFO_FILE = 'runtime.json';

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE, CATALOGUE_TABLES } from '../../functions/domain/catalogue.js';
+import { ValidationError } from '../../functions/domain/errors.js';
+import { csvCopy } from '../../functions/domain/encoding/copy-statements.js';
+import { bulkSources, parseBulkExportRequest, parseDateBound } from '../../functions/domain/export-request.js';
+
+function fieldsOf(body: unknown): string[] {
+  try {
+    parseBulkExportRequest(body);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).issues.map((i) => i.field);
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('the catalogue', () => {
+  it('has no sensitive column in any table', () => {
+    for (const table of CATALOGUE_TABLES) {
+      const names = CATALOGUE[table]!.columns.map((c) => c.name);
+      expect(names).not.toContain('password_hash');
+      expect(names).not.toContain('mfa_secret');
+    }
+  });
+});
+
+describe('parseBulkExportRequest', () => {
+  it('accepts a valid request and applies defaults', () => {
+    const spec = parseBulkExportRequest({ tables: ['users', 'transactions'], format: 'csv' });
+
+    expect(spec).toEqual({
+      tables: ['users', 'transactions'],
+      filters: {},
+      columns: {},
+      format: 'csv',
+      compression: 'none',
+      formulaGuard: false,
+    });
+  });
+
+  it.each([
+    [{ format: 'csv' }, 'tables'],
+    [{ tables: [], format: 'csv' }, 'tables'],
+    [{ tables: ['users'] }, 'format'],
+    [{ tables: ['users'], format: 'pdf' }, 'format'],
+    [{ tables: ['users'], format: 'csv', compression: 'zip' }, 'compression'],
+    [{ tables: ['users'], format: 'csv', extra: 1 }, 'extra'],
+    [{ tables: ['nope'], format: 'csv' }, 'tables[0]'],
+    [{ tables: ['users', 'users'], format: 'csv' }, 'tables[1]'],
+    [{ tables: ['users'], format: 'csv', filters: { courses: {} } }, 'filters.courses'],
+    [{ tables: ['users'], format: 'csv', filters: { users: { dateFrom: '01/02/2024' } } }, 'filters.users.dateFrom'],
+    [{ tables: ['users'], format: 'csv', filters: { users: { dateFrom: '2024-02-01', dateTo: '2024-01-01' } } }, 'filters.users.dateTo'],
+    [{ tables: ['users'], format: 'csv', columns: { users: ['nope'] } }, 'columns.users[0]'],
+    [{ tables: ['users'], format: 'csv', csv: { formulaGuard: 'yes' } }, 'csv.formulaGuard'],
+    ['not an object', 'body'],
+  ])('rejects %j naming %s', (body, field) => {
+    expect(fieldsOf(body)).toContain(field);
+  });
+
+  it('reports every problem, not only the first', () => {
+    expect(fieldsOf({ tables: ['nope', 'users'], format: 'csv', columns: { users: ['mfa_secret', 'x'] } })).toEqual([
+      'tables[0]',
+      'columns.users[0]',
+      'columns.users[1]',
+    ]);
+  });
+});
+
+describe('parseDateBound', () => {
+  it.each(['2024-02-29', '2024-01-31T23:59:59.999999Z', '2024-01-31T10:00:00+02:00'])('accepts %s', (v) => {
+    expect(parseDateBound(v)).toBeDefined();
+  });
+  it.each(['2023-02-29', '2024-13-01', '2024-01-31T10:00:00', "2020-01-01' OR '1'='1", '', 'now'])('rejects %j', (v) => {
+    expect(parseDateBound(v)).toBeUndefined();
+  });
+});
+
+describe('bulkSources', () => {
+  it('puts no request value into the SQL text, only bound parameters', () => {
+    const spec = parseBulkExportRequest({
+      tables: ['transactions'],
+      format: 'csv',
+      filters: { transactions: { dateFrom: '2024-01-01', dateTo: '2024-01-31T12:00:00Z' } },
+      columns: { transactions: ['id', 'amount'] },
+    });
+
+    const [source] = bulkSources(spec);
+
+    expect(source!.sql).toBe(
+      'SELECT "id", "amount" FROM "transactions" WHERE "created_at" >= current_setting(\'export.transactions_from\')::date' +
+        ' AND "created_at" <= current_setting(\'export.transactions_to\')::timestamptz ORDER BY "id"',
+    );
+    expect(source!.params).toEqual({ transactions_from: '2024-01-01', transactions_to: '2024-01-31T12:00:00Z' });
+  });
+
+  it('guards only text columns against spreadsheet formulas', () => {
+    const [source] = bulkSources(parseBulkExportRequest({ tables: ['transactions'], format: 'csv', columns: { transactions: ['id', 'amount', 'description'] } }));
+
+    const statement = csvCopy(source!, true);
+
+    expect(statement).toContain('CASE WHEN left(t."description", 1)');
+    expect(statement).not.toContain('left(t."amount"');
+    expect(statement).toMatch(/^COPY \(.*\) TO STDOUT WITH \(FORMAT csv, HEADER true\)$/);
+  });
+});
