@@ -61,7 +61,7 @@ try {
   await migrate(sql);
   const users = Math.max(100, Math.min(100_000, Math.floor(rows / 100)));
   const { created } = await ensureProductDatabase(sql, { users, transactions: rows });
-  const [{ n }] = await sql`SELECT count(*)::int AS n FROM transactions`;
+  const [{ n }] = (await sql`SELECT count(*)::int AS n FROM transactions`) as unknown as [{ n: number }];
   await sql.end();
   log(`transactions: ${n} rows (${created ? `seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s` : 'cached in .bench/'})`);
 
@@ -87,8 +87,8 @@ try {
     const sql2 = postgres(databaseUrl, { max: 1 });
     const file = fs.createWriteStream(out);
     const stream = await sql2.unsafe(`COPY (${QUERY}) TO STDOUT WITH CSV HEADER`).readable();
-    for await (const chunk of stream) if (!file.write(chunk)) await new Promise((r) => file.once('drain', r));
-    await new Promise((r) => file.end(r));
+    for await (const chunk of stream) if (!file.write(chunk)) await new Promise<void>((r) => file.once('drain', () => r()));
+    await new Promise<void>((r) => file.end(() => r()));
     await sql2.end();
     baseline = { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: null, name: 'baseline postgres.js COPY → file (no psql here)' };
   }

@@ -10,7 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSReco
 import { LOCAL_REGION, lambdaContext, withTimeout } from './lambda-context.js';
 
 /** An SQS-triggered Lambda handler with `reportBatchItemFailures`. */
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined | null | void>;
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined | null>;
 
 export interface SqsEventSourceProps {
   readonly sqs: SQSClient;
@@ -38,13 +38,17 @@ export interface SqsEventSource {
   stop(graceMs?: number): Promise<void>;
 }
 
-function messageAttributes(attributes: Record<string, MessageAttributeValue> | undefined): SQSMessageAttributes {
+function messageAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): SQSMessageAttributes {
   const out: SQSMessageAttributes = {};
   for (const [name, value] of Object.entries(attributes ?? {})) {
     out[name] = {
       dataType: value.DataType ?? 'String',
       ...(value.StringValue !== undefined && { stringValue: value.StringValue }),
-      ...(value.BinaryValue !== undefined && { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+      ...(value.BinaryValue !== undefined && {
+        binaryValue: Buffer.from(value.BinaryValue).toString('base64'),
+      }),
       stringListValues: [],
       binaryListValues: [],
     };
@@ -81,7 +85,7 @@ export function sqsRecord(message: Message, queueArn: string): SQSRecord {
  */
 export function succeededMessages(
   messages: readonly Message[],
-  response: SQSBatchResponse | undefined | null | void,
+  response: SQSBatchResponse | undefined | null,
 ): Message[] {
   const failures = response?.batchItemFailures ?? [];
   const ids = new Set(messages.map((message) => message.MessageId));
@@ -123,18 +127,26 @@ export function startSqsEventSource(props: SqsEventSourceProps): SqsEventSource 
       );
       succeeded = succeededMessages(messages, response);
     } catch (error) {
-      logError(`${props.functionName}: invocation failed; its ${messages.length} message(s) return after the visibility timeout`, error);
+      logError(
+        `${props.functionName}: invocation failed; its ${messages.length} message(s) return after the visibility timeout`,
+        error,
+      );
     }
     const failed = messages.length - succeeded.length;
     if (failed > 0) {
       const counts = messages.map((m) => m.Attributes?.ApproximateReceiveCount ?? '1').join(', ');
-      log(`${props.functionName}: ${failed} of ${messages.length} message(s) failed (receive count ${counts}); SQS redelivers them after the visibility timeout`);
+      log(
+        `${props.functionName}: ${failed} of ${messages.length} message(s) failed (receive count ${counts}); SQS redelivers them after the visibility timeout`,
+      );
     }
     if (succeeded.length === 0) return;
     const result = await props.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: props.queueUrl,
-        Entries: succeeded.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        Entries: succeeded.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle,
+        })),
       }),
     );
     for (const failure of result.Failed ?? []) {

@@ -189,7 +189,7 @@ function requestHeaders(req: IncomingMessage): {
     const name = names.get(raw.toLowerCase()) ?? raw;
     names.set(raw.toLowerCase(), name);
     headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   return { headers, multiValueHeaders };
 }
@@ -202,7 +202,7 @@ function queryParameters(url: URL): {
   const multi: Record<string, string[]> = {};
   for (const [key, value] of url.searchParams) {
     single[key] = value;
-    (multi[key] ??= []).push(value);
+    multi[key] = [...(multi[key] ?? []), value];
   }
   return Object.keys(single).length === 0
     ? { queryStringParameters: null, multiValueQueryStringParameters: null }
@@ -232,7 +232,10 @@ function isBinary(contentType: string | undefined, binaryTypes: readonly string[
 }
 
 function wildcardMatch(pattern: string, value: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${regex}$`).test(value);
 }
 
@@ -375,7 +378,8 @@ export async function startGateway(props: GatewayProps): Promise<Gateway> {
           'authorizer',
         );
       } catch (error) {
-        if (error instanceof Error && error.message === 'Unauthorized') return fail(res, requestId, 'unauthorized');
+        if (error instanceof Error && error.message === 'Unauthorized')
+          return fail(res, requestId, 'unauthorized');
         logError(`authorizer failed (request ${requestId})`, error);
         return fail(res, requestId, 'authorizerFailed');
       }
@@ -421,12 +425,16 @@ export async function startGateway(props: GatewayProps): Promise<Gateway> {
       return fail(res, requestId, 'integrationFailed');
     }
     if (!isProxyResult(result) || JSON.stringify(result).length > MAX_LAMBDA_RESPONSE_BYTES) {
-      logError(`${route.functionName} returned a malformed or oversized response (request ${requestId})`, result);
+      logError(
+        `${route.functionName} returned a malformed or oversized response (request ${requestId})`,
+        result,
+      );
       return fail(res, requestId, 'integrationFailed');
     }
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(result.headers ?? {})) out[name] = String(value);
-    for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) out[name] = values.map(String);
+    for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))
+      out[name] = values.map(String);
     const payload = result.isBase64Encoded
       ? Buffer.from(result.body ?? '', 'base64')
       : Buffer.from(result.body ?? '', 'utf8');

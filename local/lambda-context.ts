@@ -43,7 +43,10 @@ export function lambdaContext(props: LambdaContextProps): Context {
 export async function withTimeout<T>(invocation: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new InvocationTimeoutError(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new InvocationTimeoutError(`${what} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([invocation, timeout]);

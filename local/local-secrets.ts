@@ -25,20 +25,28 @@ const FILE = 'secrets.json';
  * `JWT_SECRET`, `LINK_SECRET` and `EXPORT_API_KEY` from the environment take precedence and are not
  * written to the file.
  */
-export async function loadLocalSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalSecrets> {
+export async function loadLocalSecrets(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocalSecrets> {
   const file = path.join(dataDir, FILE);
   let stored: Partial<LocalSecrets> = {};
   try {
     stored = JSON.parse(await readFile(file, 'utf8')) as Partial<LocalSecrets>;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${file}`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`cannot read ${file}`, { cause: error });
   }
   const complete: LocalSecrets = {
     jwtSecret: stored.jwtSecret ?? randomBytes(32).toString('base64url'),
     linkSecret: stored.linkSecret ?? randomBytes(32).toString('base64url'),
     apiKey: stored.apiKey ?? `local-${randomBytes(16).toString('hex')}`,
   };
-  if (complete.jwtSecret !== stored.jwtSecret || complete.linkSecret !== stored.linkSecret || complete.apiKey !== stored.apiKey) {
+  if (
+    complete.jwtSecret !== stored.jwtSecret ||
+    complete.linkSecret !== stored.linkSecret ||
+    complete.apiKey !== stored.apiKey
+  ) {
     await mkdir(dataDir, { recursive: true });
     await writeFile(file, `${JSON.stringify(complete, null, 2)}\n`, { mode: 0o600 });
   }

@@ -105,7 +105,9 @@ export async function watchOutbox(
   const scan = () => {
     scanning = scanning.then(async () => {
       if (closed) return;
-      const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => isEmail(name) && !seen.has(name));
+      const names = (await readdir(dir).catch(() => [] as string[])).filter(
+        (name) => isEmail(name) && !seen.has(name),
+      );
       for (const name of names.sort()) {
         seen.add(name);
         try {

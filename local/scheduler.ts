@@ -48,6 +48,7 @@ export function startScheduler(props: SchedulerProps): Scheduler {
     const [next] = props.nextRunTimes(schedule.cron, after, 1);
     if (!next) return;
     planned.set(schedule.name, next);
+    log(`scheduler: next ${schedule.name} run at ${next.toISOString()} (cron ${schedule.cron} UTC)`);
     wait(schedule, next);
   };
 

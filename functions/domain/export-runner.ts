@@ -110,8 +110,14 @@ async function writeExport(
 
   // Everything written to `document` ends up in the object (after gzip, for single files).
   const zip = layout === 'zip' ? new yazl.ZipFile() : undefined;
-  const document: Writable = zip ? new PassThrough() : new PassThrough();
+  const document = new PassThrough();
   const head = (zip ? zip.outputStream : document) as Readable;
+  // A failure destroys every stream with the error; streams that no pipeline listens to at that
+  // moment (an idle document, finished zip entries) must not turn it into an uncaught exception.
+  // The error itself is reported once, by this function's rejection.
+  const ignore = () => {};
+  document.on('error', ignore);
+  head.on('error', ignore);
   const plumbing = pipeline(
     ...((plan.compression === 'gzip' && !zip ? [head, createGzip(), tap] : [head, tap]) as [Readable, Transform]),
   );
@@ -144,11 +150,13 @@ async function writeExport(
 
   const copy = async (statement: string, section: ExportSection, ...stages: Transform[]) => {
     const rows = await snapshot.copyOut(statement, section.params);
+    rows.on('error', ignore);
     live.add(rows);
     try {
       if (failure) throw failure;
       const sink = zip ? new PassThrough() : document;
       if (zip) {
+        sink.on('error', ignore);
         live.add(sink);
         zip.addReadStream(sink as PassThrough, `${section.name}.${plan.format}`, { mtime: snapshot.startedAt });
       }

@@ -14,7 +14,7 @@ import { ValidationError } from '../../functions/domain/errors.js';
 import type { ExportFormat } from '../../functions/domain/export-format.js';
 import { bulkSources, parseBulkExportRequest } from '../../functions/domain/export-request.js';
 import { type ExportPlan, type ExportProgress, runExport } from '../../functions/domain/export-runner.js';
-import { objectExists, readObject, testS3, testSql } from '../support/services.js';
+import { copyToBuffer, objectExists, readObject, testS3, testSql } from '../support/services.js';
 
 let sql: Sql;
 const s3 = testS3();
@@ -99,16 +99,10 @@ describe('CSV', () => {
   it.each(CATALOGUE_TABLES)('exports %s byte-identical to COPY … WITH CSV HEADER', async (table) => {
     const { result, body } = await exportOne(table, 'csv');
 
-    const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM "${table}"`);
+    const [{ n }] = (await sql.unsafe(`SELECT count(*)::int AS n FROM "${table}"`)) as unknown as [{ n: number }];
     expect(result.rows).toBe(n);
     expect(result.tables).toEqual([{ name: table, rows: n }]);
-    const expected = await sql.begin(async (tx) => {
-      await tx`SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, MDY', true)`;
-      const parts: Buffer[] = [];
-      for await (const c of await tx.unsafe(`COPY (${oracleQuery(table)}) TO STDOUT WITH CSV HEADER`).readable())
-        parts.push(c as Buffer);
-      return Buffer.concat(parts);
-    });
+    const expected = await copyToBuffer(sql, `COPY (${oracleQuery(table)}) TO STDOUT WITH CSV HEADER`);
     expect(body.equals(expected)).toBe(true);
   });
 
@@ -315,8 +309,8 @@ describe('secrets and injection', () => {
 
     const result = await runExport(deps, plan);
 
-    const [{ n }] = await sql`SELECT count(*)::int AS n FROM transactions
-      WHERE created_at >= '2021-03-28T00:00:00Z' AND created_at < '2021-11-01T00:00:00Z'`;
+    const [{ n }] = (await sql`SELECT count(*)::int AS n FROM transactions
+      WHERE created_at >= '2021-03-28T00:00:00Z' AND created_at < '2021-11-01T00:00:00Z'`) as unknown as [{ n: number }];
     expect(result.rows).toBe(n);
     expect(plan.sections[0]!.sql).not.toContain('2021');
   });
@@ -364,7 +358,33 @@ describe('streaming and failure', () => {
 
     await expect(run).rejects.toMatchObject({ code: 'cancelled' });
     expect(await objectExists(s3, `${plan.keyBase}.csv`)).toBe(false);
-    const [{ ok }] = await sql`SELECT 1 AS ok`;
+    const [{ ok }] = (await sql`SELECT 1 AS ok`) as unknown as [{ ok: number }];
     expect(ok).toBe(1);
+  });
+
+  it('aborts a zipped multi-table export cleanly, without unhandled stream errors', async () => {
+    const controller = new AbortController();
+    const base = planFor({ tables: ['courses', 'transactions'], format: 'csv' });
+    const big = {
+      name: 'big',
+      sql: "SELECT g AS id, repeat('y', 200) AS title FROM generate_series(1, 100000) g",
+      params: {},
+      columns: [
+        { name: 'id', type: 'bigint' as const },
+        { name: 'title', type: 'text' as const },
+      ],
+    };
+    const plan: ExportPlan = { ...base, sections: [base.sections[0]!, big, base.sections[1]!] };
+
+    const run = runExport(deps, plan, {
+      signal: controller.signal,
+      progressRows: 1000,
+      onProgress: (p) => {
+        if (p.tablesDone >= 1 && p.rowsExported > 10_000) controller.abort();
+      },
+    });
+
+    await expect(run).rejects.toMatchObject({ code: 'cancelled' });
+    expect(await objectExists(s3, `${plan.keyBase}.zip`)).toBe(false);
   });
 });

@@ -34,6 +34,9 @@ export async function copyToBuffer(sql: Sql, statement: string): Promise<Buffer>
     await tx`SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, MDY', true)`;
     const stream = await tx.unsafe(statement).readable();
     for await (const chunk of stream) parts.push(chunk as Buffer);
+    // postgres.js may leave its socket paused when a COPY ends under backpressure (see
+    // PostgresExportDatabase.copyOut); resume it so the transaction can finish.
+    stream._read(0);
   });
   return Buffer.concat(parts);
 }

@@ -1,0 +1,129 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderBanner } from './banner.js';
+import { localDataDir, RUNTIME_INFO_FILE } from './local-secrets.js';
+import { type LocalRuntime, startLocalRuntime } from './runtime.js';
+
+const USAGE = `Usage: npm start [-- --rows <users>]
+
+Runs the Data Export Service on this machine: embedded Postgres (unless DATABASE_URL), the S3/SQS
+emulator, the API on PORT (default 3000), the export worker, the scheduler and the email outbox.
+
+  --rows <n>   demo users to generate when the product tables are absent (default 1000;
+               courses, enrollments, transactions and activity scale from it)
+  -h, --help   this text
+
+Environment: see local/README.md.`;
+
+/** Demo users on a fresh database: seconds to generate, enough to see paging and progress. */
+const DEFAULT_DEMO_USERS = 1000;
+
+function time(): string {
+  return new Date().toISOString().slice(11, 19);
+}
+
+function logLine(line: string): void {
+  console.log(`${time()} ${line}`);
+}
+
+function logError(message: string, error: unknown): void {
+  console.error(`${time()} ${message}:`, error instanceof Error ? (error.stack ?? error.message) : error);
+}
+
+function parseCount(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { rows: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const demoUsers = parseCount('--rows', values.rows, DEFAULT_DEMO_USERS, 12, 50_000_000);
+  const port = parseCount('PORT', process.env.PORT, 3000, 0, 65_535);
+  const dataDir = localDataDir();
+
+  let runtime: LocalRuntime | undefined;
+  let stopping = false;
+  let firstSignalAt = 0;
+  const stop = async (reason: string) => {
+    if (stopping) {
+      // Ctrl-C reaches this process twice (from the terminal and relayed by tsx): only a later
+      // second signal means "exit now".
+      if (Date.now() - firstSignalAt < 2_000) return;
+      console.error(`${time()} ${reason} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    firstSignalAt = Date.now();
+    rmSync(path.join(dataDir, RUNTIME_INFO_FILE), { force: true });
+    if (!runtime) return; // still starting: stopped as soon as the start settles
+    logLine(`${reason}: stopping (data stays in ${dataDir})…`);
+    const force = setTimeout(() => {
+      console.error(`${time()} did not stop within 15 s; exiting`);
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    await runtime.stop();
+    logLine(`stopped; data kept in ${dataDir}`);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // A stray rejection in a handler must not take the whole runtime down (Lambda would only fail
+  // that invocation); it is reported instead.
+  process.on('unhandledRejection', (reason) => logError('unhandled rejection', reason));
+
+  logLine(`starting the Data Export Service (data in ${dataDir})…`);
+  try {
+    runtime = await startLocalRuntime({
+      dataDir,
+      port,
+      host: process.env.HOST || '127.0.0.1',
+      demoUsers,
+      env: process.env,
+      log: logLine,
+      logError,
+      onEmail: (email) => {
+        logLine(`mail to ${email.to}: "${email.subject}" (${email.file})`);
+        for (const link of email.downloadLinks) console.log(`           download: ${link}`);
+      },
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') console.error(`port ${port} is in use: set PORT to another port`);
+    throw error;
+  }
+  if (stopping) {
+    stopping = false;
+    await stop('stop requested during start-up');
+    return;
+  }
+  if (values.rows !== undefined && !runtime.demoDataCreated) {
+    logLine(
+      '--rows ignored: the product tables exist already (delete the data directory to regenerate them)',
+    );
+  }
+  console.log(renderBanner(runtime, dataDir));
+}
+
+main().catch((error: unknown) => {
+  logError('start-up failed', error);
+  process.exit(1);
+});
