@@ -7,10 +7,10 @@ import postgres from 'postgres';
 import { NullObjectStore } from '../functions/adapters/null-object-store.js';
 import { PostgresExportDatabase } from '../functions/adapters/postgres-export-database.js';
 import { createS3Client, S3ObjectStore } from '../functions/adapters/s3-object-store.js';
-import type { ObjectStore } from '../functions/domain/ports.js';
+import { CATALOGUE } from '../functions/domain/catalogue.js';
 import { bulkSources, parseBulkExportRequest } from '../functions/domain/export-request.js';
 import { runExport } from '../functions/domain/export-runner.js';
-import { CATALOGUE } from '../functions/domain/catalogue.js';
+import type { ObjectStore } from '../functions/domain/ports.js';
 
 const [name, databaseUrl, s3Endpoint, bucket] = process.argv.slice(2) as [string, string, string, string];
 const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
@@ -18,7 +18,9 @@ const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
 async function engine(format: string, sink: 'null' | 's3', compression = 'none') {
   const spec = parseBulkExportRequest({ tables: ['transactions'], format, compression });
   const store: ObjectStore =
-    sink === 'null' ? new NullObjectStore() : new S3ObjectStore({ client: createS3Client({ endpoint: s3Endpoint }), bucket });
+    sink === 'null'
+      ? new NullObjectStore()
+      : new S3ObjectStore({ client: createS3Client({ endpoint: s3Endpoint }), bucket });
   const result = await runExport(
     { database: new PostgresExportDatabase(sql), store },
     {
@@ -79,4 +81,6 @@ const started = process.hrtime.bigint();
 const { rows, bytes } = await run();
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 await sql.end();
-console.log(JSON.stringify({ rows, bytes, seconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+console.log(
+  JSON.stringify({ rows, bytes, seconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }),
+);

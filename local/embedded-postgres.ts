@@ -27,7 +27,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -40,7 +42,9 @@ const PASSWORD = 'postgres';
  * As root, Postgres refuses to run, so `createPostgresUser` makes the package run it as a
  * dedicated `postgres` system user; the data directory must then be readable by that user.
  */
-export async function startEmbeddedPostgres(props: StartEmbeddedPostgresProps): Promise<EmbeddedPostgresServer> {
+export async function startEmbeddedPostgres(
+  props: StartEmbeddedPostgresProps,
+): Promise<EmbeddedPostgresServer> {
   const port = props.port ?? (await freePort());
   const database = props.database ?? 'export_service';
   const dataDir = path.resolve(props.dataDir);
@@ -71,7 +75,9 @@ export async function startEmbeddedPostgres(props: StartEmbeddedPostgresProps): 
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
     await admin.end();
   } catch (error) {
-    throw new Error(`embedded Postgres failed to start in ${dataDir}:\n${logs.slice(-20).join('\n')}`, { cause: error });
+    throw new Error(`embedded Postgres failed to start in ${dataDir}:\n${logs.slice(-20).join('\n')}`, {
+      cause: error,
+    });
   }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,

@@ -13,7 +13,9 @@ export interface LocalAws {
  * It was chosen over s3rver because it implements AbortMultipartUpload (s3rver answers
  * NotImplemented), which the engine relies on to leave nothing behind when an export fails.
  */
-export async function startLocalAws(props: { port?: number; buckets?: readonly string[] } = {}): Promise<LocalAws> {
+export async function startLocalAws(
+  props: { port?: number; buckets?: readonly string[] } = {},
+): Promise<LocalAws> {
   const server = await startFauxqs({ port: props.port ?? 0, logger: false });
   for (const bucket of props.buckets ?? []) server.createBucket(bucket);
   return { endpoint: server.address, server, stop: () => server.stop() };

@@ -302,6 +302,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
       port,
       host,
+      maxBodyBytes: positiveInt(env, 'API_MAX_BODY_BYTES', 10 * 1024 * 1024),
       log,
       logError,
     });

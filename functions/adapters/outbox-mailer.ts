@@ -75,7 +75,13 @@ export function renderEml(message: EmailMessage, from: string, date: Date): stri
 function part(type: string, body: string): string[] {
   const lines = body.replace(/\r\n?/g, '\n').split('\n');
   const fits = lines.every((line) => Buffer.byteLength(line) <= 998);
-  const content = fits ? lines.join(CRLF) : (Buffer.from(body).toString('base64').match(/.{1,76}/g) ?? []).join(CRLF);
+  const content = fits
+    ? lines.join(CRLF)
+    : (
+        Buffer.from(body)
+          .toString('base64')
+          .match(/.{1,76}/g) ?? []
+      ).join(CRLF);
   return [
     `Content-Type: ${type}; charset=utf-8`,
     `Content-Transfer-Encoding: ${fits ? '8bit' : 'base64'}`,
@@ -91,7 +97,6 @@ function headerValue(value: string): string {
 
 /** RFC 2047 encoded-words (each at most 75 characters, folded) for non-ASCII or long header text. */
 function encodeWord(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: printable ASCII is exactly what may stay unencoded
   if (/^[\x20-\x7e]*$/.test(text) && text.length <= 900) return text;
   const words: string[] = [];
   let chunk = '';

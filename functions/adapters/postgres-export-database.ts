@@ -87,5 +87,4 @@ class PostgresSnapshot implements Snapshot {
   async settle(): Promise<void> {
     await Promise.all(this.pending);
   }
-
 }

@@ -101,9 +101,14 @@ export class PostgresJobLeases implements JobLeases {
           AND (status = 'queued' OR (status = 'processing' AND (lease_until IS NULL OR lease_until < now())))
         RETURNING *`;
       if (row) return toExportJob(row);
-      const [current] = await sql<{ status: JobStatus }[]>`SELECT status FROM export_jobs WHERE id = ${jobId}::uuid`;
+      const [current] = await sql<
+        { status: JobStatus }[]
+      >`SELECT status FROM export_jobs WHERE id = ${jobId}::uuid`;
       if (!current) return { skipped: 'not_found' } as const;
-      return { skipped: FINISHED_STATUSES.has(current.status) ? 'finished' : 'leased', status: current.status } as const;
+      return {
+        skipped: FINISHED_STATUSES.has(current.status) ? 'finished' : 'leased',
+        status: current.status,
+      } as const;
     });
   }
 
@@ -117,7 +122,12 @@ export class PostgresJobLeases implements JobLeases {
     });
   }
 
-  recordProgress(jobId: string, owner: string, progress: JobProgress, leaseSeconds?: number): Promise<LeaseState> {
+  recordProgress(
+    jobId: string,
+    owner: string,
+    progress: JobProgress,
+    leaseSeconds?: number,
+  ): Promise<LeaseState> {
     return this.run('recording progress', async (sql) => {
       const [row] = await sql<{ cancel_requested: boolean }[]>`
         UPDATE export_jobs

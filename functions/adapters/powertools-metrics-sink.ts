@@ -1,4 +1,4 @@
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ExportFormat } from '../domain/export-format.js';
 import type { JobKind } from '../domain/export-job.js';
 import type { MetricsSink } from '../domain/metrics-sink.js';
@@ -17,7 +17,13 @@ export interface PowertoolsMetricsSinkProps {
 export class PowertoolsMetricsSink implements MetricsSink {
   constructor(private readonly props: PowertoolsMetricsSinkProps) {}
 
-  exportCompleted(kind: JobKind, format: ExportFormat, durationMs: number, rows: number, bytes: number): void {
+  exportCompleted(
+    kind: JobKind,
+    format: ExportFormat,
+    durationMs: number,
+    rows: number,
+    bytes: number,
+  ): void {
     this.emit(kind, format, (m) => {
       m.addMetric('ExportsCompleted', MetricUnit.Count, 1);
       m.addMetric('ExportDurationMs', MetricUnit.Milliseconds, durationMs);

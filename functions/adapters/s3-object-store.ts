@@ -1,4 +1,11 @@
-import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { attachmentDisposition } from '../domain/content-disposition.js';
@@ -36,19 +43,35 @@ export function createS3Client(options: { endpoint?: string; region?: string } =
   return new S3Client(config);
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'NetworkingError', 'AbortError']);
 
 /** Translates an S3 SDK error: throttling, 5xx and network failures are retryable. */
 function translateS3Error(error: unknown, what: string): Error {
   if (error instanceof ExportError) return error;
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string };
+  const e = error as {
+    name?: string;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+    code?: string;
+  };
   const status = e.$metadata?.httpStatusCode;
-  const networkFailure = status === undefined && (NETWORK_CODES.has(e.code ?? '') || NETWORK_NAMES.has(e.name ?? ''));
+  const networkFailure =
+    status === undefined && (NETWORK_CODES.has(e.code ?? '') || NETWORK_NAMES.has(e.name ?? ''));
   if (networkFailure || (status !== undefined && (status >= 500 || status === 429)) || e.$retryable) {
     return new DependencyError(`object store unavailable while ${what}`, error);
   }
-  return new ExportError('object_store_error', `object store refused ${what}: ${e.name ?? 'error'}`, 500, { cause: error });
+  return new ExportError('object_store_error', `object store refused ${what}: ${e.name ?? 'error'}`, 500, {
+    cause: error,
+  });
 }
 
 /** The ObjectStore port on S3: multipart uploads through `@aws-sdk/lib-storage`. */
@@ -90,7 +113,9 @@ export class S3ObjectStore implements ObjectStore {
     for (const delayMs of [0, 250, 500, 1000, 2000, 4000]) {
       if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
       try {
-        await this.props.client.send(new AbortMultipartUploadCommand({ Bucket: this.props.bucket, Key: key, UploadId: uploadId }));
+        await this.props.client.send(
+          new AbortMultipartUploadCommand({ Bucket: this.props.bucket, Key: key, UploadId: uploadId }),
+        );
         return;
       } catch (error) {
         if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return;
@@ -98,7 +123,10 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async presignDownload(key: string, options: { expiresInSeconds: number; filename: string }): Promise<string> {
+  async presignDownload(
+    key: string,
+    options: { expiresInSeconds: number; filename: string },
+  ): Promise<string> {
     const command = new GetObjectCommand({
       Bucket: this.props.bucket,
       Key: key,
@@ -112,7 +140,8 @@ export class S3ObjectStore implements ObjectStore {
       await this.props.client.send(new HeadObjectCommand({ Bucket: this.props.bucket, Key: key }));
       return true;
     } catch (error) {
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        return false;
       throw translateS3Error(error, `checking ${key}`);
     }
   }

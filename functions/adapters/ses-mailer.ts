@@ -1,4 +1,4 @@
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { DependencyError, ExportError } from '../domain/errors.js';
 import type { EmailMessage, Mailer } from '../domain/mailer.js';
 
@@ -11,19 +11,34 @@ export interface SesMailerProps {
 }
 
 /** SES error names worth a retry: throttling and SES-side faults. */
-const RETRYABLE = new Set(['TooManyRequestsException', 'LimitExceededException', 'InternalServiceErrorException']);
+const RETRYABLE = new Set([
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'InternalServiceErrorException',
+]);
 
 /** Translates an SES error: throttling, 5xx and network failures are retryable, rejections are not. */
 export function translateSesError(error: unknown): Error {
   if (error instanceof ExportError) return error;
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   const status = e.$metadata?.httpStatusCode;
-  if (status === undefined || status >= 500 || status === 429 || e.$retryable || RETRYABLE.has(e.name ?? '')) {
+  if (
+    status === undefined ||
+    status >= 500 ||
+    status === 429 ||
+    e.$retryable ||
+    RETRYABLE.has(e.name ?? '')
+  ) {
     return new DependencyError('email service unavailable', error);
   }
-  return new ExportError('mail_rejected', `the email service refused the message: ${e.name ?? 'error'}`, 502, {
-    cause: error,
-  });
+  return new ExportError(
+    'mail_rejected',
+    `the email service refused the message: ${e.name ?? 'error'}`,
+    502,
+    {
+      cause: error,
+    },
+  );
 }
 
 /**

@@ -32,7 +32,9 @@ function translateSqsError(error: unknown): Error {
   if (status === undefined || status >= 500 || status === 429 || e.$retryable) {
     return new DependencyError('export queue unavailable', error);
   }
-  return new ExportError('queue_error', `the export queue refused the message: ${e.name ?? 'error'}`, 500, { cause: error });
+  return new ExportError('queue_error', `the export queue refused the message: ${e.name ?? 'error'}`, 500, {
+    cause: error,
+  });
 }
 
 /** The ExportQueue port on SQS `SendMessage`: the body is the message as JSON. */

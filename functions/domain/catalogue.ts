@@ -10,7 +10,12 @@ export interface CatalogueTable {
 }
 
 const table = (name: string, dateColumn: string, userColumn: string, columns: ColumnSpec[]): CatalogueTable =>
-  Object.freeze({ name, dateColumn, userColumn, columns: Object.freeze(columns.map((c) => Object.freeze(c))) });
+  Object.freeze({
+    name,
+    dateColumn,
+    userColumn,
+    columns: Object.freeze(columns.map((c) => Object.freeze(c))),
+  });
 
 /**
  * The export catalogue: the only tables and columns any export may read. Reviewed like code.

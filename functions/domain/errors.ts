@@ -36,9 +36,14 @@ export class ValidationError extends ExportError {
   readonly issues: readonly FieldIssue[];
   constructor(issues: readonly FieldIssue[], message?: string) {
     const first = issues[0];
-    super('validation_failed', message ?? (first ? `${first.field}: ${first.message}` : 'invalid request'), 400, {
-      details: issues,
-    });
+    super(
+      'validation_failed',
+      message ?? (first ? `${first.field}: ${first.message}` : 'invalid request'),
+      400,
+      {
+        details: issues,
+      },
+    );
     this.issues = issues;
   }
   static field(field: string, message: string): ValidationError {

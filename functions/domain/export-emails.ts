@@ -8,7 +8,10 @@ export interface EmailContent {
 }
 
 /** The parts of a job an email describes. */
-export type EmailJob = Pick<ExportJob, 'id' | 'kind' | 'tables' | 'format' | 'compression' | 'scheduleName' | 'scheduledFor'>;
+export type EmailJob = Pick<
+  ExportJob,
+  'id' | 'kind' | 'tables' | 'format' | 'compression' | 'scheduleName' | 'scheduledFor'
+>;
 
 export interface CompletedEmailInput {
   readonly job: EmailJob;
@@ -84,7 +87,10 @@ export function completedExportEmail(input: CompletedEmailInput): EmailContent {
   const size = formatBytes(result.bytes);
   const expires = formatUtc(expiresAt);
   const rows = result.tables.map((t) => `${t.name}: ${t.rows.toLocaleString('en-US')} rows`);
-  const subject = job.kind === 'user' ? 'Your data export is ready' : `Export ready: ${job.scheduleName ?? job.tables.join(', ')}`;
+  const subject =
+    job.kind === 'user'
+      ? 'Your data export is ready'
+      : `Export ready: ${job.scheduleName ?? job.tables.join(', ')}`;
   const text = [
     'Hello,',
     '',
@@ -143,7 +149,10 @@ export function failedExportEmail(input: FailedEmailInput): EmailContent {
   const { job, error } = input;
   const what = describeExport(job);
   const why = failureExplanation(error);
-  const subject = job.kind === 'user' ? 'Your data export failed' : `Export failed: ${job.scheduleName ?? job.tables.join(', ')}`;
+  const subject =
+    job.kind === 'user'
+      ? 'Your data export failed'
+      : `Export failed: ${job.scheduleName ?? job.tables.join(', ')}`;
   const text = [
     'Hello,',
     '',

@@ -32,7 +32,11 @@ export interface ObjectType {
  * File extension and HTTP content type of an export object. Zips deflate their entries, so gzip on
  * top of a zip would only cost CPU: a zip is never gzipped again (documented in the README).
  */
-export function objectTypeFor(format: ExportFormat, compression: Compression, layout: ObjectLayout): ObjectType {
+export function objectTypeFor(
+  format: ExportFormat,
+  compression: Compression,
+  layout: ObjectLayout,
+): ObjectType {
   if (layout === 'zip') return { extension: 'zip', contentType: 'application/zip' };
   if (compression === 'gzip') return { extension: `${format}.gz`, contentType: 'application/gzip' };
   return { extension: format, contentType: CONTENT_TYPES[format] };

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { CATALOGUE_TABLES, type CatalogueTable, catalogueTable, NEVER_EXPORTED, quoteIdent } from './catalogue.js';
+import {
+  CATALOGUE_TABLES,
+  type CatalogueTable,
+  catalogueTable,
+  NEVER_EXPORTED,
+  quoteIdent,
+} from './catalogue.js';
 import { type FieldIssue, ValidationError } from './errors.js';
 import { COMPRESSIONS, EXPORT_FORMATS } from './export-format.js';
 import { type ExportSource, paramRef } from './export-source.js';
@@ -23,7 +29,8 @@ export function parseDateBound(value: string): DateBound | undefined {
     const valid = date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
     return valid && y >= 1 ? { value, dateOnly: true } : undefined;
   }
-  if (DATE_TIME.safeParse(value).success && !Number.isNaN(Date.parse(value))) return { value, dateOnly: false };
+  if (DATE_TIME.safeParse(value).success && !Number.isNaN(Date.parse(value)))
+    return { value, dateOnly: false };
   return undefined;
 }
 
@@ -80,9 +87,15 @@ export function parseBulkExportRequest(input: unknown): BulkExportSpec {
     const from = filter.dateFrom === undefined ? undefined : parseDateBound(filter.dateFrom);
     const to = filter.dateTo === undefined ? undefined : parseDateBound(filter.dateTo);
     if (filter.dateFrom !== undefined && !from)
-      issues.push({ field: `filters.${name}.dateFrom`, message: 'must be an ISO 8601 date or date-time with offset' });
+      issues.push({
+        field: `filters.${name}.dateFrom`,
+        message: 'must be an ISO 8601 date or date-time with offset',
+      });
     if (filter.dateTo !== undefined && !to)
-      issues.push({ field: `filters.${name}.dateTo`, message: 'must be an ISO 8601 date or date-time with offset' });
+      issues.push({
+        field: `filters.${name}.dateTo`,
+        message: 'must be an ISO 8601 date or date-time with offset',
+      });
     if (from && to && Date.parse(from.value) > Date.parse(to.value))
       issues.push({ field: `filters.${name}.dateTo`, message: 'must not be before dateFrom' });
     filters[name] = { ...(from && { dateFrom: from.value }), ...(to && { dateTo: to.value }) };
@@ -101,7 +114,8 @@ export function parseBulkExportRequest(input: unknown): BulkExportSpec {
       else if (!allowed.has(column))
         issues.push({ field: `columns.${name}[${i}]`, message: `unknown column '${column}'` });
     });
-    if (new Set(wanted).size !== wanted.length) issues.push({ field: `columns.${name}`, message: 'duplicate column' });
+    if (new Set(wanted).size !== wanted.length)
+      issues.push({ field: `columns.${name}`, message: 'duplicate column' });
     columns[name] = wanted;
   }
   if (issues.length > 0) throw new ValidationError(issues);
@@ -119,7 +133,11 @@ export function parseBulkExportRequest(input: unknown): BulkExportSpec {
  * Builds the SELECT for one catalogue table. Identifiers come from the catalogue only; the date
  * bounds travel as bound parameters (see `paramRef`). A date-only `dateTo` includes that whole day.
  */
-export function tableSource(table: CatalogueTable, filter: TableFilter = {}, columnNames?: readonly string[]): ExportSource {
+export function tableSource(
+  table: CatalogueTable,
+  filter: TableFilter = {},
+  columnNames?: readonly string[],
+): ExportSource {
   const columns = columnNames
     ? columnNames.map((name) => {
         const column = table.columns.find((c) => c.name === name);

@@ -119,7 +119,10 @@ async function writeExport(
   document.on('error', ignore);
   head.on('error', ignore);
   const plumbing = pipeline(
-    ...((plan.compression === 'gzip' && !zip ? [head, createGzip(), tap] : [head, tap]) as [Readable, Transform]),
+    ...((plan.compression === 'gzip' && !zip ? [head, createGzip(), tap] : [head, tap]) as [
+      Readable,
+      Transform,
+    ]),
   );
 
   let failure: unknown;
@@ -127,7 +130,8 @@ async function writeExport(
   // Several streams report one failure; keep the first domain error (it says what went wrong)
   // over the stream plumbing's own AbortError / premature-close errors.
   const fail = (error: unknown) => {
-    if (failure === undefined || (!(failure instanceof ExportError) && error instanceof ExportError)) failure = error;
+    if (failure === undefined || (!(failure instanceof ExportError) && error instanceof ExportError))
+      failure = error;
     for (const stream of live) stream.destroy(error as Error);
     document.destroy(error as Error);
     head.destroy(error as Error);
@@ -158,7 +162,9 @@ async function writeExport(
       if (zip) {
         sink.on('error', ignore);
         live.add(sink);
-        zip.addReadStream(sink as PassThrough, `${section.name}.${plan.format}`, { mtime: snapshot.startedAt });
+        zip.addReadStream(sink as PassThrough, `${section.name}.${plan.format}`, {
+          mtime: snapshot.startedAt,
+        });
       }
       await pipeline([rows, coalesce(), ...stages, sink], { end: !!zip });
     } finally {
@@ -178,7 +184,11 @@ async function writeExport(
       const rowsDone = (n: number) => progress.addRows(i, n);
       switch (plan.format) {
         case 'csv':
-          await copy(csvCopy(section, plan.formulaGuard), section, lineCounter((n) => rowsDone(n)));
+          await copy(
+            csvCopy(section, plan.formulaGuard),
+            section,
+            lineCounter((n) => rowsDone(n)),
+          );
           break;
         case 'ndjson':
           await copy(jsonLinesCopy(section), section, lineCounter(rowsDone));
@@ -195,7 +205,12 @@ async function writeExport(
         case 'xml': {
           const columns = section.columns.map((c) => c.name);
           await write(`<${section.name}>${section.single ? '' : '\n'}`);
-          if (count > 0) await copy(xmlValuesCopy(section), section, xmlRows(columns, section.single ? null : 'row', rowsDone));
+          if (count > 0)
+            await copy(
+              xmlValuesCopy(section),
+              section,
+              xmlRows(columns, section.single ? null : 'row', rowsDone),
+            );
           await write(`</${section.name}>\n`);
           break;
         }
@@ -307,7 +322,11 @@ class ProgressTracker {
     this.lastRows = this.rows;
     this.lastAt = Date.now();
     const done = this.tablesDone === this.tablesTotal;
-    const percent = done ? 100 : this.rowsTotal === 0 ? 0 : Math.min(99, Math.floor((rows / this.rowsTotal) * 100));
+    const percent = done
+      ? 100
+      : this.rowsTotal === 0
+        ? 0
+        : Math.min(99, Math.floor((rows / this.rowsTotal) * 100));
     this.options.onProgress({
       rowsExported: rows,
       rowsTotal: this.rowsTotal,

@@ -59,7 +59,12 @@ export interface JobLeases {
   claim(jobId: string, owner: string, leaseSeconds: number): Promise<ExportJob | ClaimSkipped>;
   extendLease(jobId: string, owner: string, leaseSeconds: number): Promise<LeaseState>;
   /** Writes progress (and extends the lease when `leaseSeconds` is given) in one statement. */
-  recordProgress(jobId: string, owner: string, progress: JobProgress, leaseSeconds?: number): Promise<LeaseState>;
+  recordProgress(
+    jobId: string,
+    owner: string,
+    progress: JobProgress,
+    leaseSeconds?: number,
+  ): Promise<LeaseState>;
   /** `processing` → `completed` with the result manifest; true only for the one worker that won. */
   complete(jobId: string, owner: string, result: JobResult, progress: JobProgress): Promise<boolean>;
   /** `processing` → `failed` with the error; true only for the lease holder. */

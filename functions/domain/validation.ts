@@ -17,7 +17,8 @@ export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []
   for (const issue of error.issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) issues.push({ field: fieldPath([...path, key]), message: 'unknown field' });
+      for (const key of issue.keys)
+        issues.push({ field: fieldPath([...path, key]), message: 'unknown field' });
     } else {
       issues.push({ field: fieldPath(path), message: issue.message });
     }

@@ -40,9 +40,17 @@ export const ConfigSchema = z
   })
   .superRefine((env, ctx) => {
     if (!env.DATABASE_URL && !env.DATABASE_SECRET_ARN)
-      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'set DATABASE_URL or DATABASE_SECRET_ARN' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'set DATABASE_URL or DATABASE_SECRET_ARN',
+      });
     if (!env.JWT_SECRET && !(env.JWT_JWKS_URL && env.JWT_ISSUER))
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET or JWT_JWKS_URL and JWT_ISSUER' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'set JWT_SECRET or JWT_JWKS_URL and JWT_ISSUER',
+      });
     if (!env.LINK_SECRET && !env.LINK_SECRET_ARN)
       ctx.addIssue({ code: 'custom', path: ['LINK_SECRET'], message: 'set LINK_SECRET or LINK_SECRET_ARN' });
   });

@@ -21,7 +21,10 @@ interface RdsSecret {
 export async function resolveSecrets(cfg: Config): Promise<ResolvedSecrets> {
   let databaseUrl = cfg.DATABASE_URL;
   if (!databaseUrl) {
-    const secret = (await getSecret(cfg.DATABASE_SECRET_ARN!, { transform: 'json', maxAge: 300 })) as RdsSecret;
+    const secret = (await getSecret(cfg.DATABASE_SECRET_ARN!, {
+      transform: 'json',
+      maxAge: 300,
+    })) as RdsSecret;
     const host = cfg.DATABASE_HOST ?? secret.host;
     databaseUrl = `postgres://${encodeURIComponent(secret.username)}:${encodeURIComponent(secret.password)}@${host}:${
       secret.port ?? 5432

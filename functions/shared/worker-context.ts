@@ -73,7 +73,13 @@ const WorkerEnv = z.object({
 
 /** A postgres.js client sized for Lambda: one connection, dropped when idle, recycled regularly. */
 function lambdaSql(url: string): Sql {
-  return postgres(url, { max: 1, idle_timeout: 20, max_lifetime: 60 * 30, connect_timeout: 10, onnotice: () => {} });
+  return postgres(url, {
+    max: 1,
+    idle_timeout: 20,
+    max_lifetime: 60 * 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+  });
 }
 
 /**
@@ -81,7 +87,10 @@ function lambdaSql(url: string): Sql {
  * postgres.js clients (job state, export snapshots), S3 (`S3_ENDPOINT` for the local emulator),
  * and the mailer: the `OUTBOX_DIR` folder when set, SES otherwise.
  */
-export async function createWorkerRuntime(cfg: Config = config(), env: NodeJS.ProcessEnv = process.env): Promise<WorkerRuntime> {
+export async function createWorkerRuntime(
+  cfg: Config = config(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<WorkerRuntime> {
   const workerEnv = WorkerEnv.parse(env);
   const secrets = await resolveSecrets(cfg);
   const s3 = tracer.captureAWSv3Client(createS3Client({ endpoint: cfg.S3_ENDPOINT, region: cfg.AWS_REGION }));

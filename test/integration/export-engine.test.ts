@@ -22,7 +22,10 @@ let deps: { database: PostgresExportDatabase; store: S3ObjectStore };
 
 beforeAll(() => {
   sql = testSql();
-  deps = { database: new PostgresExportDatabase(sql), store: new S3ObjectStore({ client: s3, bucket: inject('bucket') }) };
+  deps = {
+    database: new PostgresExportDatabase(sql),
+    store: new S3ObjectStore({ client: s3, bucket: inject('bucket') }),
+  };
 });
 afterAll(async () => {
   await sql.end();
@@ -51,10 +54,14 @@ function oracleQuery(table: string): string {
 
 /** Oracle: `psql \copy (query) TO STDOUT WITH CSV HEADER`, the command the design promises byte-identity with. */
 function psqlCopy(query: string): Buffer {
-  return execFileSync('psql', [inject('databaseUrl'), '-X', '-q', '-c', `\\copy (${query}) TO STDOUT WITH CSV HEADER`], {
-    env: { ...process.env, PGTZ: 'UTC', PGDATESTYLE: 'ISO, MDY' },
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  return execFileSync(
+    'psql',
+    [inject('databaseUrl'), '-X', '-q', '-c', `\\copy (${query}) TO STDOUT WITH CSV HEADER`],
+    {
+      env: { ...process.env, PGTZ: 'UTC', PGDATESTYLE: 'ISO, MDY' },
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
 }
 const hasPsql = spawnSync('psql', ['--version']).status === 0;
 
@@ -99,7 +106,9 @@ describe('CSV', () => {
   it.each(CATALOGUE_TABLES)('exports %s byte-identical to COPY … WITH CSV HEADER', async (table) => {
     const { result, body } = await exportOne(table, 'csv');
 
-    const [{ n }] = (await sql.unsafe(`SELECT count(*)::int AS n FROM "${table}"`)) as unknown as [{ n: number }];
+    const [{ n }] = (await sql.unsafe(`SELECT count(*)::int AS n FROM "${table}"`)) as unknown as [
+      { n: number },
+    ];
     expect(result.rows).toBe(n);
     expect(result.tables).toEqual([{ name: table, rows: n }]);
     const expected = await copyToBuffer(sql, `COPY (${oracleQuery(table)}) TO STDOUT WITH CSV HEADER`);
@@ -113,7 +122,9 @@ describe('CSV', () => {
   });
 
   it('writes NULL as an empty unquoted field and the empty string as ""', async () => {
-    const { body } = await exportOne('transactions', 'csv', { columns: { transactions: ['id', 'description'] } });
+    const { body } = await exportOne('transactions', 'csv', {
+      columns: { transactions: ['id', 'description'] },
+    });
 
     const lines = body.toString('utf8').split('\n');
     const nullRows = await sql`SELECT id FROM transactions WHERE description IS NULL ORDER BY id LIMIT 1`;
@@ -135,7 +146,8 @@ describe('CSV', () => {
                              WHERE left(description, 1) IN ('=', '+', '-', '@') AND description !~ '[",\r\n]' ORDER BY id`;
     expect(risky.length).toBeGreaterThanOrEqual(4);
     for (const row of risky) expect(text).toContain(`${row.id},${row.amount},'${row.description}`);
-    const negative = await sql`SELECT id, amount::text AS amount FROM transactions WHERE amount < 0 ORDER BY id LIMIT 1`;
+    const negative =
+      await sql`SELECT id, amount::text AS amount FROM transactions WHERE amount < 0 ORDER BY id LIMIT 1`;
     expect(text).toMatch(new RegExp(`\\n${negative[0]!.id},${negative[0]!.amount.replace('.', '\\.')},`));
   });
 
@@ -174,7 +186,8 @@ describe('JSON and NDJSON', () => {
     const { body } = await exportOne('transactions', 'ndjson');
 
     const text = body.toString('utf8');
-    const [big] = await sql`SELECT id, amount::text AS amount FROM transactions ORDER BY abs(amount) DESC LIMIT 1`;
+    const [big] =
+      await sql`SELECT id, amount::text AS amount FROM transactions ORDER BY abs(amount) DESC LIMIT 1`;
     expect(text).toContain(`"id":${big!.id},"user_id"`);
     expect(text).toMatch(new RegExp(`"amount":${big!.amount.replace('.', '\\.')}[,}]`));
     const [nested] = await sql`SELECT id, metadata FROM transactions WHERE jsonb_typeof(metadata) = 'object'
@@ -189,7 +202,11 @@ describe('JSON and NDJSON', () => {
   });
 
   it('writes several tables into one JSON document in request order', async () => {
-    const plan = planFor({ tables: ['courses', 'users'], format: 'json', filters: { users: { dateFrom: '1900-01-01' } } });
+    const plan = planFor({
+      tables: ['courses', 'users'],
+      format: 'json',
+      filters: { users: { dateFrom: '1900-01-01' } },
+    });
 
     const result = await runExport(deps, plan);
 
@@ -201,7 +218,11 @@ describe('JSON and NDJSON', () => {
 });
 
 describe('XML', () => {
-  const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, trimValues: false, isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    parseTagValue: false,
+    trimValues: false,
+    isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
     processEntities: true,
     htmlEntities: true,
   });
@@ -218,17 +239,22 @@ describe('XML', () => {
   });
 
   it('marks NULL with xsi:nil, keeps ]]> and replaces U+0001 with U+FFFD', async () => {
-    const { body } = await exportOne('transactions', 'xml', { columns: { transactions: ['id', 'description'] } });
+    const { body } = await exportOne('transactions', 'xml', {
+      columns: { transactions: ['id', 'description'] },
+    });
 
     const text = body.toString('utf8');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting no forbidden control character remains
     expect(text).not.toMatch(/[\u0001-\u0008\u000B\u000C\u000E-\u001F]/);
     const rows = parser.parse(text).export[0].transactions[0].row as Record<string, [unknown]>[];
     const byId = new Map(rows.map((r) => [String(r.id![0]), r.description![0]]));
     const [nul] = await sql`SELECT id FROM transactions WHERE description IS NULL ORDER BY id LIMIT 1`;
     expect(byId.get(String(nul!.id))).toEqual({ '@_xsi:nil': 'true' });
-    const [cdata] = await sql`SELECT id, description FROM transactions WHERE description LIKE '%]]>%' ORDER BY id LIMIT 1`;
+    const [cdata] =
+      await sql`SELECT id, description FROM transactions WHERE description LIKE '%]]>%' ORDER BY id LIMIT 1`;
     expect(byId.get(String(cdata!.id))).toBe(cdata!.description.replaceAll('\u0001', '\uFFFD'));
-    const [control] = await sql`SELECT id, description FROM transactions WHERE description LIKE ${'%\u0001%'} ORDER BY id LIMIT 1`;
+    const [control] =
+      await sql`SELECT id, description FROM transactions WHERE description LIKE ${'%\u0001%'} ORDER BY id LIMIT 1`;
     expect(byId.get(String(control!.id))).toBe(control!.description.replaceAll('\u0001', '\uFFFD'));
   });
 
@@ -244,22 +270,26 @@ describe('XML', () => {
 });
 
 describe('compression', () => {
-  it.each(['csv', 'json', 'ndjson', 'xml'] as const)('gzip %s decompresses to the plain output', async (format) => {
-    const plain = await exportOne('activity_logs', format);
-    const gzipped = await exportOne('activity_logs', format, { compression: 'gzip' });
+  it.each(['csv', 'json', 'ndjson', 'xml'] as const)(
+    'gzip %s decompresses to the plain output',
+    async (format) => {
+      const plain = await exportOne('activity_logs', format);
+      const gzipped = await exportOne('activity_logs', format, { compression: 'gzip' });
 
-    expect(gzipped.result.objectKey).toMatch(new RegExp(`\\.${format}\\.gz$`));
-    const a = gunzipSync(gzipped.body).toString('utf8');
-    const b = plain.body.toString('utf8');
-    // exportedAt differs between the two runs; everything else is identical
-    const mask = (s: string) => s.replace(/"exportedAt":"[^"]+"|exportedAt="[^"]+"/g, 'X');
-    expect(mask(a)).toBe(mask(b));
-  });
+      expect(gzipped.result.objectKey).toMatch(new RegExp(`\\.${format}\\.gz$`));
+      const a = gunzipSync(gzipped.body).toString('utf8');
+      const b = plain.body.toString('utf8');
+      // exportedAt differs between the two runs; everything else is identical
+      const mask = (s: string) => s.replace(/"exportedAt":"[^"]+"|exportedAt="[^"]+"/g, 'X');
+      expect(mask(a)).toBe(mask(b));
+    },
+  );
 });
 
 describe('secrets and injection', () => {
   it('never writes password_hash or mfa_secret in any format', async () => {
-    const secrets = await sql`SELECT password_hash, mfa_secret FROM users WHERE password_hash IS NOT NULL LIMIT 3`;
+    const secrets =
+      await sql`SELECT password_hash, mfa_secret FROM users WHERE password_hash IS NOT NULL LIMIT 3`;
     expect(secrets.length).toBeGreaterThan(0);
     for (const format of ['csv', 'json', 'ndjson', 'xml'] as const) {
       const { body } = await exportOne('users', format);
@@ -278,10 +308,26 @@ describe('secrets and injection', () => {
     [{ tables: ['users'], columns: { users: ['mfa_secret'] }, format: 'json' }, 'columns.users[0]'],
     [{ tables: ['transactions; DROP TABLE users'], format: 'csv' }, 'tables[0]'],
     [{ tables: ['users WHERE 1=1'], format: 'csv' }, 'tables[0]'],
-    [{ tables: ['users'], filters: { users: { dateFrom: "2020-01-01' OR '1'='1" } }, format: 'csv' }, 'filters.users.dateFrom'],
-    [{ tables: ['users'], columns: { users: ['id", (SELECT password_hash FROM users LIMIT 1) AS "x'] }, format: 'csv' }, 'columns.users[0]'],
-    [{ tables: ['users'], filters: { users: { dateTo: '2020-02-30' } }, format: 'csv' }, 'filters.users.dateTo'],
-    [{ tables: ['users'], filters: { users: { since: '2020-01-01' } }, format: 'csv' }, 'filters.users.since'],
+    [
+      { tables: ['users'], filters: { users: { dateFrom: "2020-01-01' OR '1'='1" } }, format: 'csv' },
+      'filters.users.dateFrom',
+    ],
+    [
+      {
+        tables: ['users'],
+        columns: { users: ['id", (SELECT password_hash FROM users LIMIT 1) AS "x'] },
+        format: 'csv',
+      },
+      'columns.users[0]',
+    ],
+    [
+      { tables: ['users'], filters: { users: { dateTo: '2020-02-30' } }, format: 'csv' },
+      'filters.users.dateTo',
+    ],
+    [
+      { tables: ['users'], filters: { users: { since: '2020-01-01' } }, format: 'csv' },
+      'filters.users.since',
+    ],
     [{ tables: ['pg_shadow'], format: 'csv' }, 'tables[0]'],
   ])('rejects %j naming %s, and every table stays intact', async (body, field) => {
     const before = await sql`SELECT count(*)::int AS n FROM users`;
@@ -310,7 +356,9 @@ describe('secrets and injection', () => {
     const result = await runExport(deps, plan);
 
     const [{ n }] = (await sql`SELECT count(*)::int AS n FROM transactions
-      WHERE created_at >= '2021-03-28T00:00:00Z' AND created_at < '2021-11-01T00:00:00Z'`) as unknown as [{ n: number }];
+      WHERE created_at >= '2021-03-28T00:00:00Z' AND created_at < '2021-11-01T00:00:00Z'`) as unknown as [
+      { n: number },
+    ];
     expect(result.rows).toBe(n);
     expect(plan.sections[0]!.sql).not.toContain('2021');
   });

@@ -14,8 +14,7 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 });
 
-import { outboxFileName } from '../../functions/adapters/outbox-mailer.js';
-import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
+import { OutboxMailer, outboxFileName } from '../../functions/adapters/outbox-mailer.js';
 import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres-job-leases.js';
 import { createS3Client, S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
@@ -27,11 +26,11 @@ import type { ExportDatabase, ObjectStore } from '../../functions/domain/ports.j
 import { type ProcessExportJobDeps, requestScheduledRun } from '../../functions/domain/process-export-job.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
-import { freePort } from '../../local/embedded-postgres.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
+import { freePort } from '../../local/embedded-postgres.js';
+import { objectExists, readObject, testS3, testSql } from '../support/services.js';
 import { lambdaContext, sqsEvent, sqsRecord } from '../support/sqs-events.js';
 import { createQueueWithDlq, pumpQueue, queueDepth } from '../support/sqs-pump.js';
-import { objectExists, readObject, testS3, testSql } from '../support/services.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
 
 /** requested_by of every job this file creates, so they can be told apart and removed. */
@@ -99,7 +98,12 @@ function handlerFor(deps: ProcessExportJobDeps, maxReceiveCount = 3) {
   return createExportWorkerHandler(() => ({ deps, maxReceiveCount }));
 }
 
-async function insertJob(fields: { tables: string[]; format: ExportFormat; kind?: 'bulk' | 'user'; options?: object }) {
+async function insertJob(fields: {
+  tables: string[];
+  format: ExportFormat;
+  kind?: 'bulk' | 'user';
+  options?: object;
+}) {
   const [row] = await jobsSql<{ id: string }[]>`
     INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
     VALUES (${fields.kind ?? 'bulk'}, ${jobsSql.json(fields.tables)}, '{}', ${fields.format}, 'none',
@@ -114,7 +118,9 @@ async function jobRow(id: string): Promise<ExportJob> {
 }
 
 async function auditActions(id: string): Promise<string[]> {
-  const rows = await jobsSql<{ action: string }[]>`SELECT action FROM export_audit_log WHERE job_id = ${id} ORDER BY id`;
+  const rows = await jobsSql<
+    { action: string }[]
+  >`SELECT action FROM export_audit_log WHERE job_id = ${id} ORDER BY id`;
   return rows.map((r) => r.action);
 }
 
@@ -127,7 +133,13 @@ function csvOracle(databaseUrl: string, table: string): Buffer {
   const columns = CATALOGUE[table]!.columns.map((c) => `"${c.name}"`).join(', ');
   return execFileSync(
     'psql',
-    [databaseUrl, '-X', '-q', '-c', `\\copy (SELECT ${columns} FROM "${table}" ORDER BY "id") TO STDOUT WITH CSV HEADER`],
+    [
+      databaseUrl,
+      '-X',
+      '-q',
+      '-c',
+      `\\copy (SELECT ${columns} FROM "${table}" ORDER BY "id") TO STDOUT WITH CSV HEADER`,
+    ],
     { env: { ...process.env, PGTZ: 'UTC', PGDATESTYLE: 'ISO, MDY' }, maxBuffer: 256 * 1024 * 1024 },
   );
 }
@@ -194,7 +206,10 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const concurrent = await Promise.all(
       [1, 1, 1].map(() => handler(sqsEvent(sqsRecord({ jobId: id }, { messageId })), lambdaContext())),
     );
-    const redelivered = await handler(sqsEvent(sqsRecord({ jobId: id }, { messageId, receiveCount: 2 })), lambdaContext());
+    const redelivered = await handler(
+      sqsEvent(sqsRecord({ jobId: id }, { messageId, receiveCount: 2 })),
+      lambdaContext(),
+    );
 
     for (const response of [...concurrent, redelivered]) expect(response.batchItemFailures).toEqual([]);
     const job = await jobRow(id);
@@ -247,7 +262,10 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const storeFor = (name: string) => new S3ObjectStore({ client: crashS3, bucket: name });
     const handler = handlerFor({ ...base, database: crashing, storeFor });
 
-    const first = await handler(sqsEvent(sqsRecord({ jobId: id }, { messageId: `crash-${id}` })), lambdaContext());
+    const first = await handler(
+      sqsEvent(sqsRecord({ jobId: id }, { messageId: `crash-${id}` })),
+      lambdaContext(),
+    );
 
     expect(first.batchItemFailures).toHaveLength(1);
     expect(crashed).toBe(true);
@@ -276,12 +294,18 @@ describe('export worker on Postgres, S3 and SQS', () => {
                   lease_until = now() + interval '1 hour' WHERE id = ${id}`;
     const handler = handlerFor(workerDeps());
 
-    const whileLeased = await handler(sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 2 })), lambdaContext());
+    const whileLeased = await handler(
+      sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 2 })),
+      lambdaContext(),
+    );
     expect(whileLeased.batchItemFailures).toEqual([]);
     expect(await jobRow(id)).toMatchObject({ status: 'processing', attempts: 1 });
 
     await jobsSql`UPDATE export_jobs SET lease_until = now() - interval '1 second' WHERE id = ${id}`;
-    const afterExpiry = await handler(sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 3 })), lambdaContext());
+    const afterExpiry = await handler(
+      sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 3 })),
+      lambdaContext(),
+    );
 
     expect(afterExpiry.batchItemFailures).toEqual([]);
     expect(await jobRow(id)).toMatchObject({ status: 'completed', attempts: 2 });
@@ -299,7 +323,10 @@ describe('export worker on Postgres, S3 and SQS', () => {
       maxAttempts: 1,
     });
     const metrics = new RecordingMetrics();
-    const deps = workerDeps({ metrics, storeFor: (name) => new S3ObjectStore({ client: deadS3, bucket: name }) });
+    const deps = workerDeps({
+      metrics,
+      storeFor: (name) => new S3ObjectStore({ client: deadS3, bucket: name }),
+    });
     const queue = await createQueueWithDlq(sqs, uniqueQueueName('s3-down'), { maxReceiveCount: 3 });
     await new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }).enqueue({ jobId: id });
 
@@ -311,9 +338,15 @@ describe('export worker on Postgres, S3 and SQS', () => {
     });
 
     const job = await jobRow(id);
-    expect(job).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'dependency_unavailable', retryable: true } });
+    expect(job).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      error: { code: 'dependency_unavailable', retryable: true },
+    });
     expect(await queueDepth(sqs, queue.queueUrl)).toBe(0);
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, WaitTimeSeconds: 1 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, WaitTimeSeconds: 1 }),
+    );
     expect(Messages.map((m) => JSON.parse(m.Body!))).toEqual([{ jobId: id }]);
     expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:failed`)]);
     expect(await auditActions(id)).toEqual(['started', 'started', 'started', 'failed']);
@@ -324,11 +357,17 @@ describe('export worker on Postgres, S3 and SQS', () => {
   it('stops a job cancelled mid-stream within seconds: cancelled, no object, no completion email', async () => {
     const id = await insertJob({ tables: ['activity_logs'], format: 'ndjson' });
     const base = workerDeps({ sql: bigSql });
-    const handler = handlerFor({ ...base, database: withCopyStage(base.database, () => throttle(2_000, 100)) });
+    const handler = handlerFor({
+      ...base,
+      database: withCopyStage(base.database, () => throttle(2_000, 100)),
+    });
 
     const running = handler(sqsEvent(sqsRecord({ jobId: id })), lambdaContext());
     await expect
-      .poll(async () => ((await jobRow(id)).progress as JobProgress).rowsExported ?? 0, { timeout: 10_000, interval: 50 })
+      .poll(async () => ((await jobRow(id)).progress as JobProgress).rowsExported ?? 0, {
+        timeout: 10_000,
+        interval: 50,
+      })
       .toBeGreaterThan(0);
     const cancelledAt = Date.now();
     await jobsSql`UPDATE export_jobs SET cancel_requested = true WHERE id = ${id}`;
@@ -348,7 +387,10 @@ describe('export worker on Postgres, S3 and SQS', () => {
   it('writes progress that only moves forward and ends at 100 % with every row', async () => {
     const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
     const base = workerDeps({ sql: bigSql });
-    const handler = handlerFor({ ...base, database: withCopyStage(base.database, () => throttle(10_000, 120)) });
+    const handler = handlerFor({
+      ...base,
+      database: withCopyStage(base.database, () => throttle(10_000, 120)),
+    });
     const seen: JobProgress[] = [];
     let done = false;
     const watcher = (async () => {
@@ -390,7 +432,9 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const tables = ['courses', 'users', 'enrollments', 'transactions'];
     const formats: ExportFormat[] = ['csv', 'json', 'ndjson', 'xml'];
     const ids = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => insertJob({ tables: [tables[i % 4]!], format: formats[Math.floor(i / 4) % 4]! })),
+      Array.from({ length: 100 }, (_, i) =>
+        insertJob({ tables: [tables[i % 4]!], format: formats[Math.floor(i / 4) % 4]! }),
+      ),
     );
     const metrics = new RecordingMetrics();
     const { deps, uploads } = countingUploads(workerDeps({ metrics }));
@@ -424,7 +468,9 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const files = await fs.readdir(outbox);
     expect(ids.every((id) => files.filter((f) => f.startsWith(id)).length === 1)).toBe(true);
     expect(await queueDepth(sqs, queue.dlqUrl)).toBe(0);
-    const attempts = await jobsSql<{ attempts: number }[]>`SELECT attempts FROM export_jobs WHERE id = ANY(${ids}::uuid[])`;
+    const attempts = await jobsSql<
+      { attempts: number }[]
+    >`SELECT attempts FROM export_jobs WHERE id = ANY(${ids}::uuid[])`;
     expect(attempts.every((a) => a.attempts === 1)).toBe(true);
   }, 60_000);
 
@@ -442,7 +488,11 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const job = toExportJob(jobs[0]!);
     await jobsSql`UPDATE export_jobs SET options = options || ${jobsSql.json({ test: REQUESTER })} WHERE id = ${job.id}`;
     const key = `daily/transactions/daily_transactions_${day}.csv`;
-    expect(job).toMatchObject({ status: 'completed', requestedBy: 'scheduler', result: { objectKey: key, bucket } });
+    expect(job).toMatchObject({
+      status: 'completed',
+      requestedBy: 'scheduler',
+      result: { objectKey: key, bucket },
+    });
     expect(await objectExists(s3, key)).toBe(true);
     expect(await emailsFor(job.id)).toEqual([]);
 

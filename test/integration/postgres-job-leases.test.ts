@@ -3,7 +3,11 @@ import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresJobLeases } from '../../functions/adapters/postgres-job-leases.js';
 import type { ExportJob, JobProgress, JobResult } from '../../functions/domain/export-job.js';
-import { type ClaimSkipped, isClaimSkipped, type ScheduledJobInput } from '../../functions/domain/job-leases.js';
+import {
+  type ClaimSkipped,
+  isClaimSkipped,
+  type ScheduledJobInput,
+} from '../../functions/domain/job-leases.js';
 import { testSql } from '../support/services.js';
 
 const REQUESTER = `leases-it-${process.pid}`;
@@ -31,7 +35,14 @@ function claimed(result: ExportJob | ClaimSkipped): ExportJob {
   return result;
 }
 
-const progress: JobProgress = { rowsExported: 5, bytesWritten: 50, tablesDone: 0, tablesTotal: 1, percent: 50, rowsTotal: 10 };
+const progress: JobProgress = {
+  rowsExported: 5,
+  bytesWritten: 50,
+  tablesDone: 0,
+  tablesTotal: 1,
+  percent: 50,
+  rowsTotal: 10,
+};
 const result: JobResult = {
   objectKey: 'exports/x/users.csv',
   bucket: 'b',
@@ -46,7 +57,8 @@ const result: JobResult = {
 
 /** A slot no other test uses: a date far in the future, unique per process. */
 function slot(overrides: Partial<ScheduledJobInput> = {}): ScheduledJobInput {
-  const day = Date.UTC(2095, 0, 1) + ((process.pid * 7 + Math.floor(Math.random() * 1e6)) % 20_000) * 86_400_000;
+  const day =
+    Date.UTC(2095, 0, 1) + ((process.pid * 7 + Math.floor(Math.random() * 1e6)) % 20_000) * 86_400_000;
   return {
     schedule: 'daily_transactions',
     scheduledFor: new Date(day),
@@ -93,15 +105,25 @@ describe('PostgresJobLeases', () => {
     const job = claimed(await leases.claim(id, 'new', 60));
 
     expect(job.attempts).toBe(2);
-    await expect(leases.recordProgress(id, 'old', progress, 60)).resolves.toEqual({ held: false, cancelRequested: false });
+    await expect(leases.recordProgress(id, 'old', progress, 60)).resolves.toEqual({
+      held: false,
+      cancelRequested: false,
+    });
     await expect(leases.extendLease(id, 'old', 60)).resolves.toMatchObject({ held: false });
     await expect(leases.complete(id, 'old', result, progress)).resolves.toBe(false);
     await expect(leases.fail(id, 'old', { code: 'x', message: 'x', retryable: false })).resolves.toBe(false);
     await expect(leases.release(id, 'old')).resolves.toBe(false);
     await expect(leases.markCancelled(id, 'old')).resolves.toBe(false);
     await expect(leases.complete(id, 'new', result, { ...progress, percent: 100 })).resolves.toBe(true);
-    const [row] = await sql`SELECT status, result, rows_exported, lease_owner, lease_until FROM export_jobs WHERE id = ${id}`;
-    expect(row).toMatchObject({ status: 'completed', result, rows_exported: '10', lease_owner: null, lease_until: null });
+    const [row] =
+      await sql`SELECT status, result, rows_exported, lease_owner, lease_until FROM export_jobs WHERE id = ${id}`;
+    expect(row).toMatchObject({
+      status: 'completed',
+      result,
+      rows_exported: '10',
+      lease_owner: null,
+      lease_until: null,
+    });
   });
 
   it('records progress as JSON, renews the lease and reports a cancel request', async () => {
@@ -137,7 +159,12 @@ describe('PostgresJobLeases', () => {
     const jobs = await Promise.all(Array.from({ length: 6 }, () => leases.ensureScheduledJob(input)));
 
     expect(new Set(jobs.map((j) => j.id)).size).toBe(1);
-    expect(jobs[0]).toMatchObject({ kind: 'scheduled', status: 'queued', tables: ['transactions'], scheduleName: input.schedule });
+    expect(jobs[0]).toMatchObject({
+      kind: 'scheduled',
+      status: 'queued',
+      tables: ['transactions'],
+      scheduleName: input.schedule,
+    });
   });
 
   it('resets a finished slot to a new queued run only when its status allows it', async () => {

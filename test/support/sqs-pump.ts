@@ -29,7 +29,10 @@ export async function createQueueWithDlq(
       QueueName: name,
       Attributes: {
         VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(options.maxReceiveCount) }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn,
+          maxReceiveCount: String(options.maxReceiveCount),
+        }),
       },
     }),
   );
@@ -37,7 +40,9 @@ export async function createQueueWithDlq(
 }
 
 async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
   return Attributes!.QueueArn!;
 }
 
@@ -49,7 +54,10 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 /** The Lambda SQS record of a received message. */
@@ -115,7 +123,10 @@ export async function pumpQueue(options: PumpOptions): Promise<number> {
       );
       if (Messages.length === 0) continue;
       invocations++;
-      const response = await handler({ Records: Messages.map((m) => recordFromMessage(m, queue.queueArn)) }, lambdaContext());
+      const response = await handler(
+        { Records: Messages.map((m) => recordFromMessage(m, queue.queueArn)) },
+        lambdaContext(),
+      );
       const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       for (const message of Messages) {
         const receipt = { QueueUrl: queue.queueUrl, ReceiptHandle: message.ReceiptHandle! };

@@ -109,7 +109,12 @@ export class InMemoryJobLeases implements JobLeases {
     return { held: true, cancelRequested: job.cancelRequested };
   }
 
-  async recordProgress(jobId: string, owner: string, progress: JobProgress, leaseSeconds?: number): Promise<LeaseState> {
+  async recordProgress(
+    jobId: string,
+    owner: string,
+    progress: JobProgress,
+    leaseSeconds?: number,
+  ): Promise<LeaseState> {
     if (!this.holds(jobId, owner)) return { held: false, cancelRequested: false };
     this.history(jobId).push(progress);
     const job = this.patch(jobId, {
@@ -125,7 +130,13 @@ export class InMemoryJobLeases implements JobLeases {
     if (!this.holds(jobId, owner)) return false;
     this.completions++;
     this.history(jobId).push(progress);
-    this.finish(jobId, { status: 'completed', result, progress, rowsExported: result.rows, bytesWritten: result.bytes });
+    this.finish(jobId, {
+      status: 'completed',
+      result,
+      progress,
+      rowsExported: result.rows,
+      bytesWritten: result.bytes,
+    });
     return true;
   }
 
@@ -276,7 +287,8 @@ export class FakeExportDatabase implements ExportDatabase {
       },
       copyOut: async (statement) => {
         this.statements.push(statement);
-        const source = this.sources.find((s) => statement.includes(s.sql)) ?? this.sources[this.sources.length - 1];
+        const source =
+          this.sources.find((s) => statement.includes(s.sql)) ?? this.sources[this.sources.length - 1];
         const total = (source && counts[source.name]) ?? 100;
         const perChunk = this.options.rowsPerChunk ?? 10;
         const { chunkDelayMs = 0, failAfterRows } = this.options;
@@ -360,9 +372,21 @@ export class RecordingAuditLog implements AuditLog {
 }
 
 export class RecordingMetrics implements MetricsSink {
-  readonly completed: { kind: JobKind; format: ExportFormat; durationMs: number; rows: number; bytes: number }[] = [];
+  readonly completed: {
+    kind: JobKind;
+    format: ExportFormat;
+    durationMs: number;
+    rows: number;
+    bytes: number;
+  }[] = [];
   readonly failed: { kind: JobKind; format: ExportFormat }[] = [];
-  exportCompleted(kind: JobKind, format: ExportFormat, durationMs: number, rows: number, bytes: number): void {
+  exportCompleted(
+    kind: JobKind,
+    format: ExportFormat,
+    durationMs: number,
+    rows: number,
+    bytes: number,
+  ): void {
     this.completed.push({ kind, format, durationMs, rows, bytes });
   }
   exportFailed(kind: JobKind, format: ExportFormat): void {

@@ -84,11 +84,19 @@ describe('xmlRows', () => {
     const lines = '["1","a<b",null]\n["2","\\u0001]]>\\r",""]\n';
     let rows = 0;
 
-    const xml = await through([lines.slice(0, 10), lines.slice(10)], xmlRows(['id', 'name', 'note'], 'row', (n) => (rows += n)));
+    const xml = await through(
+      [lines.slice(0, 10), lines.slice(10)],
+      xmlRows(['id', 'name', 'note'], 'row', (n) => (rows += n)),
+    );
 
     const doc = `<root xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">${xml}</root>`;
     expect(XMLValidator.validate(doc)).toBe(true);
-    const parsed = new XMLParser({ ignoreAttributes: false, parseTagValue: false, trimValues: false, htmlEntities: true }).parse(doc);
+    const parsed = new XMLParser({
+      ignoreAttributes: false,
+      parseTagValue: false,
+      trimValues: false,
+      htmlEntities: true,
+    }).parse(doc);
     expect(parsed.root.row).toEqual([
       { id: '1', name: 'a<b', note: { '@_xsi:nil': 'true' } },
       { id: '2', name: '\uFFFD]]>\r', note: '' },

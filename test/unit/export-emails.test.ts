@@ -67,7 +67,11 @@ describe('export emails', () => {
   it('explains a failure by its code without the internal error message', () => {
     const email = failedExportEmail({
       job: jobFixture({ kind: 'user' }),
-      error: { code: 'source_unavailable', message: 'relation "secret_table" does not exist', retryable: false },
+      error: {
+        code: 'source_unavailable',
+        message: 'relation "secret_table" does not exist',
+        retryable: false,
+      },
     });
 
     expect(email.subject).toBe('Your data export failed');

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, CATALOGUE_TABLES } from '../../functions/domain/catalogue.js';
-import { ValidationError } from '../../functions/domain/errors.js';
 import { csvCopy } from '../../functions/domain/encoding/copy-statements.js';
-import { bulkSources, parseBulkExportRequest, parseDateBound } from '../../functions/domain/export-request.js';
+import { ValidationError } from '../../functions/domain/errors.js';
+import {
+  bulkSources,
+  parseBulkExportRequest,
+  parseDateBound,
+} from '../../functions/domain/export-request.js';
 
 function fieldsOf(body: unknown): string[] {
   try {
@@ -48,8 +52,18 @@ describe('parseBulkExportRequest', () => {
     [{ tables: ['nope'], format: 'csv' }, 'tables[0]'],
     [{ tables: ['users', 'users'], format: 'csv' }, 'tables[1]'],
     [{ tables: ['users'], format: 'csv', filters: { courses: {} } }, 'filters.courses'],
-    [{ tables: ['users'], format: 'csv', filters: { users: { dateFrom: '01/02/2024' } } }, 'filters.users.dateFrom'],
-    [{ tables: ['users'], format: 'csv', filters: { users: { dateFrom: '2024-02-01', dateTo: '2024-01-01' } } }, 'filters.users.dateTo'],
+    [
+      { tables: ['users'], format: 'csv', filters: { users: { dateFrom: '01/02/2024' } } },
+      'filters.users.dateFrom',
+    ],
+    [
+      {
+        tables: ['users'],
+        format: 'csv',
+        filters: { users: { dateFrom: '2024-02-01', dateTo: '2024-01-01' } },
+      },
+      'filters.users.dateTo',
+    ],
     [{ tables: ['users'], format: 'csv', columns: { users: ['nope'] } }, 'columns.users[0]'],
     [{ tables: ['users'], format: 'csv', csv: { formulaGuard: 'yes' } }, 'csv.formulaGuard'],
     ['not an object', 'body'],
@@ -58,11 +72,9 @@ describe('parseBulkExportRequest', () => {
   });
 
   it('reports every problem, not only the first', () => {
-    expect(fieldsOf({ tables: ['nope', 'users'], format: 'csv', columns: { users: ['mfa_secret', 'x'] } })).toEqual([
-      'tables[0]',
-      'columns.users[0]',
-      'columns.users[1]',
-    ]);
+    expect(
+      fieldsOf({ tables: ['nope', 'users'], format: 'csv', columns: { users: ['mfa_secret', 'x'] } }),
+    ).toEqual(['tables[0]', 'columns.users[0]', 'columns.users[1]']);
   });
 });
 
@@ -70,9 +82,12 @@ describe('parseDateBound', () => {
   it.each(['2024-02-29', '2024-01-31T23:59:59.999999Z', '2024-01-31T10:00:00+02:00'])('accepts %s', (v) => {
     expect(parseDateBound(v)).toBeDefined();
   });
-  it.each(['2023-02-29', '2024-13-01', '2024-01-31T10:00:00', "2020-01-01' OR '1'='1", '', 'now'])('rejects %j', (v) => {
-    expect(parseDateBound(v)).toBeUndefined();
-  });
+  it.each(['2023-02-29', '2024-13-01', '2024-01-31T10:00:00', "2020-01-01' OR '1'='1", '', 'now'])(
+    'rejects %j',
+    (v) => {
+      expect(parseDateBound(v)).toBeUndefined();
+    },
+  );
 });
 
 describe('bulkSources', () => {
@@ -90,11 +105,20 @@ describe('bulkSources', () => {
       'SELECT "id", "amount" FROM "transactions" WHERE "created_at" >= current_setting(\'export.transactions_from\')::date' +
         ' AND "created_at" <= current_setting(\'export.transactions_to\')::timestamptz ORDER BY "id"',
     );
-    expect(source!.params).toEqual({ transactions_from: '2024-01-01', transactions_to: '2024-01-31T12:00:00Z' });
+    expect(source!.params).toEqual({
+      transactions_from: '2024-01-01',
+      transactions_to: '2024-01-31T12:00:00Z',
+    });
   });
 
   it('guards only text columns against spreadsheet formulas', () => {
-    const [source] = bulkSources(parseBulkExportRequest({ tables: ['transactions'], format: 'csv', columns: { transactions: ['id', 'amount', 'description'] } }));
+    const [source] = bulkSources(
+      parseBulkExportRequest({
+        tables: ['transactions'],
+        format: 'csv',
+        columns: { transactions: ['id', 'amount', 'description'] },
+      }),
+    );
 
     const statement = csvCopy(source!, true);
 

@@ -56,7 +56,9 @@ describe('export worker handler', () => {
   });
 
   it('reports a retryable failure as a batch item failure so SQS redelivers that record alone', async () => {
-    const { leases, handler } = runtime(new FakeExportDatabase({ unavailable: () => new DependencyError('db down') }));
+    const { leases, handler } = runtime(
+      new FakeExportDatabase({ unavailable: () => new DependencyError('db down') }),
+    );
     const job = leases.add(jobFixture());
     const record = sqsRecord({ jobId: job.id }, { receiveCount: 1 });
 
@@ -91,7 +93,9 @@ describe('export worker handler', () => {
   });
 
   it('passes the record receive count: the last receive of a retryable failure marks the job failed', async () => {
-    const { leases, mailer, handler } = runtime(new FakeExportDatabase({ unavailable: () => new DependencyError('db down') }));
+    const { leases, mailer, handler } = runtime(
+      new FakeExportDatabase({ unavailable: () => new DependencyError('db down') }),
+    );
     const job = leases.add(jobFixture());
     const record = sqsRecord({ jobId: job.id }, { receiveCount: 3 });
 

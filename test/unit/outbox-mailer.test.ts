@@ -23,7 +23,11 @@ const message: EmailMessage = {
 
 describe('OutboxMailer', () => {
   it('writes one multipart/alternative .eml per message id, named after it', async () => {
-    const mailer = new OutboxMailer({ dir, from: 'Data Export <exports@example.com>', now: () => new Date('2024-05-01T10:00:00Z') });
+    const mailer = new OutboxMailer({
+      dir,
+      from: 'Data Export <exports@example.com>',
+      now: () => new Date('2024-05-01T10:00:00Z'),
+    });
 
     await mailer.send(message);
 
@@ -33,7 +37,9 @@ describe('OutboxMailer', () => {
     expect(head).toContain('From: Data Export <exports@example.com>\r\nTo: user@example.com\r\n');
     expect(head).toContain('Date: Wed, 01 May 2024 10:00:00 +0000');
     expect(head).toMatch(/Subject: =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=/);
-    const subject = [...head.matchAll(/=\?UTF-8\?B\?([^?]+)\?=/g)].map((m) => Buffer.from(m[1]!, 'base64').toString()).join('');
+    const subject = [...head.matchAll(/=\?UTF-8\?B\?([^?]+)\?=/g)]
+      .map((m) => Buffer.from(m[1]!, 'base64').toString())
+      .join('');
     expect(subject).toBe(message.subject);
     const boundary = /boundary="([^"]+)"/.exec(head)?.[1];
     expect(boundary).toBeDefined();
@@ -48,7 +54,11 @@ describe('OutboxMailer', () => {
   it('drops a second send of the same message id, also when both race', async () => {
     const mailer = new OutboxMailer({ dir, from: 'x@example.com' });
 
-    await Promise.all([mailer.send(message), mailer.send({ ...message, text: 'other' }), mailer.send(message)]);
+    await Promise.all([
+      mailer.send(message),
+      mailer.send({ ...message, text: 'other' }),
+      mailer.send(message),
+    ]);
 
     expect(await fs.readdir(dir)).toHaveLength(1);
   });

@@ -11,8 +11,8 @@ import {
   TimeBudgetExceededError,
 } from '../../functions/domain/process-export-job.js';
 import {
-  FakeExportDatabase,
   type FakeDatabaseOptions,
+  FakeExportDatabase,
   InMemoryJobLeases,
   InMemoryObjectStore,
   jobFixture,
@@ -67,7 +67,10 @@ function world(
   return { deps, leases, database, stores, store, mailer, audit, metrics };
 }
 
-function input(job: Pick<ExportJob, 'id'>, overrides: Partial<ProcessExportJobInput> = {}): ProcessExportJobInput {
+function input(
+  job: Pick<ExportJob, 'id'>,
+  overrides: Partial<ProcessExportJobInput> = {},
+): ProcessExportJobInput {
   return {
     message: { jobId: job.id },
     receiveCount: 1,
@@ -99,7 +102,9 @@ describe('processExportJob', () => {
     expect(w.mailer.sent).toHaveLength(1);
     const email = w.mailer.sent[0]!;
     expect(email).toMatchObject({ to: 'admin@example.com', messageId: `${job.id}:completed` });
-    const link = /https:\/\/api\.example\.com\/prod\/api\/export\/jobs\/([^/]+)\/download\?token=(\S+)/.exec(email.text);
+    const link = /https:\/\/api\.example\.com\/prod\/api\/export\/jobs\/([^/]+)\/download\?token=(\S+)/.exec(
+      email.text,
+    );
     expect(link?.[1]).toBe(job.id);
     await expect(verifyLinkToken(LINK_SECRET, decodeURIComponent(link![2]!), job.id)).resolves.toEqual({
       userId: job.requestedBy,
@@ -122,9 +127,15 @@ describe('processExportJob', () => {
 
   it('skips a job leased by another worker, and a job that does not exist', async () => {
     const w = world();
-    const leased = w.leases.add(jobFixture({ status: 'processing', leaseUntil: new Date(Date.now() + 60_000) }), 'other');
+    const leased = w.leases.add(
+      jobFixture({ status: 'processing', leaseUntil: new Date(Date.now() + 60_000) }),
+      'other',
+    );
 
-    await expect(processExportJob(w.deps, input(leased))).resolves.toMatchObject({ status: 'skipped', reason: 'leased' });
+    await expect(processExportJob(w.deps, input(leased))).resolves.toMatchObject({
+      status: 'skipped',
+      reason: 'leased',
+    });
     await expect(processExportJob(w.deps, input({ id: jobFixture().id }))).resolves.toMatchObject({
       status: 'skipped',
       reason: 'not_found',
@@ -136,7 +147,10 @@ describe('processExportJob', () => {
     const w = world({ database: { rows: { users: 200 }, chunkDelayMs: 2 } });
     const job = w.leases.add(jobFixture());
 
-    const outcomes = await Promise.all([processExportJob(w.deps, input(job)), processExportJob(w.deps, input(job))]);
+    const outcomes = await Promise.all([
+      processExportJob(w.deps, input(job)),
+      processExportJob(w.deps, input(job)),
+    ]);
 
     expect(outcomes.map((o) => o.status).sort()).toEqual(['completed', 'skipped']);
     expect(w.leases.completions).toBe(1);
@@ -146,7 +160,10 @@ describe('processExportJob', () => {
 
   it('takes over a job whose worker crashed (expired lease) and completes it', async () => {
     const w = world();
-    const job = w.leases.add(jobFixture({ status: 'processing', attempts: 1, leaseUntil: new Date(Date.now() - 1) }), 'crashed');
+    const job = w.leases.add(
+      jobFixture({ status: 'processing', attempts: 1, leaseUntil: new Date(Date.now() - 1) }),
+      'crashed',
+    );
 
     const outcome = await processExportJob(w.deps, input(job, { receiveCount: 2 }));
 
@@ -183,9 +200,9 @@ describe('processExportJob', () => {
     const w = world({ database: { unavailable: () => new DependencyError('database unavailable') } });
     const job = w.leases.add(jobFixture());
 
-    await expect(processExportJob(w.deps, input(job, { receiveCount: 1, maxReceiveCount: 3 }))).rejects.toBeInstanceOf(
-      DependencyError,
-    );
+    await expect(
+      processExportJob(w.deps, input(job, { receiveCount: 1, maxReceiveCount: 3 })),
+    ).rejects.toBeInstanceOf(DependencyError);
 
     expect(w.leases.get(job.id)).toMatchObject({ status: 'queued', leaseUntil: null, attempts: 1 });
     expect(w.mailer.sent).toHaveLength(0);
@@ -200,22 +217,26 @@ describe('processExportJob', () => {
 
     expect(w.leases.get(job.id).status).toBe('queued');
     expect(w.store.objects.size).toBe(0);
-    await expect(processExportJob(w.deps, input(job, { receiveCount: 2 }))).resolves.toMatchObject({ status: 'completed' });
+    await expect(processExportJob(w.deps, input(job, { receiveCount: 2 }))).resolves.toMatchObject({
+      status: 'completed',
+    });
   });
 
   it('marks the job failed on the last receive of a retryable failure, emails once, and still throws for the DLQ', async () => {
     const w = world({ database: { unavailable: () => new DependencyError('database unavailable') } });
     const job = w.leases.add(jobFixture());
 
-    await expect(processExportJob(w.deps, input(job, { receiveCount: 3, maxReceiveCount: 3 }))).rejects.toBeInstanceOf(
-      DependencyError,
-    );
+    await expect(
+      processExportJob(w.deps, input(job, { receiveCount: 3, maxReceiveCount: 3 })),
+    ).rejects.toBeInstanceOf(DependencyError);
 
     expect(w.leases.get(job.id)).toMatchObject({
       status: 'failed',
       error: { code: 'dependency_unavailable', retryable: true },
     });
-    expect(w.mailer.sent).toEqual([expect.objectContaining({ messageId: `${job.id}:failed`, subject: 'Export failed: users' })]);
+    expect(w.mailer.sent).toEqual([
+      expect.objectContaining({ messageId: `${job.id}:failed`, subject: 'Export failed: users' }),
+    ]);
     expect(w.metrics.failed).toEqual([{ kind: 'bulk', format: 'csv' }]);
     expect(w.audit.actions(job.id)).toEqual(['started', 'failed']);
   });
@@ -226,13 +247,18 @@ describe('processExportJob', () => {
 
     const outcome = await processExportJob(w.deps, input(job));
 
-    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'validation_failed', retryable: false } });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'validation_failed', retryable: false },
+    });
     expect(w.leases.get(job.id).status).toBe('failed');
     expect(w.mailer.sent).toHaveLength(1);
     // The requester learns the error code, not the internal message.
     expect(w.mailer.sent[0]!.text).toContain('Error code: validation_failed');
     expect(w.mailer.sent[0]!.text).not.toContain('unknown table');
-    await expect(processExportJob(w.deps, input(job, { receiveCount: 2 }))).resolves.toMatchObject({ status: 'skipped' });
+    await expect(processExportJob(w.deps, input(job, { receiveCount: 2 }))).resolves.toMatchObject({
+      status: 'skipped',
+    });
     expect(w.mailer.sent).toHaveLength(1);
   });
 
@@ -241,9 +267,10 @@ describe('processExportJob', () => {
     const job = w.leases.add(jobFixture());
     const deadline = Date.now() + 31_000;
 
-    const error = await processExportJob(w.deps, input(job, { remainingTimeMs: () => deadline - Date.now() })).catch(
-      (e: unknown) => e,
-    );
+    const error = await processExportJob(
+      w.deps,
+      input(job, { remainingTimeMs: () => deadline - Date.now() }),
+    ).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(TimeBudgetExceededError);
     expect((error as TimeBudgetExceededError).retryable).toBe(true);
@@ -255,9 +282,9 @@ describe('processExportJob', () => {
     const w = world();
     const job = w.leases.add(jobFixture());
 
-    await expect(processExportJob(w.deps, input(job, { remainingTimeMs: () => 5_000 }))).rejects.toBeInstanceOf(
-      TimeBudgetExceededError,
-    );
+    await expect(
+      processExportJob(w.deps, input(job, { remainingTimeMs: () => 5_000 })),
+    ).rejects.toBeInstanceOf(TimeBudgetExceededError);
     expect(w.database.statements).toEqual([]);
   });
 
@@ -275,7 +302,12 @@ describe('processExportJob', () => {
       expect(p.rowsExported).toBeGreaterThanOrEqual(history[i - 1]!.rowsExported);
       expect(p.bytesWritten).toBeGreaterThanOrEqual(history[i - 1]!.bytesWritten);
     }
-    expect(history.at(-1)).toMatchObject({ percent: 100, rowsExported: 3_000, rowsTotal: 3_000, tablesDone: 1 });
+    expect(history.at(-1)).toMatchObject({
+      percent: 100,
+      rowsExported: 3_000,
+      rowsTotal: 3_000,
+      tablesDone: 1,
+    });
     expect(history.slice(0, -1).every((p) => p.percent < 100)).toBe(true);
     expect(history.some((p) => typeof p.etaSeconds === 'number')).toBe(true);
   });
@@ -311,7 +343,10 @@ describe('processExportJob', () => {
 
     const outcome = await processExportJob(w.deps, input(job));
 
-    expect(outcome).toMatchObject({ status: 'completed', result: { objectKey: `exports/${job.id}/user_export.zip` } });
+    expect(outcome).toMatchObject({
+      status: 'completed',
+      result: { objectKey: `exports/${job.id}/user_export.zip` },
+    });
     expect(w.database.sources.map((s) => s.name)).toEqual(['profile', 'transactions', 'courses', 'activity']);
     expect(w.database.statements.every((s) => s.includes("THEN '''' ||"))).toBe(true);
     expect(w.mailer.sent[0]!.subject).toBe('Your data export is ready');
@@ -343,7 +378,11 @@ describe('processExportJob', () => {
       expect(second).toMatchObject({ status: 'skipped', reason: 'finished', jobId: first.jobId });
       expect(w.leases.jobs.size).toBe(1);
       const job = w.leases.get(first.jobId!);
-      expect(job).toMatchObject({ kind: 'scheduled', scheduleName: 'daily_transactions', requestedBy: 'scheduler' });
+      expect(job).toMatchObject({
+        kind: 'scheduled',
+        scheduleName: 'daily_transactions',
+        requestedBy: 'scheduler',
+      });
       expect(job.scheduledFor?.toISOString()).toBe('2024-05-02T00:00:00.000Z');
       expect(w.database.sources[0]!.params).toEqual({
         window_start: '2024-05-01T00:00:00.000Z',
@@ -356,17 +395,29 @@ describe('processExportJob', () => {
       const w = world();
 
       await expect(
-        processExportJob(w.deps, { ...input({ id: '' }), message: { schedule: 'nope', scheduledTime: message.scheduledTime } }),
+        processExportJob(w.deps, {
+          ...input({ id: '' }),
+          message: { schedule: 'nope', scheduledTime: message.scheduledTime },
+        }),
       ).resolves.toEqual({ status: 'skipped', jobId: null, reason: 'unknown_schedule' });
     });
 
     it('refuses to rerun a completed date without force, and with force replaces the object and emails the admin', async () => {
       const w = world();
       const first = await processExportJob(w.deps, { ...input({ id: '' }), message });
-      const admin = { requestedBy: 'f47ac10b-58cc-4372-a567-0e02b2c3d479', requesterEmail: 'admin@example.com' };
-      const request = { schedule: 'daily_transactions', scheduledFor: new Date('2024-05-02T15:30:00Z'), ...admin };
+      const admin = {
+        requestedBy: 'f47ac10b-58cc-4372-a567-0e02b2c3d479',
+        requesterEmail: 'admin@example.com',
+      };
+      const request = {
+        schedule: 'daily_transactions',
+        scheduledFor: new Date('2024-05-02T15:30:00Z'),
+        ...admin,
+      };
 
-      await expect(requestScheduledRun(w.deps, { ...request, force: false })).rejects.toBeInstanceOf(ConflictError);
+      await expect(requestScheduledRun(w.deps, { ...request, force: false })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
       const rerun = await requestScheduledRun(w.deps, { ...request, force: true });
       const outcome = await processExportJob(w.deps, input(rerun));
 

@@ -1,10 +1,13 @@
-import { StringDecoder } from 'node:string_decoder';
 import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 // Characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, U+FFFE, U+FFFF, lone surrogates) and
 // the ones markup needs escaped. CR is written as a character reference so parsers keep it.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding the controls XML 1.0 forbids is the point
 const NEEDS_WORK = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
-const REPLACE = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const REPLACE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding the controls XML 1.0 forbids is the point
+  /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' };
 
 /** Escapes character data for an XML 1.0 element; characters XML cannot carry become U+FFFD. */
@@ -24,7 +27,11 @@ export function xmlAttribute(value: string): string {
  * the catalogue and are valid XML names. With `rowElement` null the columns are written bare, for
  * single-row sections such as the user profile.
  */
-export function xmlRows(columns: readonly string[], rowElement: string | null, onRows?: (n: number) => void): Transform {
+export function xmlRows(
+  columns: readonly string[],
+  rowElement: string | null,
+  onRows?: (n: number) => void,
+): Transform {
   const decoder = new StringDecoder('utf8');
   const open = columns.map((c) => `<${c}>`);
   const close = columns.map((c) => `</${c}>`);
