@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { enforceRateLimit, guard, type SubmitJobDeps, submitJob } from './api-guards.js';
 import { assertCanExportUser, type Principal } from './auth.js';
-import { NotFoundError } from './errors.js';
+import { ExportError, NotFoundError } from './errors.js';
 import type { ExportFormat } from './export-format.js';
 import type { ExportJob } from './export-job.js';
 import { type ExportPlan, runExport } from './export-runner.js';
@@ -89,9 +89,12 @@ export async function requestUserExport(
     const result = await runExport(
       { database: deps.database, store: capture },
       inlineUserExportPlan(userId, format, input.formulaGuard),
-    );
-    const body = capture.body();
-    if (body) {
+    ).catch((error: unknown) => {
+      if (error instanceof InlineLimitExceeded) return undefined;
+      throw error;
+    });
+    const body = result && capture.body();
+    if (result && body) {
       await deps.audit.record({
         userId: principal.userId,
         exportType: 'user',
@@ -129,12 +132,16 @@ export async function requestUserExport(
 /** A lower bound of any exported row's size (a CSV transaction row alone has a 36-byte uuid). */
 const MIN_ROW_BYTES = 32;
 
+/** The rendered export outgrew the inline limit: the engine stops and the request becomes a job. */
+class InlineLimitExceeded extends ExportError {
+  constructor(limit: number) {
+    super('inline_limit_exceeded', `the export is larger than the inline limit of ${limit} bytes`, 413);
+  }
+}
+
 /**
  * An ObjectStore that keeps one upload in memory while it stays within `limit` bytes. Past the
- * limit it drops what it kept and drains the rest, so memory stays bounded; `body()` is then
- * undefined and the caller falls back to a job. It drains rather than failing the upload because
- * failing a zip export mid-way makes the engine emit unhandled stream errors (reported); the row
- * pre-check above keeps the drained amount small.
+ * limit it fails the upload, which stops the export at once, so memory stays bounded by the limit.
  */
 class InlineCapture implements ObjectStore {
   private chunks: Buffer[] = [];
@@ -142,17 +149,20 @@ class InlineCapture implements ObjectStore {
 
   constructor(private readonly limit: number) {}
 
-  /** The stored object, or undefined when it outgrew the limit. */
-  body(): Buffer | undefined {
-    return this.size > this.limit ? undefined : Buffer.concat(this.chunks, this.size);
+  /** The stored object. */
+  body(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
   }
 
   async upload(request: UploadRequest): Promise<void> {
     for await (const chunk of request.body as Readable) {
       const buffer = chunk as Buffer;
       this.size += buffer.length;
-      if (this.size > this.limit) this.chunks = [];
-      else this.chunks.push(buffer);
+      if (this.size > this.limit) {
+        this.chunks = [];
+        throw new InlineLimitExceeded(this.limit);
+      }
+      this.chunks.push(buffer);
     }
   }
 

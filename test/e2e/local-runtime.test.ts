@@ -350,17 +350,6 @@ describe('local runtime over HTTP', () => {
     expect(((await atHandler.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
   });
 
-  it("throttles an API key past its usage plan's burst with 429", async () => {
-    const statuses = await Promise.all(
-      Array.from({ length: 40 }, async () => (await call('GET', '/openapi.json', undefined)).status),
-    );
-
-    expect(statuses).toContain(200);
-    expect(statuses).toContain(429);
-    // The bucket refills at the plan's rate.
-    await expect.poll(async () => (await call('GET', '/openapi.json', undefined)).status, POLL).toBe(200);
-  });
-
   it('prints curl commands in its banner that work when pasted', async () => {
     const commands = runtime!
       .output()
@@ -395,5 +384,16 @@ describe('local runtime over HTTP', () => {
     const after = await call('GET', `/jobs/${jobId}`, adminToken);
     expect(after.status).toBe(200);
     expect(((await after.json()) as JobView).status).toBe('completed');
+  });
+
+  it("throttles an API key past its usage plan's burst with 429", async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, async () => (await call('GET', '/openapi.json', undefined)).status),
+    );
+
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(429);
+    // The bucket refills at the plan's rate.
+    await expect.poll(async () => (await call('GET', '/openapi.json', undefined)).status, POLL).toBe(200);
   });
 });
