@@ -46,6 +46,19 @@ function parseCount(
   return value;
 }
 
+/**
+ * Every handler shares one Powertools Metrics instance per process, as in a Lambda environment;
+ * with concurrent in-process invocations one flush empties the store another invocation then
+ * flushes, which makes Powertools warn. Metrics are disabled locally, so the warning says nothing.
+ */
+function silenceSharedMetricsWarning(): void {
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('No application metrics to publish')) return;
+    warn(...args);
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { rows: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
@@ -90,6 +103,7 @@ async function main(): Promise<void> {
   // that invocation); it is reported instead.
   process.on('unhandledRejection', (reason) => logError('unhandled rejection', reason));
 
+  silenceSharedMetricsWarning();
   logLine(`starting the Data Export Service (data in ${dataDir})…`);
   try {
     runtime = await startLocalRuntime({

@@ -139,7 +139,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   try {
     await mkdir(dataDir, { recursive: true });
     const secrets = await loadLocalSecrets(dataDir, env);
-    const bucket = env.EXPORT_BUCKET || 'data-export-local';
+    const bucket = env.EXPORT_BUCKET || 'data-exports';
     const region = env.AWS_REGION || LOCAL_REGION;
     const workerTimeoutSeconds = positiveInt(env, 'WORKER_TIMEOUT_SECONDS', 900);
     // The stack's rule (STYLE.md "Queues"): visibility timeout ≥ 6 × the worker timeout.
@@ -234,6 +234,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // The environment the handlers read at cold start (functions/shared/config.ts), set before
     // any handler module loads.
     const defaults: Record<string, string> = {
+      // Readable (indented) log lines on a console, and Powertools writing through the global console.
+      POWERTOOLS_DEV: 'true',
       POWERTOOLS_LOG_LEVEL: 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_TRACE_ENABLED: 'false',
@@ -311,7 +313,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Each poller is its own "execution environment" with its own connections, as two concurrent
     // Lambda instances would be; the worker holds a connection per export for its snapshot.
     const workerHandlers = Array.from({ length: workerConcurrency }, () =>
-      createExportWorkerHandler(lazy(() => createWorkerRuntime(cfg, env))),
+      createExportWorkerHandler(lazy(() => createWorkerRuntime(cfg))),
     ) as unknown as SqsHandler[];
     const eventSource: SqsEventSource = startSqsEventSource({
       sqs,

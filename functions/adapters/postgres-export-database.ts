@@ -72,7 +72,7 @@ class PostgresSnapshot implements Snapshot {
     });
     out.on('drain', () => source.resume());
     out.once('close', () => source.resume());
-    source.once('error', (error) => out.destroy(error));
+    source.once('error', (error) => out.destroy(translatePostgresError(error, 'streaming rows')));
     source.once('end', () => {
       // postgres.js pauses its socket when a push meets backpressure and resumes it only from
       // read(). If the last rows were pushed under backpressure the stream ends before read() runs

@@ -98,9 +98,12 @@ export class S3ObjectStore implements ObjectStore {
       await upload.done();
     } catch (error) {
       if (upload.uploadId) await this.abortUntilGone(request.key, upload.uploadId);
-      // The body's own domain error (the export failed or was cancelled) wins over the upload's.
-      const own = request.body.errored;
-      throw own instanceof ExportError ? own : translateS3Error(error, `uploading ${request.key}`);
+      // When the body failed (the export broke or was cancelled), that is the failure, whatever
+      // its type. A body that was merely cut off (aborted, closed early) was a consequence of the
+      // upload's own failure, which is then the one to report.
+      const own = request.body.errored as (Error & { code?: string }) | null;
+      const cutOff = !own || own.name === 'AbortError' || own.code === 'ERR_STREAM_PREMATURE_CLOSE';
+      throw cutOff ? translateS3Error(error, `uploading ${request.key}`) : own;
     }
   }
 

@@ -37,6 +37,10 @@ export const ConfigSchema = z
     DOWNLOAD_URL_TTL_SECONDS: int(300),
     MAX_BODY_BYTES: int(16 * 1024),
     LEASE_SECONDS: int(120),
+    /** The export queue's redrive `maxReceiveCount`: the worker fails a job on its last receive. */
+    MAX_RECEIVE_COUNT: int(5),
+    /** SES configuration set for delivery events (AWS only). */
+    SES_CONFIGURATION_SET: optionalString,
   })
   .superRefine((env, ctx) => {
     if (!env.DATABASE_URL && !env.DATABASE_SECRET_ARN)

@@ -1,7 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import postgres, { type Sql } from 'postgres';
-import { z } from 'zod';
 import { OutboxMailer } from '../adapters/outbox-mailer.js';
 import { PostgresAuditLog } from '../adapters/postgres-audit-log.js';
 import { PostgresExportDatabase } from '../adapters/postgres-export-database.js';
@@ -65,12 +64,6 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
   };
 }
 
-const WorkerEnv = z.object({
-  MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
-  /** SES configuration set for delivery events (AWS only). */
-  SES_CONFIGURATION_SET: z.string().optional(),
-});
-
 /** A postgres.js client sized for Lambda: one connection, dropped when idle, recycled regularly. */
 function lambdaSql(url: string): Sql {
   return postgres(url, {
@@ -87,11 +80,7 @@ function lambdaSql(url: string): Sql {
  * postgres.js clients (job state, export snapshots), S3 (`S3_ENDPOINT` for the local emulator),
  * and the mailer: the `OUTBOX_DIR` folder when set, SES otherwise.
  */
-export async function createWorkerRuntime(
-  cfg: Config = config(),
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<WorkerRuntime> {
-  const workerEnv = WorkerEnv.parse(env);
+export async function createWorkerRuntime(cfg: Config = config()): Promise<WorkerRuntime> {
   const secrets = await resolveSecrets(cfg);
   const s3 = tracer.captureAWSv3Client(createS3Client({ endpoint: cfg.S3_ENDPOINT, region: cfg.AWS_REGION }));
   const mailer: Mailer = cfg.OUTBOX_DIR
@@ -99,10 +88,10 @@ export async function createWorkerRuntime(
     : new SesMailer({
         client: tracer.captureAWSv3Client(new SESv2Client({ region: cfg.AWS_REGION })),
         from: cfg.MAIL_FROM,
-        ...(workerEnv.SES_CONFIGURATION_SET && { configurationSetName: workerEnv.SES_CONFIGURATION_SET }),
+        ...(cfg.SES_CONFIGURATION_SET && { configurationSetName: cfg.SES_CONFIGURATION_SET }),
       });
   return {
-    maxReceiveCount: workerEnv.MAX_RECEIVE_COUNT,
+    maxReceiveCount: cfg.MAX_RECEIVE_COUNT,
     deps: buildWorkerDeps({
       jobsSql: lambdaSql(secrets.databaseUrl),
       exportSql: lambdaSql(secrets.databaseUrl),

@@ -384,6 +384,9 @@ describe('local runtime over HTTP', () => {
     const after = await call('GET', `/jobs/${jobId}`, adminToken);
     expect(after.status).toBe(200);
     expect(((await after.json()) as JobView).status).toBe('completed');
+    // The S3 emulator keeps objects in memory: the file is gone, which the API reports as expired.
+    const gone = await call('GET', `/jobs/${jobId}/download`, adminToken);
+    expect(gone.status).toBe(404);
   });
 
   it("throttles an API key past its usage plan's burst with 429", async () => {
