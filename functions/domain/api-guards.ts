@@ -69,6 +69,50 @@ export interface SubmitJobDeps {
 }
 
 /**
+ * Puts `{jobId}` on the queue. When that fails the job is marked `failed` with a retryable
+ * `enqueue_failed` error (so it is never left `queued` without a message), the failure is audited,
+ * and the caller gets a 503 naming the job.
+ */
+export async function enqueueJob(
+  deps: SubmitJobDeps,
+  principal: Principal,
+  jobId: string,
+  exportType: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  try {
+    await deps.queue.enqueue({ jobId });
+  } catch (cause) {
+    const error = {
+      code: 'enqueue_failed',
+      message: 'the export could not be queued; retry the request',
+      retryable: true,
+    };
+    await deps.jobs.markEnqueueFailed(jobId, error).catch(() => {});
+    await deps.audit
+      .record({
+        userId: principal.userId,
+        exportType,
+        action: 'failed',
+        status: 'error',
+        jobId,
+        details: { ...details, error },
+      })
+      .catch(() => {});
+    throw new ExportError(
+      'dependency_unavailable',
+      'the export queue is unavailable; retry the request',
+      503,
+      {
+        retryable: true,
+        cause,
+        details: { jobId, status: 'failed' },
+      },
+    );
+  }
+}
+
+/**
  * Inserts a job and puts its message on the queue, auditing the request.
  *
  * Why not an outbox: the queue is the only consumer trigger, and an outbox needs a relay (a poller
@@ -89,36 +133,7 @@ export async function submitJob(
 ): Promise<CreateJobResult> {
   const created = await deps.jobs.create(job);
   if (!created.created) return created;
-  try {
-    await deps.queue.enqueue({ jobId: created.job.id });
-  } catch (cause) {
-    const error = {
-      code: 'enqueue_failed',
-      message: 'the export could not be queued; retry the request',
-      retryable: true,
-    };
-    await deps.jobs.markEnqueueFailed(created.job.id, error).catch(() => {});
-    await deps.audit
-      .record({
-        userId: principal.userId,
-        exportType: job.kind,
-        action: 'failed',
-        status: 'error',
-        jobId: created.job.id,
-        details: { ...details, error },
-      })
-      .catch(() => {});
-    throw new ExportError(
-      'dependency_unavailable',
-      'the export queue is unavailable; retry the request',
-      503,
-      {
-        retryable: true,
-        cause,
-        details: { jobId: created.job.id, status: 'failed' },
-      },
-    );
-  }
+  await enqueueJob(deps, principal, created.job.id, job.kind, details);
   await deps.audit.record({
     userId: principal.userId,
     exportType: job.kind,

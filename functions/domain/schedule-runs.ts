@@ -1,7 +1,7 @@
-import { enforceRateLimit, guard } from './api-guards.js';
+import { enforceRateLimit, enqueueJob, guard } from './api-guards.js';
 import type { AuditLog } from './audit-log.js';
 import { assertAdmin, type Principal } from './auth.js';
-import { ExportError, ValidationError } from './errors.js';
+import { ValidationError } from './errors.js';
 import { nextRunTimes, toEventBridgeCron } from './eventbridge-cron.js';
 import type { ExportJob } from './export-job.js';
 import type { ExportJobs } from './export-jobs.js';
@@ -109,38 +109,7 @@ export async function runSchedule(
     requesterEmail: principal.email,
     force: input.force ?? false,
   });
-  if (job.status === 'queued') {
-    try {
-      await deps.queue.enqueue({ jobId: job.id });
-    } catch (cause) {
-      const error = {
-        code: 'enqueue_failed',
-        message: 'the run could not be queued; retry the request',
-        retryable: true,
-      };
-      await deps.jobs.markEnqueueFailed(job.id, error).catch(() => {});
-      await deps.audit
-        .record({
-          userId: principal.userId,
-          exportType: 'scheduled',
-          action: 'failed',
-          status: 'error',
-          jobId: job.id,
-          details: { ...details, error },
-        })
-        .catch(() => {});
-      throw new ExportError(
-        'dependency_unavailable',
-        'the export queue is unavailable; retry the request',
-        503,
-        {
-          retryable: true,
-          cause,
-          details: { jobId: job.id },
-        },
-      );
-    }
-  }
+  if (job.status === 'queued') await enqueueJob(deps, principal, job.id, 'scheduled', details);
   await deps.audit.record({
     userId: principal.userId,
     exportType: 'scheduled',

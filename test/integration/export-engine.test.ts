@@ -6,7 +6,6 @@ import { gunzipSync } from 'node:zlib';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import yauzl from 'yauzl';
 import { PostgresExportDatabase } from '../../functions/adapters/postgres-export-database.js';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { CATALOGUE, CATALOGUE_TABLES } from '../../functions/domain/catalogue.js';
@@ -15,6 +14,7 @@ import type { ExportFormat } from '../../functions/domain/export-format.js';
 import { bulkSources, parseBulkExportRequest } from '../../functions/domain/export-request.js';
 import { type ExportPlan, type ExportProgress, runExport } from '../../functions/domain/export-runner.js';
 import { copyToBuffer, objectExists, readObject, testS3, testSql } from '../support/services.js';
+import { unzip } from '../support/zip.js';
 
 let sql: Sql;
 const s3 = testS3();
@@ -77,29 +77,6 @@ async function rowToJsonLines(table: string): Promise<string[]> {
     return tx.unsafe<{ j: string }[]>(`SELECT row_to_json(t)::text AS j FROM (${oracleQuery(table)}) t`);
   });
   return rows.map((r) => r.j);
-}
-
-function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, zip) => {
-      if (error || !zip) return reject(error);
-      const files = new Map<string, Buffer>();
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (err, stream) => {
-          if (err || !stream) return reject(err);
-          const parts: Buffer[] = [];
-          stream.on('data', (c: Buffer) => parts.push(c));
-          stream.on('end', () => {
-            files.set(entry.fileName, Buffer.concat(parts));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(files));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  });
 }
 
 describe('CSV', () => {
