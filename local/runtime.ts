@@ -156,7 +156,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const embeddedPostgres = !env.DATABASE_URL;
     const embeddedS3 = !env.S3_ENDPOINT;
     const needEmulator = embeddedS3 || !env.SQS_ENDPOINT;
-    const [pg, aws] = await Promise.all([
+    // allSettled: when one fails, the other has still registered its stop before the clean-up runs.
+    const [pgStart, awsStart] = await Promise.allSettled([
       embeddedPostgres
         ? startEmbeddedPostgres({
             dataDir: path.join(dataDir, 'pg'),
@@ -176,6 +177,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           })
         : undefined,
     ]);
+    if (pgStart.status === 'rejected') throw pgStart.reason;
+    if (awsStart.status === 'rejected') throw awsStart.reason;
+    const pg = pgStart.value;
+    const aws = awsStart.value;
     const databaseUrl = pg?.url ?? env.DATABASE_URL!;
     // Presigned URLs point here, so a browser must reach it: the loopback address, not 0.0.0.0.
     const emulatorEndpoint = aws ? `http://127.0.0.1:${aws.server.port}` : '';

@@ -11,10 +11,12 @@ import {
 } from '../domain/export-job.js';
 import type {
   ClaimSkipped,
+  ExpiredLeaseCriteria,
   JobLeases,
   LeaseState,
   ScheduledJobInput,
   ScheduledRunOutcome,
+  StaleQueuedCriteria,
 } from '../domain/job-leases.js';
 import { translatePostgresError } from './postgres-errors.js';
 
@@ -235,6 +237,70 @@ export class PostgresJobLeases implements JobLeases {
         RETURNING *, (xmax = 0) AS inserted`;
       if (row) return { job: toExportJob(row), outcome: row.inserted ? 'created' : 'reset' } as const;
       return { job: await this.scheduledJob(sql, input), outcome: 'unchanged' } as const;
+    });
+  }
+
+  touchStaleQueued(criteria: StaleQueuedCriteria): Promise<string[]> {
+    return this.run('sweeping queued jobs', async (sql) => {
+      // SKIP LOCKED: a row a worker is claiming right now is not stale; the next sweep looks again.
+      // The outer WHERE repeats the test, so a row claimed between the two reads is left alone.
+      const rows = await sql<{ id: string }[]>`
+        UPDATE export_jobs SET updated_at = now()
+        WHERE id IN (
+            SELECT id FROM export_jobs
+            WHERE status = 'queued'
+              AND updated_at < CASE WHEN attempts = 0 THEN ${criteria.unclaimedBefore}::timestamptz
+                                    ELSE ${criteria.releasedBefore}::timestamptz END
+            ORDER BY updated_at
+            LIMIT ${criteria.limit}
+            FOR UPDATE SKIP LOCKED)
+          AND status = 'queued'
+        RETURNING id`;
+      return rows.map((row) => row.id);
+    });
+  }
+
+  touchExpiredLeases(criteria: ExpiredLeaseCriteria): Promise<string[]> {
+    return this.run('sweeping expired leases', async (sql) => {
+      const rows = await sql<{ id: string }[]>`
+        UPDATE export_jobs SET updated_at = now()
+        WHERE id IN (
+            SELECT id FROM export_jobs
+            WHERE status = 'processing'
+              AND coalesce(lease_until, updated_at) < ${criteria.expiredBefore}::timestamptz
+              AND updated_at < ${criteria.expiredBefore}::timestamptz
+              AND (attempts < ${criteria.maxAttempts} OR cancel_requested)
+            ORDER BY updated_at
+            LIMIT ${criteria.limit}
+            FOR UPDATE SKIP LOCKED)
+          AND status = 'processing'
+          AND coalesce(lease_until, updated_at) < ${criteria.expiredBefore}::timestamptz
+        RETURNING id`;
+      return rows.map((row) => row.id);
+    });
+  }
+
+  failAbandoned(criteria: ExpiredLeaseCriteria, error: JobError): Promise<ExportJob[]> {
+    return this.run('failing abandoned jobs', async (sql) => {
+      const rows = await sql<ExportJobRow[]>`
+        UPDATE export_jobs
+        SET status = 'failed', error = ${this.json(error)}, completed_at = now(),
+            lease_until = NULL, lease_owner = NULL, updated_at = now()
+        WHERE id IN (
+            SELECT id FROM export_jobs
+            WHERE status = 'processing'
+              AND coalesce(lease_until, updated_at) < ${criteria.expiredBefore}::timestamptz
+              AND updated_at < ${criteria.expiredBefore}::timestamptz
+              AND attempts >= ${criteria.maxAttempts}
+              AND NOT cancel_requested
+            ORDER BY updated_at
+            LIMIT ${criteria.limit}
+            FOR UPDATE SKIP LOCKED)
+          AND status = 'processing'
+          AND coalesce(lease_until, updated_at) < ${criteria.expiredBefore}::timestamptz
+          AND NOT cancel_requested
+        RETURNING *`;
+      return rows.map(toExportJob);
     });
   }
 

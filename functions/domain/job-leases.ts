@@ -45,6 +45,29 @@ export interface ScheduledJobInput {
 /** What `resetScheduledJob` did to the slot's row. */
 export type ScheduledRunOutcome = 'created' | 'reset' | 'unchanged';
 
+/** Which `queued` jobs a sweep re-enqueues (see `sweepStaleJobs`). */
+export interface StaleQueuedCriteria {
+  /** Never claimed (`attempts = 0`: the API's enqueue may never have happened) and untouched since. */
+  readonly unclaimedBefore: Date;
+  /**
+   * Released by a worker (`attempts > 0`) and untouched since: SQS redelivers a released job's
+   * message only after the queue's visibility timeout, so these wait longer.
+   */
+  readonly releasedBefore: Date;
+  /** Most jobs per call. */
+  readonly limit: number;
+}
+
+/** Which `processing` jobs a sweep treats as abandoned by their worker (see `sweepStaleJobs`). */
+export interface ExpiredLeaseCriteria {
+  /** The lease ran out, and the row was last written, before this instant. */
+  readonly expiredBefore: Date;
+  /** Attempts (claims) at which the job is given up rather than re-enqueued. */
+  readonly maxAttempts: number;
+  /** Most jobs per call. */
+  readonly limit: number;
+}
+
 /**
  * Port: the worker's side of the `export_jobs` lifecycle. Every method is one conditional
  * statement, and every change after the claim is conditional on `lease_owner`, so a stale worker
@@ -88,4 +111,26 @@ export interface JobLeases {
     input: ScheduledJobInput,
     resettable: readonly JobStatus[],
   ): Promise<{ readonly job: ExportJob; readonly outcome: ScheduledRunOutcome }>;
+
+  // The sweeper's side (`sweepStaleJobs`): each method picks and changes its jobs in one statement,
+  // so overlapping sweeps never both act on a job, and re-checks the staleness it selected on, so a
+  // worker that claimed or finished the job in the meantime keeps its result.
+
+  /**
+   * Touches (`updated_at = now()`) and returns the ids of `queued` jobs matching `criteria`, oldest
+   * first, so the caller re-enqueues each and the next sweep waits a full grace period again.
+   */
+  touchStaleQueued(criteria: StaleQueuedCriteria): Promise<string[]>;
+  /**
+   * Touches and returns the ids of `processing` jobs whose lease expired (see `criteria`) with
+   * fewer than `maxAttempts` attempts, or with a cancel request (the next claim cancels them).
+   * Lease and owner stay as they are: the next claim takes the expired lease over.
+   */
+  touchExpiredLeases(criteria: ExpiredLeaseCriteria): Promise<string[]>;
+  /**
+   * `processing` → `failed` with `error` for jobs whose lease expired (see `criteria`) after at
+   * least `maxAttempts` attempts and without a cancel request; returns the jobs as failed. Only the
+   * caller that gets a job back may report its failure (audit, metric, email).
+   */
+  failAbandoned(criteria: ExpiredLeaseCriteria, error: JobError): Promise<ExportJob[]>;
 }
