@@ -343,44 +343,82 @@ class JobRun {
         receiveCount: input.receiveCount,
         cause: causeOf(thrown),
       });
-      this.deps.metrics.exportFailed(job.kind, job.format);
-      await this.audit('failed', 'error', { error, attempt: job.attempts, receiveCount: input.receiveCount });
-      await this.notify('failed', async () => failedExportEmail({ job, error }));
+      await reportJobFailure(this.deps, job, error, { receiveCount: input.receiveCount }, this.log);
     }
     // Last receive of a retryable failure: the message goes on to the dead-letter queue.
     if (error.retryable) throw thrown;
     return { status: 'failed', jobId: job.id, error };
   }
 
-  /** Audit rows are written by the system (user null); a lost audit row must not undo an outcome. */
-  private async audit(action: AuditAction, status: string, details: Record<string, unknown>): Promise<void> {
-    try {
-      await this.deps.audit.record({
-        userId: null,
-        exportType: this.job.kind,
-        action,
-        status,
-        jobId: this.job.id,
-        details: { requestedBy: this.job.requestedBy, ...details },
-      });
-    } catch (error) {
-      this.log.error('audit record failed', { jobId: this.job.id, action, error: toJobError(error) });
-    }
+  private audit(action: AuditAction, status: string, details: Record<string, unknown>): Promise<void> {
+    return auditJob(this.deps, this.job, action, status, details, this.log);
   }
 
-  /**
-   * Sends the one email of an outcome. It runs only in the worker that won the outcome's
-   * conditional update; a failure to send is logged, never turned into a second outcome.
-   */
-  private async notify(kind: 'completed' | 'failed', content: () => Promise<EmailContent>) {
-    const to = this.job.requesterEmail;
-    if (!to) return;
-    try {
-      await this.deps.mailer.send({ to, messageId: emailMessageId(this.job, kind), ...(await content()) });
-    } catch (error) {
-      this.log.error('email not sent', { jobId: this.job.id, email: kind, error: toJobError(error) });
-    }
+  private notify(kind: 'completed' | 'failed', content: () => Promise<EmailContent>): Promise<void> {
+    return sendOutcomeEmail(this.deps, this.job, kind, content, this.log);
   }
+}
+
+/** Audit rows are written by the system (user null); a lost audit row must not undo an outcome. */
+async function auditJob(
+  deps: Pick<ProcessExportJobDeps, 'audit'>,
+  job: ExportJob,
+  action: AuditAction,
+  status: string,
+  details: Record<string, unknown>,
+  log: WorkerLog,
+): Promise<void> {
+  try {
+    await deps.audit.record({
+      userId: null,
+      exportType: job.kind,
+      action,
+      status,
+      jobId: job.id,
+      details: { requestedBy: job.requestedBy, ...details },
+    });
+  } catch (error) {
+    log.error('audit record failed', { jobId: job.id, action, error: toJobError(error) });
+  }
+}
+
+/**
+ * Sends the one email of an outcome (message id {@link emailMessageId}). Call it only after
+ * winning the outcome's conditional update, so no other worker or sweep sends it too; a failure
+ * to send is logged, never turned into a second outcome.
+ */
+async function sendOutcomeEmail(
+  deps: Pick<ProcessExportJobDeps, 'mailer'>,
+  job: ExportJob,
+  kind: 'completed' | 'failed',
+  content: () => Promise<EmailContent>,
+  log: WorkerLog,
+): Promise<void> {
+  const to = job.requesterEmail;
+  if (!to) return;
+  try {
+    await deps.mailer.send({ to, messageId: emailMessageId(job, kind), ...(await content()) });
+  } catch (error) {
+    log.error('email not sent', { jobId: job.id, email: kind, error: toJobError(error) });
+  }
+}
+
+/**
+ * Reports a failure that the caller recorded itself, i.e. whose conditional `processing` →
+ * `failed` update it won (the worker's `fail`, the sweeper's `failAbandoned`): the `ExportsFailed`
+ * metric, the `failed` audit row and the one failure email, as the worker reports its own.
+ * `details` are added to the audit row (e.g. `receiveCount`).
+ */
+export async function reportJobFailure(
+  deps: Pick<ProcessExportJobDeps, 'audit' | 'mailer' | 'metrics'>,
+  job: ExportJob,
+  error: JobError,
+  details: Record<string, unknown>,
+  log: WorkerLog = SILENT,
+): Promise<void> {
+  deps.metrics.exportFailed(job.kind, job.format);
+  await auditJob(deps, job, 'failed', 'error', { error, attempt: job.attempts, ...details }, log);
+  await sendOutcomeEmail(deps, job, 'failed', async () => failedExportEmail({ job, error }), log);
 }
 
 /**

@@ -15,10 +15,12 @@ import {
 import type { ExportSource } from '../../functions/domain/export-source.js';
 import type {
   ClaimSkipped,
+  ExpiredLeaseCriteria,
   JobLeases,
   LeaseState,
   ScheduledJobInput,
   ScheduledRunOutcome,
+  StaleQueuedCriteria,
 } from '../../functions/domain/job-leases.js';
 import type { EmailMessage, Mailer } from '../../functions/domain/mailer.js';
 import type { MetricsSink } from '../../functions/domain/metrics-sink.js';
@@ -193,9 +195,52 @@ export class InMemoryJobLeases implements JobLeases {
     return { job, outcome: 'reset' };
   }
 
+  async touchStaleQueued(criteria: StaleQueuedCriteria): Promise<string[]> {
+    return this.oldestFirst(
+      (job) =>
+        job.status === 'queued' &&
+        job.updatedAt < (job.attempts === 0 ? criteria.unclaimedBefore : criteria.releasedBefore),
+      criteria.limit,
+    ).map((job) => this.patch(job.id, {}).id);
+  }
+
+  async touchExpiredLeases(criteria: ExpiredLeaseCriteria): Promise<string[]> {
+    return this.oldestFirst(
+      (job) =>
+        this.leaseExpired(job, criteria.expiredBefore) &&
+        (job.attempts < criteria.maxAttempts || job.cancelRequested),
+      criteria.limit,
+    ).map((job) => this.patch(job.id, {}).id);
+  }
+
+  async failAbandoned(criteria: ExpiredLeaseCriteria, error: JobError): Promise<ExportJob[]> {
+    return this.oldestFirst(
+      (job) =>
+        this.leaseExpired(job, criteria.expiredBefore) &&
+        job.attempts >= criteria.maxAttempts &&
+        !job.cancelRequested,
+      criteria.limit,
+    ).map((job) => {
+      this.finish(job.id, { status: 'failed', error });
+      return this.get(job.id);
+    });
+  }
+
   /** Makes the current lease look expired, as after a crashed worker. */
   expireLease(jobId: string): void {
     this.patch(jobId, { leaseUntil: new Date(Date.now() - 1000) });
+  }
+
+  private leaseExpired(job: ExportJob, before: Date): boolean {
+    return job.status === 'processing' && (job.leaseUntil ?? job.updatedAt) < before && job.updatedAt < before;
+  }
+
+  private oldestFirst(match: (job: ExportJob) => boolean, limit: number): ExportJob[] {
+    return [...this.jobs.values()]
+      .map((s) => s.job)
+      .filter(match)
+      .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
+      .slice(0, limit);
   }
 
   private findSlot(input: ScheduledJobInput): ExportJob | undefined {

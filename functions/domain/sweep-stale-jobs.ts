@@ -1,0 +1,126 @@
+import type { JobError } from './export-job.js';
+import type { ExportQueue } from './export-queue.js';
+import type { ExpiredLeaseCriteria, JobLeases } from './job-leases.js';
+import { type ProcessExportJobDeps, reportJobFailure, type WorkerLog } from './process-export-job.js';
+
+/** What the sweep needs: the worker's job leases and failure reporting, and the export queue. */
+export interface SweepStaleJobsDeps extends Pick<ProcessExportJobDeps, 'audit' | 'mailer' | 'metrics'> {
+  readonly leases: JobLeases;
+  readonly queue: ExportQueue;
+  readonly log?: WorkerLog;
+}
+
+export interface SweepStaleJobsInput {
+  /** The sweep's clock: staleness is measured back from it. */
+  readonly now: Date;
+  /**
+   * How long a job may sit `queued`, or hold an expired lease, before the sweep acts. It must
+   * exceed the time a healthy API takes between insert and enqueue, and a heartbeat's worst delay.
+   * @default 300
+   */
+  readonly queuedGraceSeconds?: number;
+  /**
+   * Attempts (claims) after which an abandoned `processing` job is failed instead of re-enqueued:
+   * the queue's `maxReceiveCount` (`MAX_RECEIVE_COUNT`), as the worker fails a job on its last receive.
+   */
+  readonly maxAttempts: number;
+  /**
+   * How long SQS keeps a failed message invisible before redelivering it (the queue's visibility
+   * timeout). A job a worker released after a retryable failure is `queued` with its message still
+   * on the way back; re-enqueuing it earlier would cut the retry back-off short and multiply its
+   * messages, so such a job is swept only after this plus the grace period.
+   * @default 0
+   */
+  readonly redeliveryDelaySeconds?: number;
+  /** Most jobs per statement; the sweep repeats a statement while it fills a batch. @default 100 */
+  readonly batchSize?: number;
+}
+
+export interface SweepResult {
+  /** Jobs put on the queue again (`queued` ones and expired leases under `maxAttempts`). */
+  readonly requeued: number;
+  /** Abandoned jobs marked `failed` (`abandoned`). */
+  readonly failed: number;
+}
+
+const SILENT: WorkerLog = { info() {}, warn() {}, error() {} };
+
+/** The error stored on a job whose worker disappeared after its last allowed attempt. */
+export function abandonedError(attempts: number): JobError {
+  return {
+    code: 'abandoned',
+    message: `the worker stopped reporting after ${attempts} attempt${attempts === 1 ? '' : 's'}; the job was given up`,
+    retryable: false,
+  };
+}
+
+/**
+ * Recovers jobs that nothing will move on any more, for a timer (EventBridge every 5 minutes, the
+ * local runtime's scheduler):
+ *
+ * 1. **Abandoned**: `processing`, lease expired more than the grace period ago, after at least
+ *    `maxAttempts` attempts (the worker's last receive could not record the failure, e.g. the
+ *    database was down too, and the message went to the DLQ). Marked `failed` with
+ *    `{code: 'abandoned', retryable: false}`, then reported as the worker reports a failure
+ *    (`reportJobFailure`: metric, audit, one email with message id `{jobId}:failed`). The
+ *    conditional update has one winner and a worker can only fail a job it still leases, so the
+ *    email is never sent twice.
+ * 2. **Expired lease** under `maxAttempts` (or with a cancel request, which the next claim
+ *    honours): re-enqueued as `{jobId}`.
+ * 3. **Queued** and untouched for the grace period (the API died between insert and enqueue), or a
+ *    released job whose redelivery is overdue (see `redeliveryDelaySeconds`): re-enqueued.
+ *
+ * A re-enqueued job's `updated_at` is touched first, so the next sweep waits a grace period again
+ * and overlapping sweeps do not both send it. Duplicate messages are harmless: the worker's claim
+ * is conditional and skips a job that is finished or leased by another worker. A sweep racing a
+ * worker never overwrites it: every statement re-checks status and lease. If the queue refuses a
+ * message the error is thrown; the jobs touched but not sent are picked up one grace period later.
+ */
+export async function sweepStaleJobs(
+  deps: SweepStaleJobsDeps,
+  input: SweepStaleJobsInput,
+): Promise<SweepResult> {
+  const log = deps.log ?? SILENT;
+  const graceMs = (input.queuedGraceSeconds ?? 300) * 1000;
+  const limit = input.batchSize ?? 100;
+  const now = input.now.getTime();
+  const expired: ExpiredLeaseCriteria = {
+    expiredBefore: new Date(now - graceMs),
+    maxAttempts: input.maxAttempts,
+    limit,
+  };
+
+  let failed = 0;
+  for (let batch = limit; batch === limit; ) {
+    const jobs = await deps.leases.failAbandoned(expired, abandonedError(input.maxAttempts));
+    batch = jobs.length;
+    for (const job of jobs) {
+      const error = job.error ?? abandonedError(job.attempts);
+      log.error('abandoned job failed', { jobId: job.id, attempts: job.attempts, error });
+      await reportJobFailure(deps, job, error, { sweptBy: 'sweeper' }, log);
+      failed++;
+    }
+  }
+
+  let requeued = 0;
+  const requeue = async (reason: string, touch: () => Promise<string[]>) => {
+    for (let batch = limit; batch === limit; ) {
+      const ids = await touch();
+      batch = ids.length;
+      for (const jobId of ids) {
+        await deps.queue.enqueue({ jobId });
+        log.warn('stale job re-enqueued', { jobId, reason });
+        requeued++;
+      }
+    }
+  };
+  await requeue('lease_expired', () => deps.leases.touchExpiredLeases(expired));
+  await requeue('queued', () =>
+    deps.leases.touchStaleQueued({
+      unclaimedBefore: new Date(now - graceMs),
+      releasedBefore: new Date(now - graceMs - (input.redeliveryDelaySeconds ?? 0) * 1000),
+      limit,
+    }),
+  );
+  return { requeued, failed };
+}
