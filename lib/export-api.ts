@@ -268,12 +268,11 @@ export class ExportApi extends Construct {
     this.restApi = new RestApi(this, 'RestApi', {
       description: 'Data Export Service',
       endpointTypes: [EndpointType.REGIONAL],
-      binaryMediaTypes: [
-        'application/zip',
-        'application/gzip',
-        'application/x-gzip',
-        'application/octet-stream',
-      ],
+      // API Gateway returns a base64 proxy body as binary only when the request's Accept header
+      // matches a binary media type; browsers and curl send `*/*`, so every type is binary-capable.
+      // Text responses (isBase64Encoded false) pass through unchanged, and the handlers decode
+      // base64 request bodies (functions/shared/http.ts).
+      binaryMediaTypes: ['*/*'],
       cloudWatchRole: props.cloudWatchRole ?? true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
