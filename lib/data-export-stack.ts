@@ -28,7 +28,7 @@ export interface HandlerNeeds {
   readonly mail?: boolean;
 }
 
-export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker', HandlerNeeds>> = {
+export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 'sweepJobs', HandlerNeeds>> = {
   userExport: { deps: 'api', send: true },
   bulkExport: { deps: 'api', send: true },
   getJob: { deps: 'api' },
@@ -41,6 +41,8 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker', Han
   getLimits: { deps: 'api' },
   openapi: { deps: 'none' },
   exportWorker: { deps: 'worker', objects: 'write', mail: true },
+  // Re-enqueues stale jobs, and emails the requester of a job it fails as abandoned.
+  sweepJobs: { deps: 'worker', send: true, mail: true },
 };
 
 export interface DataExportStackProps extends StackProps {
@@ -52,8 +54,8 @@ export interface DataExportStackProps extends StackProps {
 
 /**
  * The whole Data Export Service on AWS: REST API with usage plans and a JWT authorizer, request
- * handlers and the worker in the database VPC, the export queue with its DLQ, one EventBridge rule
- * per scheduled export, the export bucket, the SES sender, alarms and a dashboard.
+ * handlers, the worker and the sweeper in the database VPC, the export queue with its DLQ, one
+ * EventBridge rule per scheduled export and one for the sweeper, the export bucket, the SES sender, alarms and a dashboard.
  */
 export class DataExportStack extends Stack {
   public readonly database: DatabaseAccess;
@@ -155,6 +157,7 @@ export class DataExportStack extends Stack {
       this.bind(handler, HANDLER_NEEDS[name]);
     }
     this.bind(this.worker.handler, HANDLER_NEEDS.exportWorker);
+    this.bind(this.worker.sweeper, HANDLER_NEEDS.sweepJobs);
     for (const schedule of props.schedules) {
       const bucket = schedule.destination.bucket;
       if (bucket !== null) this.worker.handler.bindDestinationBucket(bucket, [schedule.destination.prefix]);
@@ -170,6 +173,7 @@ export class DataExportStack extends Stack {
       queue: this.worker.queue,
       deadLetterQueue: this.worker.deadLetterQueue,
       worker: this.worker.handler,
+      sweeper: this.worker.sweeper,
       api: this.api.restApi,
       alarmEmail: config.alarms.email,
       removalPolicy,

@@ -29,6 +29,11 @@ export interface ExportMonitoringProps {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly worker: IFunction;
+  /**
+   * The stale-job sweeper; alarmed when it keeps failing.
+   * @default - no sweeper alarm
+   */
+  readonly sweeper?: IFunction;
   readonly api: RestApi;
   /**
    * The `service` dimension of the worker's metrics.
@@ -50,8 +55,8 @@ export interface ExportMonitoringProps {
 }
 
 /**
- * Alarms (dead-letter queue not empty, worker errors, failed exports, stalled queue, API 5xx) that
- * notify an encrypted SNS topic, and a dashboard of the export metrics.
+ * Alarms (dead-letter queue not empty, worker errors, failed exports, stalled queue, API 5xx,
+ * sweeper failing) that notify an encrypted SNS topic, and a dashboard of the export metrics.
  */
 export class ExportMonitoring extends Construct {
   public readonly alarmTopic: Topic;
@@ -60,6 +65,8 @@ export class ExportMonitoring extends Construct {
   public readonly failedExportsAlarm: Alarm;
   public readonly queueAgeAlarm: Alarm;
   public readonly apiServerErrorsAlarm: Alarm;
+  /** Present when `sweeper` was given. */
+  public readonly sweeperErrorsAlarm?: Alarm;
   public readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: ExportMonitoringProps) {
@@ -129,15 +136,27 @@ export class ExportMonitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [
+    if (props.sweeper) {
+      this.sweeperErrorsAlarm = new Alarm(this, 'SweeperErrors', {
+        alarmDescription:
+          'The stale-job sweeper failed three runs in a row: jobs without a queue message or with a vanished worker are not recovered',
+        metric: props.sweeper.metricErrors({ period: fiveMinutes, statistic: Stats.SUM }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // One failed run heals itself at the next; a sweeper that keeps failing does not.
+        evaluationPeriods: 3,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+    const alarms = [
       this.deadLetterAlarm,
       this.workerErrorsAlarm,
       this.failedExportsAlarm,
       this.queueAgeAlarm,
       this.apiServerErrorsAlarm,
-    ]) {
-      alarm.addAlarmAction(notify);
-    }
+      ...(this.sweeperErrorsAlarm ? [this.sweeperErrorsAlarm] : []),
+    ];
+    for (const alarm of alarms) alarm.addAlarmAction(notify);
 
     const search = (metricName: string, statistic: string, label: string): IMetric =>
       new MathExpression({
@@ -201,13 +220,7 @@ export class ExportMonitoring extends Construct {
           ),
           new AlarmStatusWidget({
             title: 'Alarms',
-            alarms: [
-              this.deadLetterAlarm,
-              this.workerErrorsAlarm,
-              this.failedExportsAlarm,
-              this.queueAgeAlarm,
-              this.apiServerErrorsAlarm,
-            ],
+            alarms,
             width: 8,
             height: 6,
           }),

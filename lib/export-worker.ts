@@ -1,4 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -42,20 +44,32 @@ export interface ExportWorkerProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-  /** Extra plain settings of the worker. @default - none */
+  /** Extra plain settings of the worker and the sweeper. @default - none */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * How often the sweeper re-enqueues stale `queued` jobs and recovers abandoned `processing` ones.
+   * @default Schedule.rate(Duration.minutes(5))
+   */
+  readonly sweepSchedule?: Schedule;
 }
 
 /**
  * The export queue, its dead-letter queue and the worker that consumes it (Powertools
  * `BatchProcessor`, so the event source reports batch item failures). Queues are encrypted
- * (SSE-SQS) and TLS-only; a message moves to the DLQ after `maxReceiveCount` receives.
+ * (SSE-SQS) and TLS-only; a message moves to the DLQ after `maxReceiveCount` receives. A sweeper,
+ * run by an EventBridge rule, recovers the jobs the queue alone cannot: `queued` ones whose message
+ * was never sent, and `processing` ones whose worker vanished (re-enqueued, or failed after
+ * `maxReceiveCount` attempts). Its grants (database, sending, email) are bound by the stack.
  */
 export class ExportWorker extends Construct {
   public readonly queue: Queue;
   public readonly deadLetterQueue: Queue;
   public readonly handler: ExportFunction;
   public readonly eventSource: SqsEventSource;
+  /** Re-enqueues jobs left without a message and fails jobs abandoned after their last attempt. */
+  public readonly sweeper: ExportFunction;
+  /** The EventBridge rule that invokes the sweeper. */
+  public readonly sweepRule: Rule;
 
   constructor(scope: Construct, id: string, props: ExportWorkerProps = {}) {
     super(scope, id);
@@ -97,5 +111,30 @@ export class ExportWorker extends Construct {
       maxConcurrency: props.maxConcurrency ?? 5,
     });
     this.handler.addEventSource(this.eventSource);
+
+    this.sweeper = new ExportFunction(this, 'Sweeper', {
+      entry: handlerEntryPath('sweepJobs'),
+      description: 'Re-enqueues export jobs left without a queue message and fails abandoned ones',
+      timeout: Duration.minutes(2),
+      memorySize: 256,
+      network: props.network,
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+      logRemovalPolicy: removalPolicy,
+      environment: {
+        ...props.environment,
+        // The sweeper fails a job after as many attempts as the worker gets receives, and leaves a
+        // released job to SQS's own redelivery for as long as the message stays invisible.
+        MAX_RECEIVE_COUNT: String(maxReceiveCount),
+        QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      },
+    });
+    // A failed sweep is not retried: the next one is minutes away and does the same work.
+    this.sweeper.configureAsyncInvoke({ retryAttempts: 0 });
+    this.sweepRule = new Rule(this, 'SweepRule', {
+      description: 'Sweeps stale export jobs (re-enqueue or fail)',
+      schedule: props.sweepSchedule ?? Schedule.rate(Duration.minutes(5)),
+    });
+    this.sweepRule.addTarget(new LambdaFunction(this.sweeper));
   }
 }

@@ -21,6 +21,7 @@ export const HANDLER_ENTRIES = {
   getLimits: 'functions/handlers/get-limits.ts',
   openapi: 'functions/handlers/openapi.ts',
   exportWorker: 'functions/handlers/export-worker.ts',
+  sweepJobs: 'functions/handlers/sweep-jobs.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;

@@ -122,8 +122,8 @@ export async function enqueueJob(
  * client's retry creates a fresh job, and the client gets a 503. If the enqueue did reach the queue
  * after all (a timeout after SQS accepted it), the worker's conditional claim skips the failed job,
  * so nothing runs twice. The only window left is the process dying between the two calls, which
- * leaves a `queued` job without a message; it is visible and cancellable, and a sweep of old
- * `queued` jobs can re-enqueue it (messages are idempotent).
+ * leaves a `queued` job without a message; it is visible and cancellable, and `sweepStaleJobs`
+ * re-enqueues it once it has been queued for the grace period (messages are idempotent).
  */
 export async function submitJob(
   deps: SubmitJobDeps,

@@ -139,6 +139,8 @@ function failureExplanation(error: JobError): string {
     case 'dependency_unavailable':
     case 'object_store_error':
       return 'A service the export depends on was unavailable, and retrying did not help.';
+    case 'abandoned':
+      return 'The export stopped without finishing, and retrying did not help.';
     default:
       return 'An unexpected error stopped the export.';
   }

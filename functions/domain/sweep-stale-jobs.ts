@@ -46,13 +46,11 @@ export interface SweepResult {
 const SILENT: WorkerLog = { info() {}, warn() {}, error() {} };
 
 /** The error stored on a job whose worker disappeared after its last allowed attempt. */
-export function abandonedError(attempts: number): JobError {
-  return {
-    code: 'abandoned',
-    message: `the worker stopped reporting after ${attempts} attempt${attempts === 1 ? '' : 's'}; the job was given up`,
-    retryable: false,
-  };
-}
+export const ABANDONED_ERROR: JobError = Object.freeze({
+  code: 'abandoned',
+  message: 'the worker stopped without recording an outcome after the last allowed attempt',
+  retryable: false,
+});
 
 /**
  * Recovers jobs that nothing will move on any more, for a timer (EventBridge every 5 minutes, the
@@ -91,29 +89,28 @@ export async function sweepStaleJobs(
   };
 
   let failed = 0;
-  for (let batch = limit; batch === limit; ) {
-    const jobs = await deps.leases.failAbandoned(expired, abandonedError(input.maxAttempts));
-    batch = jobs.length;
+  await inBatches(limit, async () => {
+    const jobs = await deps.leases.failAbandoned(expired, ABANDONED_ERROR);
     for (const job of jobs) {
-      const error = job.error ?? abandonedError(job.attempts);
+      const error = job.error ?? ABANDONED_ERROR;
       log.error('abandoned job failed', { jobId: job.id, attempts: job.attempts, error });
       await reportJobFailure(deps, job, error, { sweptBy: 'sweeper' }, log);
       failed++;
     }
-  }
+    return jobs.map((job) => job.id);
+  });
 
   let requeued = 0;
-  const requeue = async (reason: string, touch: () => Promise<string[]>) => {
-    for (let batch = limit; batch === limit; ) {
+  const requeue = (reason: string, touch: () => Promise<string[]>) =>
+    inBatches(limit, async () => {
       const ids = await touch();
-      batch = ids.length;
       for (const jobId of ids) {
         await deps.queue.enqueue({ jobId });
         log.warn('stale job re-enqueued', { jobId, reason });
         requeued++;
       }
-    }
-  };
+      return ids;
+    });
   await requeue('lease_expired', () => deps.leases.touchExpiredLeases(expired));
   await requeue('queued', () =>
     deps.leases.touchStaleQueued({
@@ -123,4 +120,18 @@ export async function sweepStaleJobs(
     }),
   );
   return { requeued, failed };
+}
+
+/**
+ * Runs `step` again while it fills a whole batch of jobs it has not seen before (a job it acted on
+ * no longer matches, so this ends; the seen check also ends it if the clock says otherwise).
+ */
+async function inBatches(limit: number, step: () => Promise<string[]>): Promise<void> {
+  const seen = new Set<string>();
+  for (;;) {
+    const ids = await step();
+    const fresh = ids.filter((id) => !seen.has(id));
+    for (const id of ids) seen.add(id);
+    if (ids.length < limit || fresh.length < ids.length) return;
+  }
 }

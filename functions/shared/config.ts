@@ -39,6 +39,14 @@ export const ConfigSchema = z
     LEASE_SECONDS: int(120),
     /** The export queue's redrive `maxReceiveCount`: the worker fails a job on its last receive. */
     MAX_RECEIVE_COUNT: int(5),
+    /**
+     * The export queue's visibility timeout: how long SQS waits before redelivering a failed
+     * message (6 × the worker timeout in the stack). The sweeper leaves a released job to that
+     * redelivery for this long before re-enqueuing it.
+     */
+    QUEUE_VISIBILITY_TIMEOUT_SECONDS: int(6 * 900),
+    /** How long a job may sit `queued`, or hold an expired lease, before the sweeper acts. */
+    SWEEP_GRACE_SECONDS: int(300),
     /** SES configuration set for delivery events (AWS only). */
     SES_CONFIGURATION_SET: optionalString,
   })

@@ -73,6 +73,70 @@ describe('export queue and worker', () => {
   });
 });
 
+describe('stale-job sweeper', () => {
+  const sweeperId = () => logicalId(dev.stack, dev.stack.worker.sweeper);
+
+  it('runs every 5 minutes from an enabled EventBridge rule that targets the sweeper', () => {
+    const rule =
+      dev.template.findResources('AWS::Events::Rule')[logicalId(dev.stack, dev.stack.worker.sweepRule)];
+
+    expect(rule?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [sweeperId(), 'Arn'] } })],
+    });
+    dev.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [sweeperId(), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.worker.sweepRule), 'Arn'] },
+    });
+  });
+
+  it('can send messages to the export queue', () => {
+    const role = dev.stack.worker.sweeper.role;
+    if (!role) throw new Error('sweeper without role');
+
+    dev.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(dev.stack, role) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Resource: queueArn(dev.stack.worker.queue),
+          }),
+        ]),
+      },
+    });
+    expect(functions[sweeperId()]?.Properties.Environment.Variables.EXPORT_QUEUE_URL).toEqual({
+      Ref: logicalId(dev.stack, dev.stack.worker.queue),
+    });
+  });
+
+  it("knows the queue's redrive limit and visibility timeout, and is not retried by Lambda", () => {
+    const variables = functions[sweeperId()]?.Properties.Environment.Variables;
+    const queue = dev.template.findResources('AWS::SQS::Queue')[logicalId(dev.stack, dev.stack.worker.queue)];
+
+    expect(variables?.MAX_RECEIVE_COUNT).toBe('5');
+    expect(variables?.QUEUE_VISIBILITY_TIMEOUT_SECONDS).toBe(String(queue?.Properties.VisibilityTimeout));
+    dev.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: sweeperId() },
+      MaximumRetryAttempts: 0,
+    });
+  });
+
+  it('alarms when the sweeper fails three runs in a row', () => {
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: sweeperId() } }],
+      EvaluationPeriods: 3,
+      AlarmActions: [{ Ref: logicalId(dev.stack, dev.stack.monitoring.alarmTopic) }],
+    });
+  });
+});
+
 describe('export bucket', () => {
   const bucketId = () => logicalId(dev.stack, dev.stack.exportBucket.bucket);
 
@@ -173,7 +237,11 @@ describe('functions', () => {
           typeof value === 'string' ? value : 'https://resolved.example/x',
         ]),
       );
-    const handlers = { ...dev.stack.api.handlers, exportWorker: dev.stack.worker.handler };
+    const handlers = {
+      ...dev.stack.api.handlers,
+      exportWorker: dev.stack.worker.handler,
+      sweepJobs: dev.stack.worker.sweeper,
+    };
     for (const [name, fn] of Object.entries(handlers) as [
       keyof typeof HANDLER_NEEDS,
       typeof dev.stack.worker.handler,

@@ -45,6 +45,7 @@ function allFunctions(): Array<[string, IFunction]> {
     ['authorizer', dev.stack.api.authorizerFunction],
     ...Object.entries(dev.stack.api.handlers),
     ['exportWorker', dev.stack.worker.handler],
+    ['sweepJobs', dev.stack.worker.sweeper],
   ];
 }
 
@@ -86,26 +87,39 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('lets only the handlers that create jobs send to the export queue', () => {
+  it('lets only the handlers that create jobs, and the sweeper that re-enqueues them, send to the export queue', () => {
     const senders = allFunctions()
       .filter(([, fn]) => actionsOf(fn, 'sqs').includes('sqs:SendMessage'))
       .map(([name]) => name)
       .sort();
 
-    expect(senders).toEqual((['bulkExport', 'runSchedule', 'userExport'] satisfies ApiHandlerName[]).sort());
+    expect(senders).toEqual(
+      [...(['bulkExport', 'runSchedule', 'userExport'] satisfies ApiHandlerName[]), 'sweepJobs'].sort(),
+    );
   });
 
-  it('lets only the worker send email, from the configured SES identity only', () => {
-    const mailers = allFunctions().filter(([, fn]) => actionsOf(fn, 'ses').length > 0);
-    const statement = statementsOf(dev.stack, dev.stack.worker.handler).find((s) =>
-      asArray(s.Action).includes('ses:SendEmail'),
+  it('lets the sweeper send to the export queue only, and read or write no object', () => {
+    const queueArn = { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.worker.queue), 'Arn'] };
+    const send = statementsOf(dev.stack, dev.stack.worker.sweeper).filter((s) =>
+      asArray(s.Action).includes('sqs:SendMessage'),
     );
 
-    expect(mailers.map(([name]) => name)).toEqual(['exportWorker']);
-    expect(actionsOf(dev.stack.worker.handler, 'ses')).toEqual(['ses:SendEmail']);
-    expect(JSON.stringify(statement?.Resource)).toContain(
-      `":identity/",{"Ref":"${logicalId(dev.stack, dev.stack.mailSender.identity)}"}`,
-    );
+    expect(send.flatMap((s) => asArray(s.Resource))).toEqual([queueArn]);
+    expect(actionsOf(dev.stack.worker.sweeper, 'sqs')).not.toContain('sqs:ReceiveMessage');
+    expect(actionsOf(dev.stack.worker.sweeper, 's3')).toEqual([]);
+  });
+
+  it('lets only the worker and the sweeper (failure emails) send email, from the configured SES identity only', () => {
+    const mailers = allFunctions().filter(([, fn]) => actionsOf(fn, 'ses').length > 0);
+
+    expect(mailers.map(([name]) => name)).toEqual(['exportWorker', 'sweepJobs']);
+    for (const fn of [dev.stack.worker.handler, dev.stack.worker.sweeper]) {
+      const statement = statementsOf(dev.stack, fn).find((s) => asArray(s.Action).includes('ses:SendEmail'));
+      expect(actionsOf(fn, 'ses')).toEqual(['ses:SendEmail']);
+      expect(JSON.stringify(statement?.Resource)).toContain(
+        `":identity/",{"Ref":"${logicalId(dev.stack, dev.stack.mailSender.identity)}"}`,
+      );
+    }
   });
 
   it('reads only the database and link secrets, and gives neither to the authorizer or the OpenAPI handler', () => {

@@ -232,7 +232,9 @@ export class InMemoryJobLeases implements JobLeases {
   }
 
   private leaseExpired(job: ExportJob, before: Date): boolean {
-    return job.status === 'processing' && (job.leaseUntil ?? job.updatedAt) < before && job.updatedAt < before;
+    return (
+      job.status === 'processing' && (job.leaseUntil ?? job.updatedAt) < before && job.updatedAt < before
+    );
   }
 
   private oldestFirst(match: (job: ExportJob) => boolean, limit: number): ExportJob[] {

@@ -1,0 +1,77 @@
+import { createSqsClient, SqsExportQueue } from '../adapters/sqs-export-queue.js';
+import type { ExportQueue } from '../domain/export-queue.js';
+import type { WorkerLog } from '../domain/process-export-job.js';
+import { type SweepResult, sweepStaleJobs } from '../domain/sweep-stale-jobs.js';
+import { type Config, config } from './config.js';
+import { tracer } from './powertools.js';
+import { createWorkerRuntime, type WorkerRuntime } from './worker-context.js';
+
+/** One sweep of stale jobs; `now` defaults to the clock. */
+export type Sweeper = (options?: { readonly now?: Date; readonly log?: WorkerLog }) => Promise<SweepResult>;
+
+export interface SweeperSettings {
+  /** `SWEEP_GRACE_SECONDS`. @default 300 */
+  readonly graceSeconds?: number;
+  /** `QUEUE_VISIBILITY_TIMEOUT_SECONDS`: when SQS redelivers a released job's message. @default 0 */
+  readonly redeliveryDelaySeconds?: number;
+}
+
+/**
+ * The sweep (`sweepStaleJobs`) over a worker runtime's dependencies (job leases, audit, mailer,
+ * metrics) and the export queue, with `maxAttempts` = the runtime's `maxReceiveCount`. The local
+ * runtime calls it on a timer with the runtime it gives the worker and its queue, e.g.
+ * `createSweeper(await createWorkerRuntime(cfg), new SqsExportQueue({client, queueUrl}), {graceSeconds:
+ * cfg.SWEEP_GRACE_SECONDS, redeliveryDelaySeconds: cfg.QUEUE_VISIBILITY_TIMEOUT_SECONDS})`.
+ */
+export function createSweeper(
+  runtime: WorkerRuntime,
+  queue: ExportQueue,
+  settings: SweeperSettings = {},
+): Sweeper {
+  const { deps, maxReceiveCount } = runtime;
+  return (options = {}) =>
+    sweepStaleJobs(
+      {
+        leases: deps.leases,
+        audit: deps.audit,
+        mailer: deps.mailer,
+        metrics: deps.metrics,
+        queue,
+        log: options.log ?? deps.log,
+      },
+      {
+        now: options.now ?? new Date(),
+        maxAttempts: maxReceiveCount,
+        queuedGraceSeconds: settings.graceSeconds,
+        redeliveryDelaySeconds: settings.redeliveryDelaySeconds,
+      },
+    );
+}
+
+/**
+ * Builds the sweeper from `config()`: the worker's runtime (`createWorkerRuntime`: Postgres, SES or
+ * the outbox, metrics) and SQS at `EXPORT_QUEUE_URL` (`SQS_ENDPOINT` for the local emulator).
+ */
+export async function createSweeperFromConfig(cfg: Config = config()): Promise<Sweeper> {
+  if (!cfg.EXPORT_QUEUE_URL)
+    throw new Error('invalid configuration: EXPORT_QUEUE_URL: required by the sweeper');
+  const client = tracer.captureAWSv3Client(
+    createSqsClient({ endpoint: cfg.SQS_ENDPOINT, region: cfg.AWS_REGION }),
+  );
+  return createSweeper(
+    await createWorkerRuntime(cfg),
+    new SqsExportQueue({ client, queueUrl: cfg.EXPORT_QUEUE_URL }),
+    { graceSeconds: cfg.SWEEP_GRACE_SECONDS, redeliveryDelaySeconds: cfg.QUEUE_VISIBILITY_TIMEOUT_SECONDS },
+  );
+}
+
+let cached: Promise<Sweeper> | undefined;
+
+/** The process-wide sweeper, built on first use (a failed build is retried by the next invocation). */
+export function sweeper(): Promise<Sweeper> {
+  cached ??= createSweeperFromConfig().catch((error) => {
+    cached = undefined;
+    throw error;
+  });
+  return cached;
+}

@@ -1,0 +1,286 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import postgres, { type Sql } from 'postgres';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+
+vi.hoisted(() => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+});
+
+import { migrate } from '../../db/migrate.js';
+import { OutboxMailer, outboxFileName } from '../../functions/adapters/outbox-mailer.js';
+import {
+  type ExportJobRow,
+  PostgresJobLeases,
+  toExportJob,
+} from '../../functions/adapters/postgres-job-leases.js';
+import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
+import type { ExportJob } from '../../functions/domain/export-job.js';
+import type { EmailMessage, Mailer } from '../../functions/domain/mailer.js';
+import type { ProcessExportJobDeps } from '../../functions/domain/process-export-job.js';
+import { ABANDONED_ERROR } from '../../functions/domain/sweep-stale-jobs.js';
+import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
+import { createSweeper, type Sweeper } from '../../functions/shared/sweeper.js';
+import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
+import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
+import { testS3, testSql } from '../support/services.js';
+import { createQueueWithDlq, pumpQueue, type QueuePair, queueDepth } from '../support/sqs-pump.js';
+import { RecordingMetrics } from '../support/worker-fakes.js';
+
+const MAX_RECEIVE_COUNT = 3;
+const EMAIL = 'requester@example.com';
+
+// The sweep acts on every stale job of its database, so this file has a database of its own:
+// jobs other test files leave behind are neither swept here nor swept away from them.
+const dbName = `sweeper_it_${process.pid}`;
+let adminSql: Sql;
+let sql: Sql;
+let exportSql: Sql;
+let sqs: SQSClient;
+let queue: QueuePair;
+let outbox: string;
+let queueCounter = 0;
+const sends: EmailMessage[] = [];
+let deps: ProcessExportJobDeps;
+
+beforeAll(async () => {
+  adminSql = testSql({ max: 1 });
+  await adminSql.unsafe(`CREATE DATABASE ${dbName}`);
+  const url = new URL(inject('databaseUrl'));
+  url.pathname = `/${dbName}`;
+  sql = postgres(url.toString(), { max: 4, onnotice: () => {} });
+  exportSql = postgres(url.toString(), { max: 4, onnotice: () => {} });
+  await migrate(sql);
+  await createProductSchema(sql);
+  await seedDemoData(sql, { users: 20 });
+
+  sqs = createSqsClient({ endpoint: inject('awsEndpoint') });
+  outbox = await fs.mkdtemp(path.join(os.tmpdir(), 'sweeper-outbox-'));
+  const outboxMailer = new OutboxMailer({ dir: outbox, from: 'Data Export <exports@example.com>' });
+  // Counts sends: the outbox drops a second send of a message id, which would hide a duplicate.
+  const mailer: Mailer = {
+    send: async (message) => {
+      sends.push(message);
+      await outboxMailer.send(message);
+    },
+  };
+  deps = buildWorkerDeps({
+    jobsSql: sql,
+    exportSql,
+    s3: testS3(),
+    defaultBucket: inject('bucket'),
+    mailer,
+    metrics: new RecordingMetrics(),
+    linkSecret: 'integration-link-secret-0123456789abcdef',
+    publicApiUrl: 'http://localhost:3000',
+    settings: { leaseSeconds: 30, linkTtlSeconds: 3600, heartbeatMs: 100 },
+  });
+}, 120_000);
+
+afterEach(async () => {
+  await sql`DELETE FROM export_jobs`;
+  sends.length = 0;
+});
+
+afterAll(async () => {
+  await Promise.all([sql?.end(), exportSql?.end()]);
+  await adminSql.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await adminSql.end();
+  await fs.rm(outbox, { recursive: true, force: true });
+});
+
+/** A fresh queue pair and the sweeper that sends to it (grace 300 s, maxAttempts 3). */
+async function setUp(): Promise<{ sweep: Sweeper; queue: QueuePair }> {
+  queue = await createQueueWithDlq(sqs, `sweeper-it-${process.pid}-${++queueCounter}`, {
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+  });
+  const sweep = createSweeper(
+    { deps, maxReceiveCount: MAX_RECEIVE_COUNT },
+    new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }),
+    { graceSeconds: 300, redeliveryDelaySeconds: 0 },
+  );
+  return { sweep, queue };
+}
+
+/** A bulk CSV export of `courses`, with its timestamps and lease set by SQL relative to now(). */
+async function insertJob(fields: {
+  status: 'queued' | 'processing';
+  ageSeconds: number;
+  attempts?: number;
+  /** Seconds since the lease ran out (negative: still running). */
+  leaseExpiredSecondsAgo?: number;
+}): Promise<string> {
+  const leaseAgo = fields.leaseExpiredSecondsAgo ?? null;
+  const [row] = await sql<{ id: string }[]>`
+    INSERT INTO export_jobs (kind, tables, format, compression, requested_by, requester_email, status,
+                             attempts, lease_owner, lease_until, started_at, created_at, updated_at)
+    VALUES ('bulk', '["courses"]', 'csv', 'none', 'sweeper-it', ${EMAIL}, ${fields.status},
+            ${fields.attempts ?? 0},
+            ${fields.status === 'processing' ? 'worker-gone' : null},
+            CASE WHEN ${leaseAgo}::int IS NULL THEN NULL ELSE now() - ${leaseAgo}::int * interval '1 second' END,
+            CASE WHEN ${fields.status} = 'processing' THEN now() - ${fields.ageSeconds}::int * interval '1 second' END,
+            now() - ${fields.ageSeconds}::int * interval '1 second',
+            now() - ${fields.ageSeconds}::int * interval '1 second')
+    RETURNING id`;
+  return row!.id;
+}
+
+async function jobRow(id: string): Promise<ExportJob> {
+  const [row] = await sql<ExportJobRow[]>`SELECT * FROM export_jobs WHERE id = ${id}`;
+  return toExportJob(row!);
+}
+
+async function auditActions(id: string): Promise<string[]> {
+  const rows = await sql<{ action: string }[]>`
+    SELECT action FROM export_audit_log WHERE job_id = ${id} ORDER BY id`;
+  return rows.map((r) => r.action);
+}
+
+/** Runs the worker over the queue until `jobId` is completed. */
+async function workUntilCompleted(jobId: string): Promise<void> {
+  await pumpQueue({
+    sqs,
+    queue,
+    handler: createExportWorkerHandler(() => ({ deps, maxReceiveCount: MAX_RECEIVE_COUNT })),
+    done: async () => (await jobRow(jobId)).status === 'completed',
+    timeoutMs: 30_000,
+  });
+}
+
+describe('sweeping stale jobs on Postgres and SQS', () => {
+  it('re-enqueues a queued job whose message was lost, which the worker then completes, and leaves a fresh one alone', async () => {
+    const { sweep } = await setUp();
+    const stale = await insertJob({ status: 'queued', ageSeconds: 600 });
+    const fresh = await insertJob({ status: 'queued', ageSeconds: 10 });
+    const freshBefore = await jobRow(fresh);
+
+    const result = await sweep();
+    const depth = await queueDepth(sqs, queue.queueUrl);
+    const again = await sweep();
+    await workUntilCompleted(stale);
+
+    expect(result).toEqual({ requeued: 1, failed: 0 });
+    expect(depth).toBe(1);
+    expect(again).toEqual({ requeued: 0, failed: 0 });
+    const completed = await jobRow(stale);
+    expect(completed.status).toBe('completed');
+    expect(completed.result?.tables).toEqual([{ name: 'courses', rows: expect.any(Number) }]);
+    expect(sends.map((m) => m.messageId)).toEqual([`${stale}:completed`]);
+    const untouched = await jobRow(fresh);
+    expect(untouched.status).toBe('queued');
+    expect(untouched.updatedAt).toEqual(freshBefore.updatedAt);
+  });
+
+  it('fails an abandoned job past maxAttempts once, with one audit row and one email', async () => {
+    const { sweep } = await setUp();
+    const abandoned = await insertJob({
+      status: 'processing',
+      ageSeconds: 1200,
+      attempts: MAX_RECEIVE_COUNT,
+      leaseExpiredSecondsAgo: 600,
+    });
+    const running = await insertJob({
+      status: 'processing',
+      ageSeconds: 1200,
+      attempts: MAX_RECEIVE_COUNT,
+      leaseExpiredSecondsAgo: -60,
+    });
+
+    const first = await sweep();
+    const second = await sweep();
+
+    expect(first).toEqual({ requeued: 0, failed: 1 });
+    expect(second).toEqual({ requeued: 0, failed: 0 });
+    expect(await queueDepth(sqs, queue.queueUrl)).toBe(0);
+    const failed = await jobRow(abandoned);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ code: 'abandoned', retryable: false });
+    expect(failed.leaseUntil).toBeNull();
+    expect(failed.completedAt).not.toBeNull();
+    expect(await auditActions(abandoned)).toEqual(['failed']);
+    expect(sends.map((m) => m.messageId)).toEqual([`${abandoned}:failed`]);
+    expect(sends[0]?.to).toBe(EMAIL);
+    expect((await fs.readdir(outbox)).filter((f) => f.startsWith(abandoned))).toEqual([
+      outboxFileName(`${abandoned}:failed`),
+    ]);
+    // A lease that is still running is never the sweep's business, whatever its attempts.
+    expect((await jobRow(running)).status).toBe('processing');
+    expect(await auditActions(running)).toEqual([]);
+  });
+
+  it('re-enqueues an abandoned job under maxAttempts, and the worker takes the expired lease over and completes it', async () => {
+    const { sweep } = await setUp();
+    const job = await insertJob({
+      status: 'processing',
+      ageSeconds: 1200,
+      attempts: 1,
+      leaseExpiredSecondsAgo: 600,
+    });
+
+    const result = await sweep();
+    const again = await sweep();
+    await workUntilCompleted(job);
+
+    expect(result).toEqual({ requeued: 1, failed: 0 });
+    expect(again).toEqual({ requeued: 0, failed: 0 });
+    const completed = await jobRow(job);
+    expect(completed.status).toBe('completed');
+    expect(completed.attempts).toBe(2);
+    expect(await auditActions(job)).toEqual(['started', 'completed']);
+    expect(sends.map((m) => m.messageId)).toEqual([`${job}:completed`]);
+  });
+
+  it('skips a job a worker is claiming at that moment, and never fails it once the worker holds it', async () => {
+    const { sweep } = await setUp();
+    const job = await insertJob({
+      status: 'processing',
+      ageSeconds: 1200,
+      attempts: MAX_RECEIVE_COUNT,
+      leaseExpiredSecondsAgo: 600,
+    });
+    const leases = new PostgresJobLeases(sql);
+    const criteria = {
+      expiredBefore: new Date(Date.now() - 300_000),
+      maxAttempts: MAX_RECEIVE_COUNT,
+      limit: 10,
+    };
+
+    // A worker's claim holds the row lock while the sweep runs, then takes the expired lease over.
+    const during = await sql.begin(async (tx) => {
+      await tx`SELECT id FROM export_jobs WHERE id = ${job} FOR UPDATE`;
+      const swept = await leases.failAbandoned(criteria, ABANDONED_ERROR);
+      await tx`
+        UPDATE export_jobs
+        SET lease_owner = 'worker-new', lease_until = now() + interval '60 seconds',
+            attempts = attempts + 1, updated_at = now()
+        WHERE id = ${job}`;
+      return swept;
+    });
+    const after = await sweep();
+
+    expect(during).toEqual([]);
+    expect(after).toEqual({ requeued: 0, failed: 0 });
+    const row = await jobRow(job);
+    expect(row.status).toBe('processing');
+    expect(row.error).toBeNull();
+    expect(sends).toEqual([]);
+  });
+
+  it('leaves a job whose lease expired less than the grace period ago to the queue', async () => {
+    const { sweep } = await setUp();
+    const job = await insertJob({
+      status: 'processing',
+      ageSeconds: 400,
+      attempts: MAX_RECEIVE_COUNT,
+      leaseExpiredSecondsAgo: 60,
+    });
+
+    const result = await sweep();
+
+    expect(result).toEqual({ requeued: 0, failed: 0 });
+    expect((await jobRow(job)).status).toBe('processing');
+  });
+});
