@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,7 +33,7 @@ import {
   type ProxyHandler,
   startGateway,
 } from './gateway.js';
-import { LOCAL_REGION } from './lambda-context.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, lambdaContext } from './lambda-context.js';
 import { startLocalAws } from './local-aws.js';
 import { loadLocalSecrets, RUNTIME_INFO_FILE, type RuntimeInfo } from './local-secrets.js';
 import { type OutboxEmail, type OutboxWatcher, watchOutbox } from './outbox.js';
@@ -76,6 +77,8 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
+/** How often the stale-job sweeper runs, as the stack's EventBridge rule does. */
+const SWEEP_INTERVAL_MS = 5 * 60 * 1000;
 /** Lifetime of the tokens printed at start-up. */
 export const BANNER_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -259,6 +262,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       OUTBOX_DIR: outboxDir,
       PUBLIC_API_URL: apiUrl,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
+      QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(visibilityTimeoutSeconds),
     });
 
     const { config } = await import('../functions/shared/config.js');
@@ -349,6 +353,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const active = scheduler;
       stops.push({ name: 'scheduler', stop: async () => active.stop() });
     }
+
+    // The stack's rate(5 minutes) rule: the same sweep handler, fed EventBridge-shaped events.
+    const { createSweeperFromConfig } = await import('../functions/shared/sweeper.js');
+    const { createSweepJobsHandler } = await import('../functions/handlers/sweep-jobs.js');
+    const sweep = createSweepJobsHandler(lazy(() => createSweeperFromConfig(cfg)));
+    const sweepTimer = setInterval(() => {
+      const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: LOCAL_ACCOUNT,
+        time,
+        region: LOCAL_REGION,
+        resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/sweep-jobs`],
+        detail: {},
+      };
+      sweep(event, lambdaContext({ functionName: 'sweep-jobs', timeoutMs: 60_000 })).catch((error: unknown) =>
+        logError('stale-job sweep failed', error),
+      );
+    }, SWEEP_INTERVAL_MS);
+    sweepTimer.unref();
+    stops.push({ name: 'stale-job sweeper', stop: async () => clearInterval(sweepTimer) });
 
     const outbox: OutboxWatcher = await watchOutbox(outboxDir, (email) => options.onEmail?.(email), {
       logError,
