@@ -135,9 +135,9 @@ describe.each(Object.entries(API_ROUTES) as [RouteName, RouteSpec][])('route %s'
     }
   });
 
-  it.runIf(route.body !== undefined)(
-    'rejects body fields the document does not list, and honours required ones',
-    async () => {
+  // Routes without a body have nothing to check here: they get no test rather than a skipped one.
+  if (route.body !== undefined) {
+    it('rejects body fields the document does not list, and honours required ones', async () => {
       const schema = operation.requestBody!.content['application/json'].schema;
 
       const extra = await invoke(HANDLERS[name], request(route, { body: { notDocumented: true } }));
@@ -149,8 +149,8 @@ describe.each(Object.entries(API_ROUTES) as [RouteName, RouteSpec][])('route %s'
         expect(fieldsOf(missing), field).toContain(field);
       }
       expect(operation.requestBody!.required).toBe(!route.body!.safeParse(undefined).success);
-    },
-  );
+    });
+  }
 });
 
 describe('the document', () => {
