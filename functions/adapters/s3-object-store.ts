@@ -15,7 +15,10 @@ import type { ObjectStore, UploadRequest } from '../domain/ports.js';
 export interface S3ObjectStoreProps {
   readonly client: S3Client;
   readonly bucket: string;
-  /** @default 8 MiB (S3's minimum is 5 MiB; memory use is about partSize × queueSize) */
+  /**
+   * @default 5 MiB, S3's minimum: memory stays ≈ partSize × (queueSize + 2). With S3's 10,000-part
+   * limit one object can reach 48.8 GiB; raise it for larger exports.
+   */
   readonly partSize?: number;
   /** @default 2 */
   readonly queueSize?: number;
@@ -89,7 +92,7 @@ export class S3ObjectStore implements ObjectStore {
         ContentDisposition: request.contentDisposition,
         Metadata: request.metadata ? { ...request.metadata } : undefined,
       },
-      partSize: this.props.partSize ?? 8 * 1024 * 1024,
+      partSize: this.props.partSize ?? 5 * 1024 * 1024,
       queueSize: this.props.queueSize ?? 2,
       // On failure lib-storage aborts the multipart upload, so no parts are left to bill.
       leavePartsOnError: false,
