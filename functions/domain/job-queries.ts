@@ -2,7 +2,7 @@ import { guard } from './api-guards.js';
 import type { AuditLog } from './audit-log.js';
 import { assertCanSeeJob, type Principal } from './auth.js';
 import { NotFoundError } from './errors.js';
-import type { ExportJob, JobError, JobKind, JobStatus } from './export-job.js';
+import type { ExportJob, JobError, JobKind, JobProgress, JobStatus } from './export-job.js';
 import type { ExportJobs, JobListQuery } from './export-jobs.js';
 
 /** A job as `GET /jobs/{id}` and `GET /jobs` show it. */
@@ -15,15 +15,7 @@ export interface JobView {
   readonly tables: readonly string[];
   readonly requestedBy: string;
   readonly cancelRequested: boolean;
-  readonly progress: {
-    readonly rowsExported: number;
-    readonly bytesWritten: number;
-    readonly tablesDone: number;
-    readonly tablesTotal: number;
-    readonly percent: number;
-    readonly rowsTotal?: number;
-    readonly etaSeconds?: number;
-  };
+  readonly progress: JobProgress;
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly completedAt: string | null;
