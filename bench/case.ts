@@ -3,15 +3,22 @@
  * Usage: tsx bench/case.ts <case> <databaseUrl> <s3Endpoint> <bucket>
  * Prints one JSON line: {rows, seconds, bytes, peakRssMb}.
  */
-import { readFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Context } from 'aws-lambda';
 import postgres from 'postgres';
 import { NullObjectStore } from '../functions/adapters/null-object-store.js';
+import { OutboxMailer } from '../functions/adapters/outbox-mailer.js';
 import { PostgresExportDatabase } from '../functions/adapters/postgres-export-database.js';
 import { createS3Client, S3ObjectStore } from '../functions/adapters/s3-object-store.js';
 import { CATALOGUE } from '../functions/domain/catalogue.js';
 import { bulkSources, parseBulkExportRequest } from '../functions/domain/export-request.js';
 import { runExport } from '../functions/domain/export-runner.js';
+import { NO_METRICS } from '../functions/domain/metrics-sink.js';
 import type { ObjectStore } from '../functions/domain/ports.js';
+import { buildWorkerDeps } from '../functions/shared/worker-context.js';
 
 const [name, databaseUrl, s3Endpoint, bucket] = process.argv.slice(2) as [string, string, string, string];
 const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
@@ -60,6 +67,63 @@ async function seedApproach() {
   return { rows: rows.length, bytes: Buffer.byteLength(csv) };
 }
 
+/**
+ * The worker path as SQS drives it: a bulk CSV job row, the Lambda handler with an SQS record, the
+ * claim, the export to S3, the completion update, the audit row and the outbox email.
+ */
+async function worker() {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  const { createExportWorkerHandler } = await import('../functions/handlers/export-worker.js');
+  const outbox = mkdtempSync(path.join(os.tmpdir(), 'bench-outbox-'));
+  const exportSql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const deps = buildWorkerDeps({
+    jobsSql: sql,
+    exportSql,
+    s3: createS3Client({ endpoint: s3Endpoint }),
+    defaultBucket: bucket,
+    mailer: new OutboxMailer({ dir: outbox, from: 'bench@example.com' }),
+    metrics: NO_METRICS,
+    linkSecret: 'bench-link-secret-0123456789abcdef',
+    publicApiUrl: 'http://127.0.0.1:3000',
+    settings: { leaseSeconds: 120, linkTtlSeconds: 3600 },
+  });
+  const [job] = await sql<{ id: string }[]>`
+    INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
+    VALUES ('bulk', '["transactions"]', '{}', 'csv', 'none', '{"formulaGuard": false}', 'bench', 'bench@example.com')
+    RETURNING id`;
+  const body = JSON.stringify({ jobId: job!.id });
+  const record = {
+    messageId: randomUUID(),
+    receiptHandle: 'bench',
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'bench',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: createHash('md5').update(body).digest('hex'),
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench',
+    awsRegion: 'us-east-1',
+  };
+  const handler = createExportWorkerHandler(() => ({ deps, maxReceiveCount: 5 }));
+  const response = await handler({ Records: [record] }, {
+    awsRequestId: randomUUID(),
+    getRemainingTimeInMillis: () => 15 * 60 * 1000,
+  } as unknown as Context);
+  const [done] = await sql<{ status: string; rows_exported: string; bytes_written: string }[]>`
+    SELECT status, rows_exported, bytes_written FROM export_jobs WHERE id = ${job!.id}`;
+  await sql`DELETE FROM export_jobs WHERE id = ${job!.id}`;
+  await exportSql.end();
+  rmSync(outbox, { recursive: true, force: true });
+  if (response.batchItemFailures.length || done?.status !== 'completed')
+    throw new Error(`worker job ${done?.status}`);
+  return { rows: Number(done.rows_exported), bytes: Number(done.bytes_written) };
+}
+
 const cases: Record<string, () => Promise<{ rows: number; bytes: number }>> = {
   'engine csv → null': () => engine('csv', 'null'),
   'engine ndjson → null': () => engine('ndjson', 'null'),
@@ -70,6 +134,7 @@ const cases: Record<string, () => Promise<{ rows: number; bytes: number }>> = {
   'engine ndjson → s3': () => engine('ndjson', 's3'),
   'engine json → s3': () => engine('json', 's3'),
   'engine xml → s3': () => engine('xml', 's3'),
+  'worker csv → s3 (SQS handler)': worker,
   'seed SELECT * + string join': seedApproach,
 };
 
@@ -83,6 +148,8 @@ const { rows, bytes } = await run();
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 await sql.end();
 console.log(JSON.stringify({ rows, bytes, seconds, peakRssMb: peakRssMb() }));
+// Keep-alive sockets of the SDK clients would hold the process open; the case is done.
+process.exit(0);
 
 /**
  * Peak RSS of this process image. Not `resourceUsage().maxRSS`: on Linux that high-water mark

@@ -162,6 +162,7 @@ try {
     'engine ndjson → s3',
     'engine json → s3',
     'engine xml → s3',
+    'worker csv → s3 (SQS handler)',
     'seed SELECT * + string join',
   ];
   const selected = values.cases

@@ -17,7 +17,7 @@ export interface S3ObjectStoreProps {
   readonly bucket: string;
   /**
    * @default 5 MiB, S3's minimum: memory stays ≈ partSize × (queueSize + 2). With S3's 10,000-part
-   * limit one object can reach 48.8 GiB; raise it for larger exports.
+   * limit one object can reach 48.8 GiB; raise it (`UPLOAD_PART_SIZE_MIB`) for larger exports.
    */
   readonly partSize?: number;
   /** @default 2 */

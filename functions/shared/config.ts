@@ -47,6 +47,11 @@ export const ConfigSchema = z
     QUEUE_VISIBILITY_TIMEOUT_SECONDS: int(6 * 900),
     /** How long a job may sit `queued`, or hold an expired lease, before the sweeper acts. */
     SWEEP_GRACE_SECONDS: int(300),
+    /**
+     * Multipart part size of export uploads. Memory grows with it (≈ 4 parts), and S3's 10,000-part
+     * limit caps one object at 10,000 × this (5 MiB: 48.8 GiB; 16 MiB: 156 GiB).
+     */
+    UPLOAD_PART_SIZE_MIB: int(5),
     /** SES configuration set for delivery events (AWS only). */
     SES_CONFIGURATION_SET: optionalString,
   })

@@ -32,6 +32,8 @@ export interface WorkerDepsProps {
    */
   readonly exportSql: Sql;
   readonly s3: S3Client;
+  /** Multipart part size in bytes (`UPLOAD_PART_SIZE_MIB`). @default S3ObjectStore's 5 MiB */
+  readonly partSize?: number;
   readonly defaultBucket: string;
   readonly mailer: Mailer;
   readonly metrics: MetricsSink;
@@ -50,7 +52,7 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
     storeFor: (bucket) => {
       let store = stores.get(bucket);
       if (!store) {
-        store = new S3ObjectStore({ client: props.s3, bucket });
+        store = new S3ObjectStore({ client: props.s3, bucket, partSize: props.partSize });
         stores.set(bucket, store);
       }
       return store;
@@ -96,6 +98,7 @@ export async function createWorkerRuntime(cfg: Config = config()): Promise<Worke
       jobsSql: lambdaSql(secrets.databaseUrl),
       exportSql: lambdaSql(secrets.databaseUrl),
       s3,
+      partSize: cfg.UPLOAD_PART_SIZE_MIB * 1024 * 1024,
       defaultBucket: cfg.EXPORT_BUCKET,
       mailer,
       metrics: new PowertoolsMetricsSink({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
