@@ -77,8 +77,8 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-/** How often the stale-job sweeper runs, as the stack's EventBridge rule does. */
-const SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+/** How often the stale-job sweeper runs by default, as the stack's EventBridge rule does. */
+const SWEEP_INTERVAL_SECONDS = 5 * 60;
 /** Lifetime of the tokens printed at start-up. */
 export const BANNER_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -358,23 +358,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const { createSweeperFromConfig } = await import('../functions/shared/sweeper.js');
     const { createSweepJobsHandler } = await import('../functions/handlers/sweep-jobs.js');
     const sweep = createSweepJobsHandler(lazy(() => createSweeperFromConfig(cfg)));
-    const sweepTimer = setInterval(() => {
-      const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const event = {
-        version: '0',
-        id: randomUUID(),
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: LOCAL_ACCOUNT,
-        time,
-        region: LOCAL_REGION,
-        resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/sweep-jobs`],
-        detail: {},
-      };
-      sweep(event, lambdaContext({ functionName: 'sweep-jobs', timeoutMs: 60_000 })).catch((error: unknown) =>
-        logError('stale-job sweep failed', error),
-      );
-    }, SWEEP_INTERVAL_MS);
+    const sweepTimer = setInterval(
+      () => {
+        const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const event = {
+          version: '0',
+          id: randomUUID(),
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: LOCAL_ACCOUNT,
+          time,
+          region: LOCAL_REGION,
+          resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/sweep-jobs`],
+          detail: {},
+        };
+        sweep(event, lambdaContext({ functionName: 'sweep-jobs', timeoutMs: 60_000 })).catch(
+          (error: unknown) => logError('stale-job sweep failed', error),
+        );
+      },
+      positiveInt(env, 'SWEEP_INTERVAL_SECONDS', SWEEP_INTERVAL_SECONDS) * 1000,
+    );
     sweepTimer.unref();
     stops.push({ name: 'stale-job sweeper', stop: async () => clearInterval(sweepTimer) });
 
