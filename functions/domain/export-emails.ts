@@ -80,6 +80,15 @@ export function describeExport(job: EmailJob): string {
   }
 }
 
+/** `Your data export is ready` for a user's own export, `Export failed: daily_transactions` otherwise. */
+function subjectFor(
+  job: Pick<ExportJob, 'kind' | 'scheduleName' | 'tables'>,
+  outcome: 'ready' | 'failed',
+): string {
+  if (job.kind === 'user') return `Your data export ${outcome === 'ready' ? 'is ready' : 'failed'}`;
+  return `Export ${outcome}: ${job.scheduleName ?? job.tables.join(', ')}`;
+}
+
 /** The email telling the requester that the export is ready, with its signed link and expiry. */
 export function completedExportEmail(input: CompletedEmailInput): EmailContent {
   const { job, result, downloadUrl, expiresAt } = input;
@@ -87,10 +96,7 @@ export function completedExportEmail(input: CompletedEmailInput): EmailContent {
   const size = formatBytes(result.bytes);
   const expires = formatUtc(expiresAt);
   const rows = result.tables.map((t) => `${t.name}: ${t.rows.toLocaleString('en-US')} rows`);
-  const subject =
-    job.kind === 'user'
-      ? 'Your data export is ready'
-      : `Export ready: ${job.scheduleName ?? job.tables.join(', ')}`;
+  const subject = subjectFor(job, 'ready');
   const text = [
     'Hello,',
     '',
@@ -151,10 +157,7 @@ export function failedExportEmail(input: FailedEmailInput): EmailContent {
   const { job, error } = input;
   const what = describeExport(job);
   const why = failureExplanation(error);
-  const subject =
-    job.kind === 'user'
-      ? 'Your data export failed'
-      : `Export failed: ${job.scheduleName ?? job.tables.join(', ')}`;
+  const subject = subjectFor(job, 'failed');
   const text = [
     'Hello,',
     '',

@@ -1,4 +1,5 @@
 import type { Compression, ExportFormat } from './export-format.js';
+import type { ExportResult } from './export-runner.js';
 
 export const JOB_KINDS = ['user', 'bulk', 'scheduled'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -20,17 +21,9 @@ export interface JobProgress {
   readonly etaSeconds?: number;
 }
 
-/** The result manifest of a completed job. */
-export interface JobResult {
-  readonly objectKey: string;
+/** The result manifest of a completed job: the engine's result and the bucket it was written to. */
+export interface JobResult extends ExportResult {
   readonly bucket?: string;
-  readonly fileName: string;
-  readonly contentType: string;
-  readonly bytes: number;
-  readonly sha256: string;
-  readonly rows: number;
-  readonly tables: readonly { readonly name: string; readonly rows: number }[];
-  readonly exportedAt: string;
 }
 
 export interface JobError {

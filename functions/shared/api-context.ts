@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { z } from 'zod';
 import { PostgresAuditLog } from '../adapters/postgres-audit-log.js';
 import { PostgresExportDatabase } from '../adapters/postgres-export-database.js';
@@ -16,6 +16,7 @@ import type { JobLeases } from '../domain/job-leases.js';
 import type { ExportDatabase, ObjectStore } from '../domain/ports.js';
 import type { RateLimiter } from '../domain/rate-limit.js';
 import { type Config, config } from './config.js';
+import { lambdaSql } from './lambda-sql.js';
 import { resolveSecrets } from './secrets.js';
 
 /** Settings the API's use cases read (from `Config`). */
@@ -82,17 +83,6 @@ export function tokenVerifierFromEnv(
     ...(secret ? { secret } : { jwksUrl: jwksUrl! }),
     ...(issuer && { issuer }),
     ...(audience && { audience }),
-  });
-}
-
-/** postgres.js as a Lambda should hold it: one connection, closed when idle, recycled periodically. */
-export function lambdaSql(databaseUrl: string): Sql {
-  return postgres(databaseUrl, {
-    max: 1,
-    idle_timeout: 20,
-    max_lifetime: 60 * 30,
-    connect_timeout: 10,
-    onnotice: () => {},
   });
 }
 

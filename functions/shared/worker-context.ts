@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { OutboxMailer } from '../adapters/outbox-mailer.js';
 import { PostgresAuditLog } from '../adapters/postgres-audit-log.js';
 import { PostgresExportDatabase } from '../adapters/postgres-export-database.js';
@@ -13,6 +13,7 @@ import type { MetricsSink } from '../domain/metrics-sink.js';
 import type { ObjectStore } from '../domain/ports.js';
 import type { ProcessExportJobDeps, ProcessExportJobSettings } from '../domain/process-export-job.js';
 import { type Config, config } from './config.js';
+import { lambdaSql } from './lambda-sql.js';
 import { METRICS_NAMESPACE, SERVICE_NAME, tracer } from './powertools.js';
 import { resolveSecrets } from './secrets.js';
 
@@ -64,17 +65,6 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
     publicApiUrl: props.publicApiUrl,
     settings: props.settings,
   };
-}
-
-/** A postgres.js client sized for Lambda: one connection, dropped when idle, recycled regularly. */
-function lambdaSql(url: string): Sql {
-  return postgres(url, {
-    max: 1,
-    idle_timeout: 20,
-    max_lifetime: 60 * 30,
-    connect_timeout: 10,
-    onnotice: () => {},
-  });
 }
 
 /**
