@@ -52,7 +52,10 @@ export default async function setup(project: TestProject) {
   } catch (error) {
     await aws?.stop();
     await pg?.stop();
-    throw error;
+    // vitest 4.1 reports a failed global setup as an "Unhandled Error" yet exits 0 (setting
+    // process.exitCode does not survive it), which would let CI pass without running a test.
+    console.error('global setup failed: the real Postgres and S3 services could not start', error);
+    process.exit(1);
   }
   return async () => {
     await aws?.stop();
