@@ -3,6 +3,7 @@ import type { Principal } from './auth.js';
 import { ExportError, ForbiddenError, RateLimitedError } from './errors.js';
 import type { CreateJobResult, ExportJobs, NewExportJob } from './export-jobs.js';
 import type { ExportQueue } from './export-queue.js';
+import { jobFailure } from './failure-reasons.js';
 import type { RateLimitDecision, RateLimiter } from './rate-limit.js';
 
 /**
@@ -83,11 +84,7 @@ export async function enqueueJob(
   try {
     await deps.queue.enqueue({ jobId });
   } catch (cause) {
-    const error = {
-      code: 'enqueue_failed',
-      message: 'the export could not be queued; retry the request',
-      retryable: true,
-    };
+    const error = jobFailure('enqueue_failed', true);
     await deps.jobs.markEnqueueFailed(jobId, error).catch(() => {});
     await deps.audit
       .record({

@@ -1,4 +1,5 @@
 import type { ExportJob, JobError, JobResult } from './export-job.js';
+import { jobFailure } from './failure-reasons.js';
 
 /** Subject and bodies of one email; the caller adds recipient and message id. */
 export interface EmailContent {
@@ -129,45 +130,21 @@ export function completedExportEmail(input: CompletedEmailInput): EmailContent {
   return { subject, text, html };
 }
 
-/**
- * What a requester is told about a failure. Only the error's stable code picks the wording: error
- * messages may carry driver or query details that are not for the requester.
- */
-function failureExplanation(error: JobError): string {
-  switch (error.code) {
-    case 'validation_failed':
-    case 'not_found':
-      return 'The export request can no longer be carried out (for example, a table or schedule it names no longer exists).';
-    case 'source_unavailable':
-      return 'The data could not be read.';
-    case 'time_budget_exceeded':
-      return 'The export is too large to finish in the time one run may take. Try fewer tables or a narrower date range.';
-    case 'dependency_unavailable':
-    case 'object_store_error':
-      return 'A service the export depends on was unavailable, and retrying did not help.';
-    case 'abandoned':
-      return 'The export stopped without finishing, and retrying did not help.';
-    default:
-      return 'An unexpected error stopped the export.';
-  }
-}
-
 /** The one email telling the requester that the export failed. */
 export function failedExportEmail(input: FailedEmailInput): EmailContent {
   const { job, error } = input;
   const what = describeExport(job);
-  const why = failureExplanation(error);
+  // The fixed, actionable text of the error's code: internal error text never reaches an email.
+  const reason = jobFailure(error.code, error.retryable);
   const subject = subjectFor(job, 'failed');
   const text = [
     'Hello,',
     '',
     `Your export of ${what} failed.`,
-    why,
-    '',
-    'You can request the export again. If it keeps failing, contact support and quote the export id.',
+    reason.message,
     '',
     `Export id: ${job.id}`,
-    `Error code: ${error.code}`,
+    `Error code: ${reason.code}`,
     '',
   ].join('\n');
   const html = [
@@ -175,9 +152,8 @@ export function failedExportEmail(input: FailedEmailInput): EmailContent {
     '<html><body style="font-family: sans-serif">',
     '<p>Hello,</p>',
     `<p>Your export of ${escapeHtml(what)} failed.</p>`,
-    `<p>${escapeHtml(why)}</p>`,
-    '<p>You can request the export again. If it keeps failing, contact support and quote the export id.</p>',
-    `<p style="color: #666">Export id: ${escapeHtml(job.id)}<br>Error code: ${escapeHtml(error.code)}</p>`,
+    `<p>${escapeHtml(reason.message)}</p>`,
+    `<p style="color: #666">Export id: ${escapeHtml(job.id)}<br>Error code: ${escapeHtml(reason.code)}</p>`,
     '</body></html>',
     '',
   ].join('\n');

@@ -4,6 +4,7 @@ import { assertCanSeeJob, type Principal } from './auth.js';
 import { NotFoundError } from './errors.js';
 import type { ExportJob, JobError, JobKind, JobProgress, JobStatus } from './export-job.js';
 import type { ExportJobs, JobListQuery } from './export-jobs.js';
+import { publicJobError } from './failure-reasons.js';
 
 /** A job as `GET /jobs/{id}` and `GET /jobs` show it. */
 export interface JobView {
@@ -72,9 +73,7 @@ export function toJobView(job: ExportJob, publicApiUrl: string): JobView {
     completedAt: iso(job.completedAt),
     updatedAt: job.updatedAt.toISOString(),
     durationMs: job.startedAt && job.completedAt ? job.completedAt.getTime() - job.startedAt.getTime() : null,
-    error: job.error
-      ? { code: job.error.code, message: job.error.message, retryable: job.error.retryable }
-      : null,
+    error: publicJobError(job.error),
     result: job.result
       ? {
           fileName: job.result.fileName,

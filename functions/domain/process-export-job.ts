@@ -9,6 +9,7 @@ import type { ExportJob, JobError, JobProgress, JobResult, JobStatus } from './e
 import type { ExportQueueMessage } from './export-queue.js';
 import { bulkSources, parseBulkExportRequest } from './export-request.js';
 import { type ExportPlan, type ExportProgress, runExport } from './export-runner.js';
+import { jobFailure } from './failure-reasons.js';
 import {
   type ClaimSkipReason,
   isClaimSkipped,
@@ -325,6 +326,7 @@ class JobRun {
       this.log.warn('retryable failure; lease released for redelivery', {
         jobId: job.id,
         error,
+        detail: errorDetail(thrown),
         receiveCount: input.receiveCount,
         maxReceiveCount: input.maxReceiveCount,
       });
@@ -332,7 +334,7 @@ class JobRun {
         await this.deps.leases.release(job.id, this.owner);
       } catch (releaseError) {
         // The lease then expires by itself before the redelivery (visibility timeout ≫ lease).
-        this.log.warn('could not release the lease', { jobId: job.id, error: toJobError(releaseError) });
+        this.log.warn('could not release the lease', { jobId: job.id, detail: errorDetail(releaseError) });
       }
       throw thrown;
     }
@@ -341,7 +343,7 @@ class JobRun {
         jobId: job.id,
         error,
         receiveCount: input.receiveCount,
-        cause: causeOf(thrown),
+        detail: errorDetail(thrown),
       });
       await reportJobFailure(this.deps, job, error, { receiveCount: input.receiveCount }, this.log);
     }
@@ -378,7 +380,7 @@ async function auditJob(
       details: { requestedBy: job.requestedBy, ...details },
     });
   } catch (error) {
-    log.error('audit record failed', { jobId: job.id, action, error: toJobError(error) });
+    log.error('audit record failed', { jobId: job.id, action, detail: errorDetail(error) });
   }
 }
 
@@ -399,7 +401,7 @@ async function sendOutcomeEmail(
   try {
     await deps.mailer.send({ to, messageId: emailMessageId(job, kind), ...(await content()) });
   } catch (error) {
-    log.error('email not sent', { jobId: job.id, email: kind, error: toJobError(error) });
+    log.error('email not sent', { jobId: job.id, email: kind, detail: errorDetail(error) });
   }
 }
 
@@ -496,7 +498,7 @@ class JobMonitor {
       else if (state.cancelRequested) this.abort(new ExportCancelledError());
     } catch (error) {
       // A missed heartbeat is harmless while the lease lasts; the export itself reports real outages.
-      this.log.warn('progress heartbeat failed', { jobId: this.job.id, error: toJobError(error) });
+      this.log.warn('progress heartbeat failed', { jobId: this.job.id, detail: errorDetail(error) });
     }
     this.checkBudget();
   }
@@ -743,18 +745,21 @@ export function emailMessageId(
   return `${job.id}:${outcome}${Number.isInteger(run) && run > 1 ? `:run-${run}` : ''}`;
 }
 
-/** The error as stored on the job; anything not raised on purpose is assumed transient. */
+/**
+ * The error as stored on the job: an owner-facing code and its fixed message (see
+ * `FAILURE_REASONS`); anything not raised on purpose is assumed transient. The internal text goes
+ * to the log only (see {@link errorDetail}).
+ */
 export function toJobError(error: unknown): JobError {
-  if (error instanceof ExportError) {
-    return { code: error.code, message: truncate(error.message), retryable: error.retryable };
-  }
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { code: 'internal_error', message: truncate(message), retryable: true };
+  if (error instanceof ExportError) return jobFailure(error.code, error.retryable);
+  return jobFailure('internal_error', true);
 }
 
-function causeOf(error: unknown): string | undefined {
+/** What went wrong, for the log: the error's own text and that of its cause. Never shown to owners. */
+export function errorDetail(error: unknown): { message: string; cause?: string } {
+  const text = (e: unknown) => truncate(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
   const cause = error instanceof Error ? error.cause : undefined;
-  return cause instanceof Error ? truncate(`${cause.name}: ${cause.message}`) : undefined;
+  return { message: text(error), ...(cause !== undefined && { cause: text(cause) }) };
 }
 
 const truncate = (text: string) => (text.length > 500 ? `${text.slice(0, 497)}...` : text);

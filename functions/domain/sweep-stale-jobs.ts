@@ -1,5 +1,6 @@
 import type { JobError } from './export-job.js';
 import type { ExportQueue } from './export-queue.js';
+import { jobFailure } from './failure-reasons.js';
 import type { ExpiredLeaseCriteria, JobLeases } from './job-leases.js';
 import { type ProcessExportJobDeps, reportJobFailure, type WorkerLog } from './process-export-job.js';
 
@@ -46,11 +47,7 @@ export interface SweepResult {
 const SILENT: WorkerLog = { info() {}, warn() {}, error() {} };
 
 /** The error stored on a job whose worker disappeared after its last allowed attempt. */
-export const ABANDONED_ERROR: JobError = Object.freeze({
-  code: 'abandoned',
-  message: 'the worker stopped without recording an outcome after the last allowed attempt',
-  retryable: false,
-});
+export const ABANDONED_ERROR: JobError = Object.freeze(jobFailure('abandoned', false));
 
 /**
  * Recovers jobs that nothing will move on any more, for a timer (EventBridge every 5 minutes, the

@@ -5,6 +5,7 @@ import {
   failedExportEmail,
   formatBytes,
 } from '../../functions/domain/export-emails.js';
+import { FAILURE_REASONS } from '../../functions/domain/failure-reasons.js';
 import { jobFixture } from '../support/worker-fakes.js';
 
 const result = {
@@ -75,7 +76,8 @@ describe('export emails', () => {
     });
 
     expect(email.subject).toBe('Your data export failed');
-    expect(email.text).toContain('The data could not be read.');
+    expect(email.text).toContain(FAILURE_REASONS.source_unavailable);
+    expect(email.text).toContain('Error code: source_unavailable');
     expect(email.text).not.toContain('secret_table');
     expect(email.html).not.toContain('secret_table');
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, DependencyError, NotFoundError } from '../../functions/domain/errors.js';
 import type { ExportJob } from '../../functions/domain/export-job.js';
+import { FAILURE_REASONS } from '../../functions/domain/failure-reasons.js';
 import { verifyLinkToken } from '../../functions/domain/link-token.js';
 import {
   emailMessageId,
@@ -241,6 +242,27 @@ describe('processExportJob', () => {
     expect(w.audit.actions(job.id)).toEqual(['started', 'failed']);
   });
 
+  it('never shows internal error text to the owner: a fixed message for its code on the job and in the email', async () => {
+    const internal = 'relation "secret_table" does not exist at 10.0.3.7:5432';
+    const w = world({ database: { failAfterRows: { rows: 20, error: () => new TypeError(internal) } } });
+    const job = w.leases.add(jobFixture());
+
+    await expect(
+      processExportJob(w.deps, input(job, { receiveCount: 5, maxReceiveCount: 5 })),
+    ).rejects.toThrow(internal);
+
+    const stored = w.leases.get(job.id).error;
+    expect(stored).toEqual({
+      code: 'internal_error',
+      message: FAILURE_REASONS.internal_error,
+      retryable: true,
+    });
+    expect(JSON.stringify(stored)).not.toContain('secret_table');
+    expect(w.mailer.sent).toHaveLength(1);
+    expect(w.mailer.sent[0]!.text).not.toContain('secret_table');
+    expect(w.mailer.sent[0]!.html).not.toContain('secret_table');
+  });
+
   it('fails a job whose spec no longer validates, emails once and acknowledges', async () => {
     const w = world();
     const job = w.leases.add(jobFixture({ tables: ['payroll'] }));
@@ -249,12 +271,14 @@ describe('processExportJob', () => {
 
     expect(outcome).toMatchObject({
       status: 'failed',
-      error: { code: 'validation_failed', retryable: false },
+      error: { code: 'invalid_request', message: FAILURE_REASONS.invalid_request, retryable: false },
     });
     expect(w.leases.get(job.id).status).toBe('failed');
+    expect(w.leases.get(job.id).error?.message).toBe(FAILURE_REASONS.invalid_request);
     expect(w.mailer.sent).toHaveLength(1);
-    // The requester learns the error code, not the internal message.
-    expect(w.mailer.sent[0]!.text).toContain('Error code: validation_failed');
+    // The requester learns the typed reason and what to do, not the internal message.
+    expect(w.mailer.sent[0]!.text).toContain('Error code: invalid_request');
+    expect(w.mailer.sent[0]!.text).toContain(FAILURE_REASONS.invalid_request);
     expect(w.mailer.sent[0]!.text).not.toContain('unknown table');
     await expect(processExportJob(w.deps, input(job, { receiveCount: 2 }))).resolves.toMatchObject({
       status: 'skipped',
@@ -358,7 +382,7 @@ describe('processExportJob', () => {
 
     await expect(processExportJob(w.deps, input(job))).resolves.toMatchObject({
       status: 'failed',
-      error: { code: 'validation_failed' },
+      error: { code: 'invalid_request' },
     });
   });
 

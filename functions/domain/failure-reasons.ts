@@ -1,0 +1,58 @@
+import type { JobError } from './export-job.js';
+
+/**
+ * Why a job failed, as its owner sees it (`GET /jobs/{id}`, the failure email, completion events):
+ * a stable code and a fixed message that says what to do next. Internal error text (driver
+ * messages, stack traces, SQL) never reaches the owner; it is logged where the failure is handled.
+ */
+export const FAILURE_REASONS = {
+  invalid_request:
+    'The export request is no longer valid: a table, column or schedule it names has changed. Check the request and start a new export.',
+  invalid_parameters:
+    'The database refused the export’s parameters (for example a date it cannot hold). Correct or narrow the date range and start a new export.',
+  source_unavailable:
+    'A table this export reads is not available in the database. Ask an admin to check the export catalogue.',
+  storage_refused:
+    'The export file could not be written to storage. Ask an admin to check the export bucket and its permissions.',
+  dependency_unavailable:
+    'A service the export needs (database, storage or queue) was unavailable. Retry later.',
+  enqueue_failed: 'The export could not be queued. Retry the request.',
+  time_budget_exceeded:
+    'The export did not fit in the time a worker has. Narrow the date range or export fewer tables, or ask an admin.',
+  abandoned:
+    'The export stopped responding and was given up after several attempts. Retry later; if it fails again, ask an admin.',
+  internal_error:
+    'The export failed unexpectedly. Retry later; if it fails again, ask an admin and quote the job id.',
+} as const;
+
+export type FailureCode = keyof typeof FAILURE_REASONS;
+
+/** Error codes raised inside the service that owners see under another, actionable code. */
+const OWNER_CODES: Readonly<Record<string, FailureCode>> = {
+  validation_failed: 'invalid_request',
+  not_found: 'invalid_request',
+  invalid_cron: 'invalid_request',
+  object_store_error: 'storage_refused',
+  queue_error: 'dependency_unavailable',
+  mail_rejected: 'dependency_unavailable',
+};
+
+/** The owner-facing code of any error code (unknown ones are `internal_error`). */
+export function failureCodeOf(code: string): FailureCode {
+  if (Object.hasOwn(FAILURE_REASONS, code)) return code as FailureCode;
+  return OWNER_CODES[code] ?? 'internal_error';
+}
+
+/** The error to store on a job: the owner-facing code, its fixed message, and whether a retry may help. */
+export function jobFailure(code: string, retryable: boolean): JobError {
+  const reason = failureCodeOf(code);
+  return { code: reason, message: FAILURE_REASONS[reason], retryable };
+}
+
+/**
+ * A stored job error as the owner may see it: rows written before reasons were typed may still
+ * carry internal text, so the message is always re-derived from the code.
+ */
+export function publicJobError(error: JobError | null): JobError | null {
+  return error === null ? null : jobFailure(error.code, error.retryable);
+}
