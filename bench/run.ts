@@ -180,7 +180,7 @@ try {
       aws.endpoint,
       'bench',
     ]);
-    aws.server.emptyBucket('bench');
+    await aws.emptyBucket('bench');
     const line = child.stdout.trim().split('\n').at(-1) ?? '';
     if (child.status !== 0 || !line.startsWith('{')) {
       log(

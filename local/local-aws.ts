@@ -1,22 +1,72 @@
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { buildApp } from 'fauxqs';
+
+/** The only interface the emulator listens on: it has no authentication. */
+export const LOOPBACK = '127.0.0.1';
 
 /** The in-process AWS emulator (S3 and SQS) used by the local runtime and the tests. */
 export interface LocalAws {
   /** Endpoint for both the S3 (path style) and the SQS clients. */
   readonly endpoint: string;
-  readonly server: FauxqsServer;
+  readonly port: number;
+  createBucket(name: string): Promise<void>;
+  /** Deletes every object of `name` (the bucket stays). */
+  emptyBucket(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * Starts fauxqs, which speaks the S3 REST and the SQS JSON protocols of the current AWS SDK.
- * It was chosen over s3rver because it implements AbortMultipartUpload (s3rver answers
+ * Starts fauxqs, which speaks the S3 REST and the SQS JSON protocols of the current AWS SDK. It
+ * was chosen over s3rver because it implements AbortMultipartUpload (s3rver answers
  * NotImplemented), which the engine relies on to leave nothing behind when an export fails.
+ *
+ * fauxqs has no authentication, and its own `startFauxqs` listens on every interface; its app is
+ * started here on the loopback interface instead, so nothing outside this machine can read the
+ * exports or the queues.
  */
 export async function startLocalAws(
   props: { port?: number; buckets?: readonly string[] } = {},
 ): Promise<LocalAws> {
-  const server = await startFauxqs({ port: props.port ?? 0, logger: false });
-  for (const bucket of props.buckets ?? []) server.createBucket(bucket);
-  return { endpoint: server.address, server, stop: () => server.stop() };
+  const app = buildApp({ logger: false, host: LOOPBACK });
+  await app.listen({ port: props.port ?? 0, host: LOOPBACK });
+  const { port } = app.server.address() as AddressInfo;
+  const endpoint = `http://${LOOPBACK}:${port}`;
+  const s3 = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const aws: LocalAws = {
+    endpoint,
+    port,
+    async createBucket(name) {
+      await s3.send(new CreateBucketCommand({ Bucket: name }));
+    },
+    async emptyBucket(name) {
+      for (;;) {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: name }));
+        const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+        if (keys.length === 0) return;
+        await s3.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: keys } }));
+      }
+    },
+    async stop() {
+      s3.destroy();
+      await app.close();
+    },
+  };
+  try {
+    for (const bucket of props.buckets ?? []) await aws.createBucket(bucket);
+  } catch (error) {
+    await aws.stop();
+    throw error;
+  }
+  return aws;
 }

@@ -186,7 +186,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const aws = awsStart.value;
     const databaseUrl = pg?.url ?? env.DATABASE_URL!;
     // Presigned URLs point here, so a browser must reach it: the loopback address, not 0.0.0.0.
-    const emulatorEndpoint = aws ? `http://127.0.0.1:${aws.server.port}` : '';
+    const emulatorEndpoint = aws ? `http://127.0.0.1:${aws.port}` : '';
     const s3Endpoint = env.S3_ENDPOINT || emulatorEndpoint;
     const sqsEndpoint = env.SQS_ENDPOINT || emulatorEndpoint;
     const credentials = {

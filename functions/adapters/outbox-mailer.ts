@@ -31,8 +31,15 @@ export class OutboxMailer implements Mailer {
     const name = outboxFileName(message.messageId);
     const target = path.join(this.props.dir, name);
     const temporary = path.join(this.props.dir, `.${name}.${randomUUID()}.tmp`);
-    await mkdir(this.props.dir, { recursive: true });
-    await writeFile(temporary, renderEml(message, this.props.from, (this.props.now ?? (() => new Date()))()));
+    await mkdir(this.props.dir, { recursive: true, mode: 0o700 });
+    // Owner-only: an email carries a download link whose token works for days.
+    await writeFile(
+      temporary,
+      renderEml(message, this.props.from, (this.props.now ?? (() => new Date()))()),
+      {
+        mode: 0o600,
+      },
+    );
     try {
       await link(temporary, target);
     } catch (error) {

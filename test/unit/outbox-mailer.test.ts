@@ -22,6 +22,15 @@ const message: EmailMessage = {
 };
 
 describe('OutboxMailer', () => {
+  it('writes each email readable by its owner only, since its link token works for days', async () => {
+    const mailer = new OutboxMailer({ dir, from: 'Data Export <exports@example.com>' });
+
+    await mailer.send(message);
+
+    const stat = await fs.stat(path.join(dir, outboxFileName(message.messageId)));
+    expect(stat.mode & 0o777).toBe(0o600);
+  });
+
   it('writes one multipart/alternative .eml per message id, named after it', async () => {
     const mailer = new OutboxMailer({
       dir,
