@@ -28,6 +28,7 @@ import {
   windowFor,
 } from './schedule-catalogue.js';
 import { userExportSections } from './user-export.js';
+import { UuidSchema } from './validation.js';
 
 /** `requested_by` of jobs the scheduler creates (EventBridge or the local scheduler). */
 export const SCHEDULER_REQUESTER = 'scheduler';
@@ -560,7 +561,7 @@ interface ExportTarget {
 }
 
 const UserJobOptions = z.object({
-  userId: z.uuid(),
+  userId: UuidSchema,
   formulaGuard: z.boolean().optional(),
 });
 

@@ -1,5 +1,12 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type FieldIssue, ValidationError } from './errors.js';
+
+/**
+ * An id as Postgres's `uuid` type holds it: any 8-4-4-4-12 hex string. Product user ids need not
+ * carry RFC 9562 version or variant bits, so `z.uuid()` would refuse real users. Every path that
+ * takes an id (API, worker messages, job options) uses this one schema.
+ */
+export const UuidSchema = z.guid();
 
 /** Renders a zod issue path as the field name clients see: `filters.users.dateFrom`, `tables[1]`. */
 export function fieldPath(path: readonly PropertyKey[]): string {

@@ -12,11 +12,12 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { processExportJob } from '../domain/process-export-job.js';
 import { ScheduledExportMessage } from '../domain/scheduled-export-message.js';
+import { UuidSchema } from '../domain/validation.js';
 import { logger, metrics, tracer } from '../shared/powertools.js';
 import { type WorkerRuntime, workerRuntime } from '../shared/worker-context.js';
 
 /** The body of an export-queue message: an API job, or a scheduled run. */
-export const ExportWorkerMessage = z.union([z.strictObject({ jobId: z.uuid() }), ScheduledExportMessage]);
+export const ExportWorkerMessage = z.union([z.strictObject({ jobId: UuidSchema }), ScheduledExportMessage]);
 
 const ExportWorkerRecord = SqsRecordSchema.extend({ body: JSONStringified(ExportWorkerMessage) });
 type ExportWorkerRecord = z.infer<typeof ExportWorkerRecord>;

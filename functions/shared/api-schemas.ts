@@ -3,14 +3,14 @@ import { EXPORT_FORMATS } from '../domain/export-format.js';
 import { JOB_KINDS, JOB_STATUSES } from '../domain/export-job.js';
 import { MAX_PAGE_SIZE } from '../domain/export-jobs.js';
 import { BulkExportRequestSchema, parseDateBound } from '../domain/export-request.js';
+import { UuidSchema } from '../domain/validation.js';
 
 /**
  * The request and response schemas of every route (DESIGN §6). Handlers validate with exactly
  * these objects and `openapi.ts` documents exactly these objects, so the two cannot drift.
  */
 
-/** Any 8-4-4-4-12 hex id: product user ids need not carry RFC 9562 version bits. */
-const Id = z.guid();
+const Id = UuidSchema;
 const NoParams = z.strictObject({});
 
 const BooleanParam = z.enum(['true', 'false']).transform((v) => v === 'true');

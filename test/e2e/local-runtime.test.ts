@@ -230,6 +230,27 @@ describe('local runtime over HTTP', () => {
       expect((JSON.parse(line) as { user_id: string }).user_id).toBe(DEMO_USER_ID);
   });
 
+  it('completes an asynchronous export of a user whose id carries no RFC 4122 version bits, as Postgres holds it', async () => {
+    // Postgres's uuid accepts any 8-4-4-4-12 hex; most demo ids have no version/variant bits.
+    const index = Array.from({ length: 50 }, (_, i) => i + 3).find(
+      (i) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(demoUserId(i)),
+    )!;
+    const userId = demoUserId(index);
+    const { jwtSecret } = await loadLocalSecrets(dataDir);
+    const token = await createAccessToken(jwtSecret, { sub: userId, email: 'plain@example.com' });
+
+    const inline = await call('GET', `/user/${userId}?format=json`, token);
+    const queued = await call('GET', `/user/${userId}?format=csv`, token, {
+      headers: { Prefer: 'respond-async' },
+    });
+
+    expect(inline.status).toBe(200);
+    expect(queued.status).toBe(202);
+    const { jobId } = (await queued.json()) as { jobId: string };
+    const job = await waitForJob(jobId, token);
+    expect(job.result?.rows).toBeGreaterThan(0);
+  });
+
   it('runs a bulk CSV export to completion and the emailed link downloads exactly the database rows', async () => {
     const accepted = await call('POST', '/bulk', adminToken, {
       body: { tables: ['users', 'transactions'], format: 'csv' },
