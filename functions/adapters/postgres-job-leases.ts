@@ -29,7 +29,7 @@ export interface ExportJobRow {
   format: ExportFormat;
   compression: Compression;
   options: Record<string, unknown>;
-  requested_by: string;
+  requested_by: string | null;
   requester_email: string | null;
   status: JobStatus;
   attempts: number;

@@ -155,8 +155,8 @@ export function assertAdmin(principal: Principal): void {
   if (!principal.isAdmin) throw new ForbiddenError('this operation requires the admin role');
 }
 
-/** A job is its requester's or an admin's. */
-export function assertCanSeeJob(principal: Principal, job: { readonly requestedBy: string }): void {
-  if (principal.isAdmin || principal.userId === job.requestedBy) return;
+/** A job is its requester's or an admin's; a job without requester (a system job) is the admins' only. */
+export function assertCanSeeJob(principal: Principal, job: { readonly requestedBy: string | null }): void {
+  if (principal.isAdmin || (job.requestedBy !== null && principal.userId === job.requestedBy)) return;
   throw new ForbiddenError('this export belongs to another user');
 }

@@ -44,7 +44,8 @@ export interface ExportJob {
   readonly format: ExportFormat;
   readonly compression: Compression;
   readonly options: Readonly<Record<string, unknown>>;
-  readonly requestedBy: string;
+  /** The owner (JWT `sub`); null for jobs the system created (the scheduler's runs), which only admins see. */
+  readonly requestedBy: string | null;
   readonly requesterEmail: string | null;
   readonly status: JobStatus;
   readonly attempts: number;

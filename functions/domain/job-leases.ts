@@ -38,7 +38,8 @@ export interface ScheduledJobInput {
   readonly compression: Compression;
   readonly tables: readonly string[];
   readonly options: Readonly<Record<string, unknown>>;
-  readonly requestedBy: string;
+  /** The user who asked for the run; null for the scheduler's own runs. */
+  readonly requestedBy: string | null;
   readonly requesterEmail: string | null;
 }
 

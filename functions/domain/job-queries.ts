@@ -14,7 +14,7 @@ export interface JobView {
   readonly format: string;
   readonly compression: string;
   readonly tables: readonly string[];
-  readonly requestedBy: string;
+  readonly requestedBy: string | null;
   readonly cancelRequested: boolean;
   readonly progress: JobProgress;
   readonly createdAt: string;

@@ -30,9 +30,6 @@ import {
 import { userExportSections } from './user-export.js';
 import { UuidSchema } from './validation.js';
 
-/** `requested_by` of jobs the scheduler creates (EventBridge or the local scheduler). */
-export const SCHEDULER_REQUESTER = 'scheduler';
-
 /** Structured log lines; Powertools Logger fits it. Never give it tokens, links or URLs with credentials. */
 export interface WorkerLog {
   info(message: string, ...attributes: Record<string, unknown>[]): void;
@@ -154,7 +151,8 @@ export async function processExportJob(
     let slot: ScheduledJobInput;
     try {
       slot = scheduledJobInput(getSchedule(message.schedule), new Date(message.scheduledTime), {
-        requestedBy: SCHEDULER_REQUESTER,
+        // The scheduler's runs belong to no user: only admins see them.
+        requestedBy: null,
         requesterEmail: null,
       });
     } catch (error) {
@@ -291,13 +289,9 @@ class JobRun {
       durationMs,
       attempt: job.attempts,
     });
-    await this.notify('completed', async () => {
+    await this.notify('completed', async (owner) => {
       const ttl = this.deps.settings.linkTtlSeconds;
-      const token = await createLinkToken(
-        this.deps.linkSecret,
-        { jobId: job.id, userId: job.requestedBy },
-        ttl,
-      );
+      const token = await createLinkToken(this.deps.linkSecret, { jobId: job.id, userId: owner }, ttl);
       return completedExportEmail({
         job,
         result,
@@ -357,7 +351,10 @@ class JobRun {
     return auditJob(this.deps, this.job, action, status, details, this.log);
   }
 
-  private notify(kind: 'completed' | 'failed', content: () => Promise<EmailContent>): Promise<void> {
+  private notify(
+    kind: 'completed' | 'failed',
+    content: (owner: string) => Promise<EmailContent>,
+  ): Promise<void> {
     return sendOutcomeEmail(this.deps, this.job, kind, content, this.log);
   }
 }
@@ -394,13 +391,15 @@ async function sendOutcomeEmail(
   deps: Pick<ProcessExportJobDeps, 'mailer'>,
   job: ExportJob,
   kind: 'completed' | 'failed',
-  content: () => Promise<EmailContent>,
+  content: (owner: string) => Promise<EmailContent>,
   log: WorkerLog,
 ): Promise<void> {
+  // A job without requester (the scheduler's runs) has nobody to tell, and nobody a link could be for.
   const to = job.requesterEmail;
-  if (!to) return;
+  const owner = job.requestedBy;
+  if (!to || owner === null) return;
   try {
-    await deps.mailer.send({ to, messageId: emailMessageId(job, kind), ...(await content()) });
+    await deps.mailer.send({ to, messageId: emailMessageId(job, kind), ...(await content(owner)) });
   } catch (error) {
     log.error('email not sent', { jobId: job.id, email: kind, detail: errorDetail(error) });
   }
@@ -671,7 +670,7 @@ function parseJobOptions<S extends z.ZodType>(schema: S, options: unknown): z.ou
 export function scheduledJobInput(
   def: ScheduleDefinition,
   scheduledTime: Date,
-  requester: { requestedBy: string; requesterEmail: string | null },
+  requester: { requestedBy: string | null; requesterEmail: string | null },
 ): ScheduledJobInput {
   const window: ScheduleWindow = windowFor(def, scheduledTime);
   return {

@@ -93,7 +93,7 @@ export const JobViewSchema = z.object({
   format: z.string(),
   compression: z.string(),
   tables: z.array(z.string()),
-  requestedBy: z.string(),
+  requestedBy: z.string().nullable().describe("the owner; null for the scheduler's own runs (admins only)"),
   cancelRequested: z.boolean(),
   progress: z.object({
     rowsExported: z.number(),

@@ -108,3 +108,22 @@ describe('authorisation matrix', () => {
     }
   });
 });
+
+describe("system jobs (the scheduler's runs)", () => {
+  it('belong to no login subject: a token with sub "scheduler" neither lists, reads nor downloads them; admins do', async () => {
+    const systemJob = await insertCompletedJob(api.sql, null, 'id\n1\n', 'scheduled');
+    const impostor = await bearerToken('scheduler');
+
+    const list = await api.call('listJobs', { token: impostor, query: { limit: '100' } });
+    const get = await api.call('getJob', { token: impostor, pathParameters: { jobId: systemJob } });
+    const download = await api.call('downloadJob', { token: impostor, pathParameters: { jobId: systemJob } });
+    const asAdmin = await api.call('getJob', { token: tokens.admin!, pathParameters: { jobId: systemJob } });
+
+    expect(list.statusCode).toBe(200);
+    expect((bodyOf(list) as { jobs: { jobId: string }[] }).jobs.map((j) => j.jobId)).not.toContain(systemJob);
+    expect(get.statusCode).toBe(403);
+    expect(download.statusCode).toBe(403);
+    expect(asAdmin.statusCode).toBe(200);
+    expect(bodyOf(asAdmin)).toMatchObject({ jobId: systemJob, requestedBy: null });
+  });
+});

@@ -490,7 +490,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const key = `daily/transactions/daily_transactions_${day}.csv`;
     expect(job).toMatchObject({
       status: 'completed',
-      requestedBy: 'scheduler',
+      requestedBy: null,
       result: { objectKey: key, bucket },
     });
     expect(await objectExists(s3, key)).toBe(true);

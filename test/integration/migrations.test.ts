@@ -151,16 +151,30 @@ describe('service table constraints', () => {
     await expect(insert).rejects.toMatchObject({ code: '23514' });
   });
 
-  it.each([['tables'], ['requested_by'], ['format'], ['kind']])(
-    'rejects a job without %s',
-    async (column) => {
-      // Act
-      const insert = insertJob({ [column]: null });
+  it('rejects a user or bulk job without requested_by; only scheduled (system) jobs have no owner', async () => {
+    // Act
+    const bulk = insertJob({ kind: 'bulk', requested_by: null });
+    const user = insertJob({ kind: 'user', requested_by: null });
+    const scheduled = insertJob({
+      kind: 'scheduled',
+      requested_by: null,
+      schedule_name: 'x',
+      scheduled_for: '2001-01-01T00:00:00Z',
+    });
 
-      // Assert
-      await expect(insert).rejects.toMatchObject({ code: '23502' });
-    },
-  );
+    // Assert
+    await expect(bulk).rejects.toMatchObject({ code: '23514', constraint_name: 'export_jobs_owner_ck' });
+    await expect(user).rejects.toMatchObject({ code: '23514', constraint_name: 'export_jobs_owner_ck' });
+    await expect(scheduled).resolves.toHaveLength(1);
+  });
+
+  it.each([['tables'], ['format'], ['kind']])('rejects a job without %s', async (column) => {
+    // Act
+    const insert = insertJob({ [column]: null });
+
+    // Assert
+    await expect(insert).rejects.toMatchObject({ code: '23502' });
+  });
 
   it('rejects a second job with the same idempotency key from the same requester', async () => {
     // Arrange
@@ -194,10 +208,10 @@ describe('service table constraints', () => {
   it('rejects a second scheduled job for the same schedule slot', async () => {
     // Arrange
     const slot = { kind: 'scheduled', schedule_name: 'daily-users', scheduled_for: '2024-02-29T00:00:00Z' };
-    await insertJob({ ...slot, requested_by: 'scheduler' });
+    await insertJob({ ...slot, requested_by: null });
 
     // Act
-    const duplicate = insertJob({ ...slot, requested_by: 'scheduler' });
+    const duplicate = insertJob({ ...slot, requested_by: null });
 
     // Assert
     await expect(duplicate).rejects.toMatchObject({

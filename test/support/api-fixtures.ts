@@ -30,11 +30,12 @@ export async function insertJob(
   return id;
 }
 
-/** A completed job of `requestedBy` whose file exists in the test bucket. */
+/** A completed job of `requestedBy` (null: a system job) whose file exists in the test bucket. */
 export async function insertCompletedJob(
   sql: Sql,
-  requestedBy: string,
+  requestedBy: string | null,
   content = 'id\n1\n',
+  kind: 'bulk' | 'scheduled' = 'bulk',
 ): Promise<string> {
   const id = randomUUID();
   const objectKey = `exports/${id}/users.csv`;
@@ -48,7 +49,7 @@ export async function insertCompletedJob(
   );
   await sql`
     INSERT INTO export_jobs (id, kind, tables, format, requested_by, status, started_at, completed_at, result)
-    VALUES (${id}, 'bulk', ${sql.json(['users'])}, 'csv', ${requestedBy}, 'completed', now(), now(),
+    VALUES (${id}, ${kind}, ${sql.json(['users'])}, 'csv', ${requestedBy}, 'completed', now(), now(),
             ${sql.json({
               objectKey,
               fileName: 'users.csv',

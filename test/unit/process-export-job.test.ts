@@ -405,7 +405,7 @@ describe('processExportJob', () => {
       expect(job).toMatchObject({
         kind: 'scheduled',
         scheduleName: 'daily_transactions',
-        requestedBy: 'scheduler',
+        requestedBy: null,
       });
       expect(job.scheduledFor?.toISOString()).toBe('2024-05-02T00:00:00.000Z');
       expect(w.database.sources[0]!.params).toEqual({
