@@ -22,9 +22,9 @@ import {
   type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { FunctionNetwork } from './database-access.js';
+import { ExportApiWaf } from './export-api-waf.js';
 import { ExportFunction } from './export-function.js';
 import { type HandlerName, handlerEntryPath } from './handler-entries.js';
 
@@ -207,10 +207,16 @@ export interface ExportApiProps {
    */
   readonly environment?: Readonly<Record<string, string>>;
   /**
-   * Attach a WAF web ACL (AWS managed common and known-bad-input rules, per-IP rate limit).
-   * @default false
+   * Per-IP limits of the stage's WAF web ACL (always attached).
+   * @default { rateLimitPerIp: 1000, publicRateLimitPerIp: 100 }
    */
-  readonly webAcl?: boolean;
+  readonly waf?: { readonly rateLimitPerIp: number; readonly publicRateLimitPerIp: number };
+  /**
+   * Reserved concurrency of each route that needs neither API key nor authorizer (the emailed
+   * download link), so a flood of them cannot take the account's concurrency or the database.
+   * @default 10
+   */
+  readonly publicRouteConcurrency?: number;
   /**
    * Set the account-wide API Gateway CloudWatch Logs role (once per account and region).
    * @default true
@@ -249,7 +255,7 @@ export class ExportApi extends Construct {
   public readonly usagePlans: readonly UsagePlan[];
   public readonly apiKeys: readonly ApiKey[];
   public readonly accessLogGroup: LogGroup;
-  public readonly webAcl?: CfnWebACL;
+  public readonly waf: ExportApiWaf;
   /** Base URL that links are built on (`PUBLIC_API_URL`); routes are below `{publicUrl}/api/export`. */
   public readonly publicUrl: string;
 
@@ -330,6 +336,9 @@ export class ExportApi extends Construct {
         description: `${route.method} /${API_BASE_PATH}/${route.path}: ${route.description}`,
         memorySize: route.memorySize,
         network: route.database ? props.network : undefined,
+        ...(route.access === 'link-token' && {
+          reservedConcurrentExecutions: props.publicRouteConcurrency ?? 10,
+        }),
         environment: {
           ...props.environment,
           ...(route.access === 'link-token' ? jwtEnvironment(props.jwt) : {}),
@@ -366,15 +375,16 @@ export class ExportApi extends Construct {
     this.usagePlans = plans;
     this.apiKeys = keys;
 
-    if (props.webAcl) {
-      this.webAcl = this.createWebAcl();
-    } else {
-      Validations.of(this.restApi.deploymentStage).acknowledge({
-        id: 'AwsSolutions-APIG3',
-        reason:
-          'webAcl is off for this stage: API keys, usage-plan throttles and the JWT authorizer bound traffic; stages exposed to real users enable the WAF web ACL.',
-      });
-    }
+    this.waf = new ExportApiWaf(this, 'Waf', {
+      stageArn: this.restApi.deploymentStage.stageArn,
+      ...(props.waf && {
+        rateLimitPerIp: props.waf.rateLimitPerIp,
+        publicRateLimitPerIp: props.waf.publicRateLimitPerIp,
+      }),
+      publicPathSuffixes: API_ROUTES.filter((route) => route.access === 'link-token').map(
+        (route) => `/${route.path.split('/').at(-1)}`,
+      ),
+    });
     Validations.of(this.restApi).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:
@@ -478,42 +488,6 @@ export class ExportApi extends Construct {
         templates: { 'application/json': `{"error":{"code":"${code}","message":${message}}}` },
       });
     }
-  }
-
-  private createWebAcl(): CfnWebACL {
-    const visibility = (metricName: string) => ({
-      cloudWatchMetricsEnabled: true,
-      metricName,
-      sampledRequestsEnabled: true,
-    });
-    const managed = (name: string, priority: number) => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-      visibilityConfig: visibility(name),
-    });
-    const acl = new CfnWebACL(this, 'WebAcl', {
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility('DataExportApi'),
-      rules: [
-        managed('AWSManagedRulesCommonRuleSet', 1),
-        managed('AWSManagedRulesKnownBadInputsRuleSet', 2),
-        {
-          name: 'RateLimitPerIp',
-          priority: 3,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit: 1000, aggregateKeyType: 'IP' } },
-          visibilityConfig: visibility('RateLimitPerIp'),
-        },
-      ],
-    });
-    new CfnWebACLAssociation(this, 'WebAclAssociation', {
-      resourceArn: this.restApi.deploymentStage.stageArn,
-      webAclArn: acl.attrArn,
-    });
-    return acl;
   }
 }
 

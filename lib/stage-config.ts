@@ -118,7 +118,15 @@ const StageSettings = z
       authorizerCacheSeconds: z.number().int().min(0).max(3600).default(300),
       stageThrottle: Throttle.default({ rateLimit: 50, burstLimit: 100 }),
       usagePlans: z.array(UsagePlan).min(1),
-      webAcl: z.boolean().default(false),
+      /** Per-IP limits (requests per 5 minutes) of the WAF web ACL every stage has. */
+      waf: z
+        .strictObject({
+          rateLimitPerIp: z.number().int().min(10).default(1000),
+          publicRateLimitPerIp: z.number().int().min(10).default(100),
+        })
+        .default({ rateLimitPerIp: 1000, publicRateLimitPerIp: 100 }),
+      /** Reserved concurrency of the routes without API key or authorizer (the download link). */
+      publicRouteConcurrency: z.number().int().min(1).default(10),
       /** Public base URL (custom domain) put into emailed links. @default the execute-api URL */
       publicUrl: z.url({ protocol: /^https$/ }).optional(),
       /** Set the account-wide API Gateway CloudWatch role (needed once per account and region for logs). */

@@ -5,7 +5,6 @@ import {
   type ExportError,
   ForbiddenError,
   NotFoundError,
-  UnauthorizedError,
 } from './errors.js';
 import type { ExportJob } from './export-job.js';
 import type { ExportJobs } from './export-jobs.js';
@@ -35,7 +34,10 @@ export interface DownloadCredentials {
  * `GET /jobs/{id}/download`: a presigned URL of the job's file, minted now (DOWNLOAD_URL_TTL_SECONDS),
  * for the owner or an admin, or for the holder of a link token signed for this job. Presigned URLs
  * signed with a Lambda role's temporary credentials die with them, so emailed links point here
- * rather than at S3. Every attempt is audited, refusals included.
+ * rather than at S3. Every attempt by a known caller is audited, refusals included. A request
+ * without valid credentials is refused without a write: this route has no authorizer or API key,
+ * so anyone can send them, and an audit row each would let strangers fill the table. Those 401s
+ * are counted as a metric by the HTTP layer instead.
  */
 export async function downloadJob(
   deps: DownloadDeps,
@@ -43,13 +45,20 @@ export async function downloadJob(
   credentials: DownloadCredentials,
 ): Promise<{ readonly location: string; readonly job: ExportJob }> {
   const via = credentials.linkToken !== undefined ? 'link' : 'bearer';
-  let userId: string | null = null;
+  // Who asks: verified before anything is read or written (see above).
+  let userId: string;
   let principal: Principal | undefined;
+  if (credentials.linkToken !== undefined) {
+    userId = (await verifyLinkToken(deps.linkSecret, credentials.linkToken, jobId)).userId;
+  } else {
+    principal = await verifyBearerToken(deps.tokens, credentials.authorization);
+    userId = principal.userId;
+  }
   const refuse = async (error: ExportError, job?: ExportJob): Promise<never> => {
     await deps.audit.record({
       userId,
       exportType: job?.kind ?? 'download',
-      action: error instanceof UnauthorizedError || error instanceof ForbiddenError ? 'denied' : 'download',
+      action: error instanceof ForbiddenError ? 'denied' : 'download',
       status: 'refused',
       // The id asked for, even when no such job exists (the column has no foreign key).
       jobId: job?.id ?? jobId,
@@ -58,17 +67,6 @@ export async function downloadJob(
     throw error;
   };
 
-  try {
-    if (credentials.linkToken !== undefined) {
-      userId = (await verifyLinkToken(deps.linkSecret, credentials.linkToken, jobId)).userId;
-    } else {
-      principal = await verifyBearerToken(deps.tokens, credentials.authorization);
-      userId = principal.userId;
-    }
-  } catch (error) {
-    if (error instanceof UnauthorizedError) return refuse(error);
-    throw error;
-  }
   const job = await deps.jobs.get(jobId);
   if (!job) return refuse(new NotFoundError(`no export job ${jobId}`));
   try {

@@ -19,6 +19,9 @@ import { parseOrThrow, zodIssues } from '../domain/validation.js';
 import { logger, metrics, tracer } from './powertools.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
+
+/** Count of requests refused for missing or invalid credentials (bearer or link token). */
+export const UNAUTHENTICATED_METRIC = 'ApiUnauthenticated';
 export type ApiResult = APIGatewayProxyResult;
 
 /** The one error shape of the API (DESIGN §6). */
@@ -246,15 +249,18 @@ export function httpErrors(): MiddlewareObj<ApiEvent, ApiResult> {
 }
 
 /**
- * Counts responses by status class (`Api2xx`, `Api4xx`…) with the route as metadata. Per-route
- * dimensions are left to API Gateway's own metrics; a dimension here would be shared state between
- * the concurrent requests of the local runtime.
+ * Counts responses by status class (`Api2xx`, `Api4xx`…) with the route as metadata, and refusals
+ * of requests without valid credentials as `ApiUnauthenticated`: those are counted, never written
+ * to the audit log one by one (anyone can send them). Per-route dimensions are left to API
+ * Gateway's own metrics; a dimension here would be shared state between the concurrent requests of
+ * the local runtime.
  */
 function requestMetrics(route: string): MiddlewareObj<ApiEvent, ApiResult> {
   const count = (request: { response: ApiResult | null | undefined }) => {
     const status = request.response?.statusCode ?? 500;
     metrics.addMetadata('route', route);
     metrics.addMetric(`Api${Math.floor(status / 100)}xx`, MetricUnit.Count, 1);
+    if (status === 401) metrics.addMetric(UNAUTHENTICATED_METRIC, MetricUnit.Count, 1);
   };
   return { after: count, onError: count };
 }

@@ -54,6 +54,44 @@ describe('REST API of the dev stage', () => {
     methods = methodsByRoute(dev.template);
   });
 
+  it('has a WAF web ACL in every stage, with a per-IP limit on the download link route that needs no key', () => {
+    dev.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiWaf'), 'Arn'] },
+    });
+    dev.template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Name: 'PublicRoutesRateLimitPerIp',
+          Action: { Block: {} },
+          Statement: {
+            RateBasedStatement: {
+              Limit: 100,
+              AggregateKeyType: 'IP',
+              ScopeDownStatement: {
+                ByteMatchStatement: Match.objectLike({
+                  SearchString: '/download',
+                  PositionalConstraint: 'ENDS_WITH',
+                  FieldToMatch: { UriPath: {} },
+                }),
+              },
+            },
+          },
+        }),
+      ]),
+    });
+  });
+
+  it('reserves concurrency for the download link route only, so a flood of it cannot starve the others', () => {
+    const functions = dev.template.findResources('AWS::Lambda::Function');
+    const download = functions[logicalId(dev.stack, dev.stack.api.handlers.downloadJob)];
+    const reserved = Object.values(functions).filter(
+      (fn) => fn.Properties.ReservedConcurrentExecutions !== undefined,
+    );
+
+    expect(download?.Properties.ReservedConcurrentExecutions).toBe(10);
+    expect(reserved).toEqual([download]);
+  });
+
   it('serves every route of DESIGN §6 and no other', () => {
     expect([...methods.keys()].sort()).toEqual(DESIGN_ROUTES.map(([verb, path]) => `${verb} ${path}`).sort());
   });
@@ -193,10 +231,6 @@ describe('REST API of the dev stage', () => {
     expect(byType.get('MISSING_AUTHENTICATION_TOKEN')?.StatusCode).toBe('404');
     expect(byType.get('QUOTA_EXCEEDED')?.ResponseTemplates['application/json']).toContain('"rate_limited"');
   });
-
-  it('attaches no WAF web ACL in dev', () => {
-    dev.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
-  });
 });
 
 describe('REST API of the prod stage', () => {
@@ -215,11 +249,20 @@ describe('REST API of the prod stage', () => {
     prod.template.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
   });
 
-  it('protects the stage with a WAF web ACL', () => {
-    prod.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
-      ResourceArn: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
-      WebACLArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiWebAcl'), 'Arn'] },
+  it('takes the WAF limits and the download route concurrency from the stage config', () => {
+    prod.template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Name: 'PublicRoutesRateLimitPerIp',
+          Statement: { RateBasedStatement: Match.objectLike({ Limit: 100 }) },
+        }),
+      ]),
     });
+    const download =
+      prod.template.findResources('AWS::Lambda::Function')[
+        logicalId(prod.stack, prod.stack.api.handlers.downloadJob)
+      ];
+    expect(download?.Properties.ReservedConcurrentExecutions).toBe(20);
   });
 
   it('runs database handlers in the given subnets with the given security group and proxy host', () => {

@@ -103,8 +103,9 @@ describe('authorisation matrix', () => {
       expect(denied.length).toBeGreaterThanOrEqual(1);
     }
     if (expected === 401 && API_ROUTES[route].auth !== 'bearer') {
-      // The download route has no authorizer: it verifies and audits refusals itself.
-      expect(await auditRows(api.sql, { jobId: completedJob, action: 'denied', since })).not.toHaveLength(0);
+      // The download route has no authorizer: it verifies tokens itself, and writes nothing for
+      // requests without valid credentials (they are counted as a metric instead).
+      expect(await auditRows(api.sql, { jobId: completedJob, userId: null, since })).toHaveLength(0);
     }
   });
 });
@@ -125,5 +126,26 @@ describe("system jobs (the scheduler's runs)", () => {
     expect(download.statusCode).toBe(403);
     expect(asAdmin.statusCode).toBe(200);
     expect(bodyOf(asAdmin)).toMatchObject({ jobId: systemJob, requestedBy: null });
+  });
+});
+
+describe('unauthenticated requests to the download route (no authorizer, no API key)', () => {
+  it('write nothing: 25 refusals with missing, bad or foreign tokens add no audit row', async () => {
+    const before = await api.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM export_audit_log`;
+    const foreign = await bearerToken(SELF, { secret: 'not-the-secret-0123456789abcdef0123456789' });
+    const attempts = Array.from({ length: 25 }, (_, i) =>
+      i % 3 === 0
+        ? { pathParameters: { jobId: completedJob } }
+        : i % 3 === 1
+          ? { pathParameters: { jobId: completedJob }, query: { token: `not.a.token${i}` } }
+          : { pathParameters: { jobId: randomUUID() }, token: foreign },
+    );
+
+    const statuses = [];
+    for (const attempt of attempts) statuses.push((await api.call('downloadJob', attempt)).statusCode);
+
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    const after = await api.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM export_audit_log`;
+    expect(after[0]!.n).toBe(before[0]!.n);
   });
 });

@@ -21,6 +21,8 @@ import { createHandler as listSchedules } from '../../functions/handlers/list-sc
 import { handler as openapi } from '../../functions/handlers/openapi.js';
 import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
 import { createHandler as userExport } from '../../functions/handlers/user-export.js';
+import { UNAUTHENTICATED_METRIC } from '../../functions/shared/http.js';
+import { metrics } from '../../functions/shared/powertools.js';
 import {
   apiContext,
   apiEvent,
@@ -461,10 +463,23 @@ describe('GET /jobs/{jobId}/download', () => {
 
     expect(ok.statusCode).toBe(302);
     expect(refused.statusCode).toBe(401);
-    expect(deps.audit.entries.map((e) => `${e.action}:${e.status}`)).toEqual([
-      'download:ok',
-      'denied:refused',
-    ]);
+    // A refusal without valid credentials is counted, not audited (anyone can send one).
+    expect(deps.audit.entries.map((e) => `${e.action}:${e.status}`)).toEqual(['download:ok']);
+  });
+
+  it('counts refusals without valid credentials as a metric instead of writing them', async () => {
+    const job = completed();
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+
+    const response = await invoke(
+      downloadJob(provide),
+      apiEvent({ pathParameters: { jobId: job.id }, query: { token: 'a.b.c' } }),
+    );
+
+    expect(response.statusCode).toBe(401);
+    expect(addMetric).toHaveBeenCalledWith(UNAUTHENTICATED_METRIC, 'Count', 1);
+    expect(deps.audit.entries).toEqual([]);
+    addMetric.mockRestore();
   });
 
   it('answers 401 without credentials, 403 for another user, 409 before completion', async () => {
