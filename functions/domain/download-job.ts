@@ -1,11 +1,6 @@
 import type { AuditLog } from './audit-log.js';
 import { assertCanSeeJob, type BearerTokenVerifier, type Principal, verifyBearerToken } from './auth.js';
-import {
-  ConflictError,
-  type ExportError,
-  ForbiddenError,
-  NotFoundError,
-} from './errors.js';
+import { ConflictError, type ExportError, ForbiddenError, NotFoundError } from './errors.js';
 import type { ExportJob } from './export-job.js';
 import type { ExportJobs } from './export-jobs.js';
 import { verifyLinkToken } from './link-token.js';
