@@ -4,7 +4,7 @@ import { ExportError, ForbiddenError, RateLimitedError } from './errors.js';
 import type { CreateJobResult, ExportJobs, NewExportJob } from './export-jobs.js';
 import type { ExportQueue } from './export-queue.js';
 import { jobFailure } from './failure-reasons.js';
-import type { RateLimitDecision, RateLimiter } from './rate-limit.js';
+import type { RateLimitDecision, RateLimiter, RateLimitState } from './rate-limit.js';
 
 /**
  * Runs an access check; a refusal is audited (`denied`, who, what) before the 403 propagates.
@@ -32,18 +32,45 @@ export async function guard(
   }
 }
 
+type RateLimitDeps = { readonly rateLimiter: RateLimiter; readonly audit: AuditLog };
+
 /**
  * Counts one export-creating request against the caller's window, or audits the refusal and
  * throws a 429 with the seconds until a slot frees.
  */
 export async function enforceRateLimit(
-  deps: { readonly rateLimiter: RateLimiter; readonly audit: AuditLog },
+  deps: RateLimitDeps,
   principal: Principal,
   exportType: string,
   details: Record<string, unknown> = {},
 ): Promise<RateLimitDecision> {
   const decision = await deps.rateLimiter.consume(principal.userId);
   if (decision.allowed) return decision;
+  return refuseRateLimited(deps, principal, exportType, details, decision);
+}
+
+/**
+ * Refuses a request whose caller has no slot left, without counting anything, before the request
+ * does any work of its own; `enforceRateLimit` still counts it (and decides races) afterwards.
+ */
+export async function assertRateLimitAllows(
+  deps: RateLimitDeps,
+  principal: Principal,
+  exportType: string,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  const state = await deps.rateLimiter.peek(principal.userId);
+  if (state.remaining > 0) return;
+  await refuseRateLimited(deps, principal, exportType, details, state);
+}
+
+async function refuseRateLimited(
+  deps: RateLimitDeps,
+  principal: Principal,
+  exportType: string,
+  details: Record<string, unknown>,
+  decision: RateLimitState,
+): Promise<never> {
   await deps.audit.record({
     userId: principal.userId,
     exportType,

@@ -13,12 +13,12 @@ export interface RateLimitState {
   readonly resetAt: Date;
   /** When at least one more request is allowed (now when `remaining > 0`). */
   readonly nextAvailableAt: Date;
+  /** Whole seconds until `nextAvailableAt`: at least 1 when no slot is left, else 0. */
+  readonly retryAfterSeconds: number;
 }
 
 export interface RateLimitDecision extends RateLimitState {
   readonly allowed: boolean;
-  /** Whole seconds until `nextAvailableAt`, at least 1 when refused; 0 when allowed. */
-  readonly retryAfterSeconds: number;
 }
 
 /**
@@ -44,21 +44,20 @@ export function windowState(policy: RateLimitPolicy, now: Date, times: readonly 
   const newest = sorted[sorted.length - 1];
   // With `remaining` 0, the (count − max + 1)-th oldest request must expire before another fits.
   const blocking = sorted[sorted.length - policy.max];
+  const nextAvailableAt = remaining > 0 || blocking === undefined ? now.getTime() : blocking + windowMs;
   return {
     limit: policy.max,
     remaining,
     windowSeconds: policy.windowSeconds,
     resetAt: new Date(newest === undefined ? now.getTime() : newest + windowMs),
-    nextAvailableAt: new Date(remaining > 0 || blocking === undefined ? now.getTime() : blocking + windowMs),
+    nextAvailableAt: new Date(nextAvailableAt),
+    retryAfterSeconds: remaining > 0 ? 0 : Math.max(1, Math.ceil((nextAvailableAt - now.getTime()) / 1000)),
   };
 }
 
 /** The decision for a request at `now` given the times already counted in the window. */
 export function decide(policy: RateLimitPolicy, now: Date, times: readonly Date[]): RateLimitDecision {
   const before = windowState(policy, now, times);
-  if (before.remaining === 0) {
-    const wait = Math.max(1, Math.ceil((before.nextAvailableAt.getTime() - now.getTime()) / 1000));
-    return { ...before, allowed: false, retryAfterSeconds: wait };
-  }
+  if (before.remaining === 0) return { ...before, allowed: false };
   return { ...windowState(policy, now, [...times, now]), allowed: true, retryAfterSeconds: 0 };
 }

@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
-import { enforceRateLimit, guard, type SubmitJobDeps, submitJob } from './api-guards.js';
+import {
+  assertRateLimitAllows,
+  enforceRateLimit,
+  guard,
+  type SubmitJobDeps,
+  submitJob,
+} from './api-guards.js';
 import { assertCanExportUser, type Principal } from './auth.js';
 import { ExportError, NotFoundError } from './errors.js';
 import type { ExportFormat } from './export-format.js';
@@ -60,7 +66,8 @@ export function inlineUserExportPlan(
 /**
  * `GET /user/{userId}`: the user's data inline when it renders within the inline limit, else (or
  * when asked to respond asynchronously) a queued job whose link is emailed to the requester.
- * Order: access (403, audited), the user must exist (404), rate limit (429, audited), export.
+ * Order: access (403, audited), a slot left in the window (429, audited), the user must exist
+ * (404, not counted), the request counted (429 if a concurrent one took the last slot), export.
  */
 export async function requestUserExport(
   deps: UserExportDeps,
@@ -71,6 +78,8 @@ export async function requestUserExport(
   await guard(deps.audit, principal, { exportType: 'user', details }, () =>
     assertCanExportUser(principal, userId),
   );
+  // A caller without a slot is refused before the database is asked anything.
+  await assertRateLimitAllows(deps, principal, 'user', details);
   const sections = userExportSections(userId);
   const counts = await deps.database.withSnapshot(async (snapshot) => {
     const rows: number[] = [];

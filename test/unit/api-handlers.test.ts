@@ -114,6 +114,21 @@ describe('GET /user/{userId}', () => {
     expect(headerOf(response, 'preference-applied')).toBe('respond-async');
   });
 
+  it('refuses a caller without a slot left with 429 before asking the database anything', async () => {
+    for (let i = 0; i < 5; i++) expect((await deps.rateLimiter.consume(USER)).allowed).toBe(true);
+
+    const response = await invoke(
+      handler(),
+      apiEvent({ authorizer: asUser, pathParameters: { userId: USER }, query: { format: 'json' } }),
+    );
+
+    expect(response.statusCode).toBe(429);
+    expect(Number(headerOf(response, 'retry-after'))).toBeGreaterThan(0);
+    expect(deps.database.sources).toEqual([]);
+    expect(deps.database.statements).toEqual([]);
+    expect(deps.audit.entries).toEqual([expect.objectContaining({ action: 'rate_limited', userId: USER })]);
+  });
+
   it('answers inline when the rendered export fits', async () => {
     const response = await invoke(
       handler(),

@@ -32,7 +32,14 @@ describe('the sliding window', () => {
       windowSeconds: 900,
       resetAt: t0,
       nextAvailableAt: t0,
+      retryAfterSeconds: 0,
     });
+  });
+
+  it('tells a full window how long to wait without counting anything', () => {
+    const state = windowState(policy, at(100), [at(0), at(10), at(20), at(30), at(40)]);
+
+    expect(state).toMatchObject({ remaining: 0, nextAvailableAt: at(900), retryAfterSeconds: 800 });
   });
 
   it('resets when the newest counted request leaves the window', () => {
