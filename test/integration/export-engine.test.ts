@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { parse } from 'csv-parse/sync';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,6 +14,7 @@ import { ValidationError } from '../../functions/domain/errors.js';
 import type { ExportFormat } from '../../functions/domain/export-format.js';
 import { bulkSources, parseBulkExportRequest } from '../../functions/domain/export-request.js';
 import { type ExportPlan, type ExportProgress, runExport } from '../../functions/domain/export-runner.js';
+import type { ExportSource } from '../../functions/domain/export-source.js';
 import { copyToBuffer, objectExists, readObject, testS3, testSql } from '../support/services.js';
 import { unzip } from '../support/zip.js';
 
@@ -118,14 +120,76 @@ describe('CSV', () => {
       csv: { formulaGuard: true },
     });
 
-    const text = body.toString('utf8');
-    const risky = await sql`SELECT id, amount::text AS amount, description FROM transactions
-                             WHERE left(description, 1) IN ('=', '+', '-', '@') AND description !~ '[",\r\n]' ORDER BY id`;
-    expect(risky.length).toBeGreaterThanOrEqual(4);
-    for (const row of risky) expect(text).toContain(`${row.id},${row.amount},'${row.description}`);
-    const negative =
-      await sql`SELECT id, amount::text AS amount FROM transactions WHERE amount < 0 ORDER BY id LIMIT 1`;
-    expect(text).toMatch(new RegExp(`\\n${negative[0]!.id},${negative[0]!.amount.replace('.', '\\.')},`));
+    // The rule, stated independently of the SQL: a formula character (ASCII or full-width) after
+    // any leading whitespace, or a leading tab or CR.
+    const formulaLike = (text: string) =>
+      /^[ \t\n\r\v\f\u00a0\u3000]*[=+\-@＝＋－＠]/u.test(text) || /^[\t\r]/.test(text);
+    const rows = await sql<{ id: string; amount: string; description: string | null }[]>`
+      SELECT id::text, amount::text AS amount, description FROM transactions ORDER BY id`;
+    const csv = parse(body.toString('utf8')) as string[][];
+    const byId = new Map(csv.slice(1).map((r) => [r[0], r]));
+    expect(rows.filter((r) => r.description !== null && formulaLike(r.description)).length).toBeGreaterThan(
+      0,
+    );
+    for (const row of rows) {
+      const cells = byId.get(row.id);
+      expect(cells?.[1], `amount of ${row.id}`).toBe(row.amount);
+      const expected =
+        row.description === null
+          ? ''
+          : formulaLike(row.description)
+            ? `'${row.description}`
+            : row.description;
+      expect(cells?.[2], `description of ${row.id}`).toBe(expected);
+    }
+  });
+
+  it('guards formulas after leading whitespace and in full-width characters, and nothing else', async () => {
+    const cases: [string, boolean][] = [
+      ['=1+1', true],
+      [' =1+1', true],
+      ['\n+1+1', true],
+      ['\r\n @SUM(A1)', true],
+      ['\u00a0-1', true],
+      ['\u3000=1', true],
+      ['＝1+1', true],
+      ['＋1', true],
+      ['－1', true],
+      ['＠SUM(A1:A2)', true],
+      ['\tleading tab', true],
+      ['\rleading carriage return', true],
+      ['plain = text', false],
+      ['a+b', false],
+      ['', false],
+      ['  ', false],
+      ['1-2', false],
+    ];
+    const values = cases.map(
+      (_, i) => `(${i + 1}::bigint, current_setting('export.case_${i}'), -${i}.5::numeric)`,
+    );
+    const source: ExportSource = {
+      name: 'cases',
+      sql: `SELECT * FROM (VALUES ${values.join(', ')}) AS t(id, text, amount) ORDER BY id`,
+      params: Object.fromEntries(cases.map(([text], i) => [`case_${i}`, text])),
+      columns: [
+        { name: 'id', type: 'bigint' },
+        { name: 'text', type: 'text' },
+        { name: 'amount', type: 'numeric' },
+      ],
+    };
+    counter++;
+    const result = await runExport(deps, {
+      sections: [source],
+      format: 'csv',
+      compression: 'none',
+      formulaGuard: true,
+      keyBase: `exports/engine-test-${process.pid}-${counter}/cases`,
+      fileName: 'cases',
+    });
+
+    const rows = (parse((await readObject(s3, result.objectKey)).toString('utf8')) as string[][]).slice(1);
+    expect(rows.map((r) => r[1])).toEqual(cases.map(([text, guarded]) => (guarded ? `'${text}` : text)));
+    expect(rows.map((r) => r[2])).toEqual(cases.map((_, i) => `-${i}.5`));
   });
 
   it('zips one CSV file per table when several tables are exported', async () => {

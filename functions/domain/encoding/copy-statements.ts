@@ -9,12 +9,18 @@ import type { ExportSource } from '../export-source.js';
  */
 const RAW_LINES = "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')";
 
-/** Cells that a spreadsheet would run as a formula (OWASP CSV injection). */
-const FORMULA_START = "('=', '+', '-', '@', chr(9), chr(13))";
+/**
+ * Cells that a spreadsheet would run as a formula (OWASP CSV injection): a formula character,
+ * ASCII or full-width (`= + - @ ＝ ＋ － ＠`), after any leading whitespace (spreadsheets trim
+ * it, line breaks included), or a leading tab or CR. A Postgres ARE, so the check runs in the
+ * database with the rest of the CSV rendering.
+ */
+const FORMULA_PATTERN = String.raw`'^[ \t\n\r\v\f\u00a0\u3000]*[=+@\uff1d\uff0b\uff0d\uff20-]'`;
+const FORMULA_LEAD = '(chr(9), chr(13))';
 
 /**
- * `COPY (query) TO STDOUT WITH CSV HEADER`. With `formulaGuard`, text cells starting with `=`, `+`,
- * `-`, `@`, tab or CR get a leading `'`; other types (numbers, timestamps, json) are left exact.
+ * `COPY (query) TO STDOUT WITH CSV HEADER`. With `formulaGuard`, formula-like text cells (see
+ * `FORMULA_PATTERN`) get a leading `'`; other types (numbers, timestamps, json) are left exact.
  */
 export function csvCopy(source: ExportSource, formulaGuard: boolean): string {
   const query = formulaGuard
@@ -22,7 +28,7 @@ export function csvCopy(source: ExportSource, formulaGuard: boolean): string {
         .map((c) => {
           const col = `t.${quoteIdent(c.name)}`;
           return c.type === 'text'
-            ? `CASE WHEN left(${col}, 1) IN ${FORMULA_START} THEN '''' || ${col} ELSE ${col} END AS ${quoteIdent(c.name)}`
+            ? `CASE WHEN ${col} ~ ${FORMULA_PATTERN} OR left(${col}, 1) IN ${FORMULA_LEAD} THEN '''' || ${col} ELSE ${col} END AS ${quoteIdent(c.name)}`
             : col;
         })
         .join(', ')} FROM (${source.sql}) t`
