@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_LINK_TTL_SECONDS } from '../functions/domain/link-token.js';
 
 /** The deployment stages the app knows. Each has its own block under context `stages`. */
 export const STAGE_NAMES = ['dev', 'prod'] as const;
@@ -146,7 +147,7 @@ const StageSettings = z
         expirationDays: z.number().int().min(1).default(7),
         scheduledExpirationDays: z.number().int().min(1).optional(),
         inlineLimitBytes: z.number().int().min(1024).max(4_000_000).default(1_048_576),
-        linkTtlSeconds: z.number().int().min(300).default(604_800),
+        linkTtlSeconds: z.number().int().min(300).max(MAX_LINK_TTL_SECONDS).default(604_800),
         rateLimitMax: z.number().int().min(1).default(5),
         rateLimitWindowSeconds: z.number().int().min(1).default(900),
       })

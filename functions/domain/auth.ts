@@ -87,12 +87,14 @@ export class BearerTokenVerifier {
     }
   }
 
-  /** @throws UnauthorizedError for a malformed, badly signed, expired or foreign token. */
+  /** @throws UnauthorizedError for a malformed, badly signed, expired, never-expiring or foreign token. */
   async verify(token: string): Promise<Principal> {
     let payload: JWTPayload;
     try {
       const options = {
         algorithms: this.algorithms,
+        // A token without an expiry would be valid forever.
+        requiredClaims: ['exp'],
         clockTolerance: this.options.clockToleranceSeconds ?? 5,
         ...(this.options.issuer && { issuer: this.options.issuer }),
         ...(this.options.audience && { audience: this.options.audience }),

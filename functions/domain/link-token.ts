@@ -4,6 +4,12 @@ import { UnauthorizedError } from './errors.js';
 /** Audience of download link tokens, so no other token signed with the same key is accepted. */
 export const LINK_TOKEN_AUDIENCE = 'export-download';
 
+/**
+ * The longest a download link may live, whatever its `exp` says: a link is checked against its
+ * issue time too, so no link signed with the key (by mistake or by someone holding it) lasts longer.
+ */
+export const MAX_LINK_TTL_SECONDS = 30 * 24 * 3600;
+
 export interface LinkTokenClaims {
   readonly jobId: string;
   readonly userId: string;
@@ -21,6 +27,7 @@ export async function createLinkToken(
   claims: LinkTokenClaims,
   ttlSeconds: number,
 ): Promise<string> {
+  if (ttlSeconds > MAX_LINK_TTL_SECONDS) throw new Error(`a link may live ${MAX_LINK_TTL_SECONDS} s at most`);
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ jobId: claims.jobId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -33,8 +40,8 @@ export async function createLinkToken(
 
 /**
  * Verifies a link token for `jobId`.
- * @throws UnauthorizedError when the token is malformed, badly signed, expired, for another
- * audience or for another job.
+ * @throws UnauthorizedError when the token is malformed, badly signed, expired, without expiry or
+ * issue time, older than {@link MAX_LINK_TTL_SECONDS}, for another audience or for another job.
  */
 export async function verifyLinkToken(
   secret: string,
@@ -46,6 +53,8 @@ export async function verifyLinkToken(
     ({ payload } = await jwtVerify(token, key(secret), {
       algorithms: ['HS256'],
       audience: LINK_TOKEN_AUDIENCE,
+      requiredClaims: ['exp', 'iat'],
+      maxTokenAge: MAX_LINK_TTL_SECONDS,
     }));
   } catch (error) {
     if (error instanceof errors.JWTExpired) throw new UnauthorizedError('the download link has expired');

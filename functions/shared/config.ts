@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_LINK_TTL_SECONDS } from '../domain/link-token.js';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalString = z
@@ -33,7 +34,7 @@ export const ConfigSchema = z
     RATE_LIMIT_MAX: int(5),
     RATE_LIMIT_WINDOW_SECONDS: int(900),
     INLINE_LIMIT_BYTES: int(1024 * 1024),
-    LINK_TTL_SECONDS: int(7 * 24 * 3600),
+    LINK_TTL_SECONDS: int(7 * 24 * 3600).pipe(z.number().max(MAX_LINK_TTL_SECONDS)),
     DOWNLOAD_URL_TTL_SECONDS: int(300),
     MAX_BODY_BYTES: int(16 * 1024),
     LEASE_SECONDS: int(120),

@@ -70,6 +70,16 @@ describe('verifyBearerToken with a shared secret (HS256)', () => {
     }
   });
 
+  it('rejects a token without an expiry: it would be valid forever', async () => {
+    const forever = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(USER)
+      .setIssuedAt()
+      .sign(new TextEncoder().encode(SECRET));
+
+    await expect(verifyBearerToken(verifier, `Bearer ${forever}`)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
   it('rejects a token without a subject', async () => {
     const token = await new SignJWT({ roles: ['admin'] })
       .setProtectedHeader({ alg: 'HS256' })

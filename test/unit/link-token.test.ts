@@ -2,7 +2,12 @@ import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAccessToken } from '../../functions/domain/auth.js';
 import { UnauthorizedError } from '../../functions/domain/errors.js';
-import { createLinkToken, LINK_TOKEN_AUDIENCE, verifyLinkToken } from '../../functions/domain/link-token.js';
+import {
+  createLinkToken,
+  LINK_TOKEN_AUDIENCE,
+  MAX_LINK_TTL_SECONDS,
+  verifyLinkToken,
+} from '../../functions/domain/link-token.js';
 
 const SECRET = 'link-secret-for-unit-tests-0123456789abcdef';
 const JOB = '3f2b8c1e-7d4a-4e2b-9c3d-1a2b3c4d5e6f';
@@ -65,9 +70,44 @@ describe('link tokens', () => {
     const token = await new SignJWT({ jobId: JOB })
       .setProtectedHeader({ alg: 'HS256' })
       .setAudience(LINK_TOKEN_AUDIENCE)
+      .setIssuedAt()
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(SECRET));
 
     await expect(verifyLinkToken(SECRET, token, JOB)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
+  const signed = (build: (jwt: SignJWT) => SignJWT) =>
+    build(new SignJWT({ jobId: JOB }).setProtectedHeader({ alg: 'HS256' }).setAudience(LINK_TOKEN_AUDIENCE))
+      .setSubject(USER)
+      .sign(new TextEncoder().encode(SECRET));
+
+  it('accepts a well-formed token signed by hand (control for the cases below)', async () => {
+    const token = await signed((jwt) => jwt.setIssuedAt().setExpirationTime('1h'));
+
+    await expect(verifyLinkToken(SECRET, token, JOB)).resolves.toEqual({ userId: USER });
+  });
+
+  it('rejects a token that never expires, or has no issue time', async () => {
+    const noExpiry = await signed((jwt) => jwt.setIssuedAt());
+    const noIssueTime = await signed((jwt) => jwt.setExpirationTime('1h'));
+
+    await expect(verifyLinkToken(SECRET, noExpiry, JOB)).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(verifyLinkToken(SECRET, noIssueTime, JOB)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('rejects a link older than the maximum age even when its exp lies further ahead', async () => {
+    const issued = Math.floor(Date.now() / 1000) - MAX_LINK_TTL_SECONDS - 60;
+    const token = await signed((jwt) =>
+      jwt.setIssuedAt(issued).setExpirationTime(issued + 10 * MAX_LINK_TTL_SECONDS),
+    );
+
+    await expect(verifyLinkToken(SECRET, token, JOB)).rejects.toThrow(/expired/);
+  });
+
+  it('refuses to sign a link longer-lived than the maximum age', async () => {
+    await expect(
+      createLinkToken(SECRET, { jobId: JOB, userId: USER }, MAX_LINK_TTL_SECONDS + 1),
+    ).rejects.toThrow();
   });
 });
