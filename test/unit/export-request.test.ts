@@ -122,8 +122,8 @@ describe('bulkSources', () => {
 
     const statement = csvCopy(source!, true);
 
-    expect(statement).toContain('CASE WHEN left(t."description", 1)');
-    expect(statement).not.toContain('left(t."amount"');
+    expect(statement).toContain('CASE WHEN t."description" ~ ');
+    expect(statement).not.toContain('t."amount" ~');
     expect(statement).toMatch(/^COPY \(.*\) TO STDOUT WITH \(FORMAT csv, HEADER true\)$/);
   });
 });
