@@ -33,13 +33,38 @@ export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []
   return issues;
 }
 
+/**
+ * Paths of own `__proto__` keys in parsed JSON. `JSON.parse` makes them ordinary own properties,
+ * but zod (like any object assignment) drops them silently, so `{"columns": {"__proto__": …}}`
+ * would be accepted as if the key were absent. They are reported as unknown fields instead.
+ */
+function prototypeKeys(value: unknown, path: PropertyKey[], found: string[], depth = 0): string[] {
+  if (typeof value !== 'object' || value === null || depth > 32) return found;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      prototypeKeys(item, [...path, i], found, depth + 1);
+    });
+    return found;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') found.push(fieldPath([...path, key]));
+    else prototypeKeys((value as Record<string, unknown>)[key], [...path, key], found, depth + 1);
+  }
+  return found;
+}
+
 /** Parses `input` with `schema` or throws a ValidationError naming each bad field. */
 export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   input: unknown,
   prefix: readonly PropertyKey[] = [],
 ): z.output<S> {
+  const hidden = prototypeKeys(input, [...prefix], []);
   const result = schema.safeParse(input);
-  if (!result.success) throw new ValidationError(zodIssues(result.error, prefix));
+  const issues = [
+    ...hidden.map((field) => ({ field, message: 'unknown field' })),
+    ...(result.success ? [] : zodIssues(result.error, prefix)),
+  ];
+  if (issues.length > 0 || !result.success) throw new ValidationError(issues);
   return result.data;
 }

@@ -71,6 +71,19 @@ describe('parseBulkExportRequest', () => {
     expect(fieldsOf(body)).toContain(field);
   });
 
+  it.each([
+    ['{"tables":["users"],"format":"csv","columns":{"__proto__":["id"]}}', 'columns.__proto__'],
+    [
+      '{"tables":["users"],"format":"csv","filters":{"__proto__":{"dateFrom":"2020-01-01"}}}',
+      'filters.__proto__',
+    ],
+    ['{"tables":["users"],"format":"csv","filters":{"users":{"__proto__":{}}}}', 'filters.users.__proto__'],
+    ['{"tables":["users"],"format":"csv","__proto__":{"x":1}}', '__proto__'],
+    ['{"tables":["users"],"format":"csv","columns":{"constructor":["id"]}}', 'columns.constructor'],
+  ])('rejects the JSON %s naming %s, never dropping a key silently', (json, field) => {
+    expect(fieldsOf(JSON.parse(json))).toContain(field);
+  });
+
   it('reports every problem, not only the first', () => {
     expect(
       fieldsOf({ tables: ['nope', 'users'], format: 'csv', columns: { users: ['mfa_secret', 'x'] } }),
