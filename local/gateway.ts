@@ -209,6 +209,11 @@ function queryParameters(url: URL): {
     : { queryStringParameters: single, multiValueQueryStringParameters: multi };
 }
 
+/** Whether the request announces a body (which is then still unread on the socket). */
+function hasBody(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) return undefined;
@@ -307,11 +312,15 @@ export async function startGateway(props: GatewayProps): Promise<Gateway> {
   const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<number> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://gateway.local');
-    const body = await readBody(req, maxBodyBytes);
-    if (body === undefined) return fail(res, requestId, 'tooLarge', true);
+    // Nothing of the body is read before the caller is authenticated: a declared size over the
+    // limit is refused at once, and a refusal before the body was read closes the connection
+    // instead of draining what the client still sends.
+    if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes)
+      return fail(res, requestId, 'tooLarge', true);
+    const refuse = (error: GatewayError) => fail(res, requestId, error, hasBody(req));
 
     const matched = matchRoute(props.routes, method, url.pathname);
-    if (!matched) return fail(res, requestId, 'missingToken');
+    if (!matched) return refuse('missingToken');
     const { route, pathParameters } = matched;
     const { headers, multiValueHeaders } = requestHeaders(req);
     const query = queryParameters(url);
@@ -378,16 +387,15 @@ export async function startGateway(props: GatewayProps): Promise<Gateway> {
           'authorizer',
         );
       } catch (error) {
-        if (error instanceof Error && error.message === 'Unauthorized')
-          return fail(res, requestId, 'unauthorized');
+        if (error instanceof Error && error.message === 'Unauthorized') return refuse('unauthorized');
         logError(`authorizer failed (request ${requestId})`, error);
-        return fail(res, requestId, 'authorizerFailed');
+        return refuse('authorizerFailed');
       }
       if (!result?.policyDocument || typeof result.principalId !== 'string') {
         logError(`authorizer returned no policy (request ${requestId})`, result);
-        return fail(res, requestId, 'authorizerFailed');
+        return refuse('authorizerFailed');
       }
-      if (!policyAllows(result, methodArn)) return fail(res, requestId, 'accessDenied');
+      if (!policyAllows(result, methodArn)) return refuse('accessDenied');
       // API Gateway hands context values to the integration as strings.
       authorizerContext = { principalId: result.principalId, integrationLatency: Date.now() - started };
       for (const [key, value] of Object.entries(result.context ?? {})) {
@@ -396,10 +404,13 @@ export async function startGateway(props: GatewayProps): Promise<Gateway> {
     }
 
     if (route.apiKeyRequired) {
-      if (apiKeyValue === null || !apiKeys.has(apiKeyValue)) return fail(res, requestId, 'invalidApiKey');
+      if (apiKeyValue === null || !apiKeys.has(apiKeyValue)) return refuse('invalidApiKey');
       const refused = meter.take(apiKeyValue);
-      if (refused) return fail(res, requestId, refused);
+      if (refused) return refuse(refused);
     }
+
+    const body = await readBody(req, maxBodyBytes);
+    if (body === undefined) return fail(res, requestId, 'tooLarge', true);
 
     const binary = isBinary(req.headers['content-type'], binaryTypes);
     const event: APIGatewayProxyEvent = {
