@@ -14,8 +14,8 @@ import type { StageConfig } from './stage-config.js';
 /**
  * What each handler needs, so that each gets exactly its env vars and grants. Handlers built on the
  * shared dependencies (`functions/shared/api-context.ts`, `worker-context.ts`) parse `config.ts`
- * and resolve both secrets at cold start, so they all get the database, the link secret, the bucket
- * name and (API) the queue URL; object access, sending and email only where used.
+ * and connect to the database at cold start, so they all get the database, the bucket name and
+ * (API) the queue URL; the link secret, object access, sending and email only where used.
  */
 export interface HandlerNeeds {
   /** `api`/`worker`: builds the shared dependencies; `none`: reads no configuration. */
@@ -26,6 +26,8 @@ export interface HandlerNeeds {
   readonly send?: boolean;
   /** Sends the download-link email. */
   readonly mail?: boolean;
+  /** Signs or verifies download link tokens: the only handlers that may read the link secret. */
+  readonly linkSecret?: boolean;
 }
 
 export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 'sweepJobs', HandlerNeeds>> = {
@@ -34,15 +36,15 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
   getJob: { deps: 'api' },
   listJobs: { deps: 'api' },
   cancelJob: { deps: 'api' },
-  downloadJob: { deps: 'api', objects: 'read' },
+  downloadJob: { deps: 'api', objects: 'read', linkSecret: true },
   listSchedules: { deps: 'api' },
   runSchedule: { deps: 'api', send: true },
   getMetrics: { deps: 'api' },
   getLimits: { deps: 'api' },
   openapi: { deps: 'none' },
-  exportWorker: { deps: 'worker', objects: 'write', mail: true },
-  // Re-enqueues stale jobs, and emails the requester of a job it fails as abandoned.
-  sweepJobs: { deps: 'worker', send: true, mail: true },
+  exportWorker: { deps: 'worker', objects: 'write', mail: true, linkSecret: true },
+  // Re-enqueues stale jobs and reports the outcomes of the jobs it finishes as a worker would.
+  sweepJobs: { deps: 'worker', send: true, mail: true, linkSecret: true },
 };
 
 export interface DataExportStackProps extends StackProps {
@@ -201,7 +203,8 @@ export class DataExportStack extends Stack {
   private bind(handler: ExportFunction, needs: HandlerNeeds): void {
     if (needs.deps === 'none') return;
     handler.bindExportBucket(this.exportBucket.bucket, needs.objects, this.exportBucket.prefixes);
-    handler.bindDatabase(this.database).bindLinkSecret(this.linkSecret);
+    handler.bindDatabase(this.database);
+    if (needs.linkSecret) handler.bindLinkSecret(this.linkSecret);
     if (needs.deps === 'api' || needs.send)
       handler.bindExportQueue(this.worker.queue, needs.send ? 'send' : undefined);
     if (needs.mail) handler.bindMailSender(this.mailSender);

@@ -280,7 +280,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       onnotice: () => {},
     });
     stops.push({ name: 'API connections', stop: () => apiSql.end({ timeout: 2 }) });
-    setApiDeps(buildApiDeps({ config: cfg, sql: apiSql, linkSecret: secrets.linkSecret }));
+    setApiDeps(buildApiDeps({ config: cfg, sql: apiSql, linkSecret: async () => secrets.linkSecret }));
 
     const importHandler = async <T>(file: string): Promise<T> => {
       const module = (await import(pathToFileURL(file).href)) as { handler?: T };

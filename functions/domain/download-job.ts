@@ -11,7 +11,8 @@ export interface DownloadDeps {
   readonly audit: AuditLog;
   /** The store of a bucket (scheduled exports may live in another bucket than `EXPORT_BUCKET`). */
   readonly storeFor: (bucket: string | undefined) => ObjectStore;
-  readonly linkSecret: string;
+  /** The key that signs link tokens, resolved when a link token is presented. */
+  readonly linkSecret: () => Promise<string>;
   /** Verifies the bearer token: this route has no authorizer, so an emailed link works in a browser. */
   readonly tokens: BearerTokenVerifier;
   /** Lifetime of the presigned URL minted for each download (minutes at most). */
@@ -44,7 +45,7 @@ export async function downloadJob(
   let userId: string;
   let principal: Principal | undefined;
   if (credentials.linkToken !== undefined) {
-    userId = (await verifyLinkToken(deps.linkSecret, credentials.linkToken, jobId)).userId;
+    userId = (await verifyLinkToken(await deps.linkSecret(), credentials.linkToken, jobId)).userId;
   } else {
     principal = await verifyBearerToken(deps.tokens, credentials.authorization);
     userId = principal.userId;

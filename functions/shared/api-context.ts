@@ -17,7 +17,7 @@ import type { ExportDatabase, ObjectStore } from '../domain/ports.js';
 import type { RateLimiter } from '../domain/rate-limit.js';
 import { type Config, config } from './config.js';
 import { lambdaSql } from './lambda-sql.js';
-import { resolveSecrets } from './secrets.js';
+import { resolveDatabaseUrl, resolveLinkSecret } from './secrets.js';
 
 /** Settings the API's use cases read (from `Config`). */
 export interface ApiSettings {
@@ -41,7 +41,8 @@ export interface ApiDeps {
   readonly database: ExportDatabase;
   /** The object store of a bucket; `undefined` is `EXPORT_BUCKET`. */
   readonly storeFor: (bucket?: string) => ObjectStore;
-  readonly linkSecret: string;
+  /** Resolved on first use: only the download route verifies link tokens. */
+  readonly linkSecret: () => Promise<string>;
   readonly now: () => Date;
   // Derived views the use cases take directly.
   readonly publicApiUrl: string;
@@ -89,7 +90,7 @@ export function tokenVerifierFromEnv(
 export interface BuildApiDepsProps {
   readonly config: Config;
   readonly sql: Sql;
-  readonly linkSecret: string;
+  readonly linkSecret: () => Promise<string>;
   readonly s3?: S3Client;
   /** The export queue; default SQS at `EXPORT_QUEUE_URL` (the local runtime passes its own). */
   readonly queue?: ExportQueue;
@@ -150,8 +151,18 @@ export function buildApiDeps(props: BuildApiDepsProps): ApiDeps {
 
 /** Builds the API's dependencies from the environment: config, secrets, one pooled connection, clients. */
 export async function createApiDeps(cfg: Config = config()): Promise<ApiDeps> {
-  const secrets = await resolveSecrets(cfg);
-  return buildApiDeps({ config: cfg, sql: lambdaSql(secrets.databaseUrl), linkSecret: secrets.linkSecret });
+  let linkSecret: Promise<string> | undefined;
+  return buildApiDeps({
+    config: cfg,
+    sql: lambdaSql(await resolveDatabaseUrl(cfg)),
+    linkSecret: () => {
+      linkSecret ??= resolveLinkSecret(cfg).catch((error: unknown) => {
+        linkSecret = undefined;
+        throw error;
+      });
+      return linkSecret;
+    },
+  });
 }
 
 let current: Promise<ApiDeps> | undefined;

@@ -10,7 +10,8 @@ const optionalString = z
 /**
  * Every environment variable the service reads (DESIGN §8). Secrets are given either as plain
  * values (local runtime and tests: DATABASE_URL, JWT_SECRET, LINK_SECRET) or as Secrets Manager ARNs
- * (AWS: DATABASE_SECRET_ARN, LINK_SECRET_ARN), resolved at cold start by `resolveSecrets`.
+ * (AWS: DATABASE_SECRET_ARN, LINK_SECRET_ARN), resolved by `secrets.ts`. The link secret is set only
+ * on the functions that sign or verify links.
  */
 export const ConfigSchema = z
   .object({
@@ -69,8 +70,6 @@ export const ConfigSchema = z
         path: ['JWT_SECRET'],
         message: 'set JWT_SECRET or JWT_JWKS_URL and JWT_ISSUER',
       });
-    if (!env.LINK_SECRET && !env.LINK_SECRET_ARN)
-      ctx.addIssue({ code: 'custom', path: ['LINK_SECRET'], message: 'set LINK_SECRET or LINK_SECRET_ARN' });
   });
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>;

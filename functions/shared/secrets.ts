@@ -1,11 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { Config } from './config.js';
 
-export interface ResolvedSecrets {
-  readonly databaseUrl: string;
-  readonly linkSecret: string;
-}
-
 interface RdsSecret {
   host: string;
   port?: number;
@@ -14,22 +9,23 @@ interface RdsSecret {
   dbname?: string;
 }
 
+/** The database URL: `DATABASE_URL` locally, the RDS secret (through Powertools Parameters, cached) in AWS. */
+export async function resolveDatabaseUrl(cfg: Config): Promise<string> {
+  if (cfg.DATABASE_URL) return cfg.DATABASE_URL;
+  const secret = (await getSecret(cfg.DATABASE_SECRET_ARN!, { transform: 'json', maxAge: 300 })) as RdsSecret;
+  const host = cfg.DATABASE_HOST ?? secret.host;
+  return `postgres://${encodeURIComponent(secret.username)}:${encodeURIComponent(secret.password)}@${host}:${
+    secret.port ?? 5432
+  }/${secret.dbname ?? 'postgres'}?sslmode=require`;
+}
+
 /**
- * Resolves the database URL and the link-signing key: plain env values locally, Secrets Manager
- * (through Powertools Parameters, cached) in AWS, so no secret sits in a Lambda's environment.
+ * The key that signs download links: `LINK_SECRET` locally, Secrets Manager in AWS. Only the
+ * functions that sign or verify links are given it (and the grant to read it), so it is resolved
+ * on first use rather than at every cold start.
  */
-export async function resolveSecrets(cfg: Config): Promise<ResolvedSecrets> {
-  let databaseUrl = cfg.DATABASE_URL;
-  if (!databaseUrl) {
-    const secret = (await getSecret(cfg.DATABASE_SECRET_ARN!, {
-      transform: 'json',
-      maxAge: 300,
-    })) as RdsSecret;
-    const host = cfg.DATABASE_HOST ?? secret.host;
-    databaseUrl = `postgres://${encodeURIComponent(secret.username)}:${encodeURIComponent(secret.password)}@${host}:${
-      secret.port ?? 5432
-    }/${secret.dbname ?? 'postgres'}?sslmode=require`;
-  }
-  const linkSecret = cfg.LINK_SECRET ?? ((await getSecret(cfg.LINK_SECRET_ARN!, { maxAge: 300 })) as string);
-  return { databaseUrl, linkSecret };
+export async function resolveLinkSecret(cfg: Config): Promise<string> {
+  if (cfg.LINK_SECRET) return cfg.LINK_SECRET;
+  if (!cfg.LINK_SECRET_ARN) throw new Error('invalid configuration: set LINK_SECRET or LINK_SECRET_ARN');
+  return (await getSecret(cfg.LINK_SECRET_ARN, { maxAge: 300 })) as string;
 }

@@ -15,7 +15,7 @@ import type { ProcessExportJobDeps, ProcessExportJobSettings } from '../domain/p
 import { type Config, config } from './config.js';
 import { lambdaSql } from './lambda-sql.js';
 import { METRICS_NAMESPACE, SERVICE_NAME, tracer } from './powertools.js';
-import { resolveSecrets } from './secrets.js';
+import { resolveDatabaseUrl, resolveLinkSecret } from './secrets.js';
 
 /** What the export worker handler needs: the use case's dependencies and the queue's redrive limit. */
 export interface WorkerRuntime {
@@ -73,7 +73,7 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
  * and the mailer: the `OUTBOX_DIR` folder when set, SES otherwise.
  */
 export async function createWorkerRuntime(cfg: Config = config()): Promise<WorkerRuntime> {
-  const secrets = await resolveSecrets(cfg);
+  const [databaseUrl, linkSecret] = await Promise.all([resolveDatabaseUrl(cfg), resolveLinkSecret(cfg)]);
   const s3 = tracer.captureAWSv3Client(createS3Client({ endpoint: cfg.S3_ENDPOINT, region: cfg.AWS_REGION }));
   const mailer: Mailer = cfg.OUTBOX_DIR
     ? new OutboxMailer({ dir: cfg.OUTBOX_DIR, from: cfg.MAIL_FROM })
@@ -85,14 +85,14 @@ export async function createWorkerRuntime(cfg: Config = config()): Promise<Worke
   return {
     maxReceiveCount: cfg.MAX_RECEIVE_COUNT,
     deps: buildWorkerDeps({
-      jobsSql: lambdaSql(secrets.databaseUrl),
-      exportSql: lambdaSql(secrets.databaseUrl),
+      jobsSql: lambdaSql(databaseUrl),
+      exportSql: lambdaSql(databaseUrl),
       s3,
       partSize: cfg.UPLOAD_PART_SIZE_MIB * 1024 * 1024,
       defaultBucket: cfg.EXPORT_BUCKET,
       mailer,
       metrics: new PowertoolsMetricsSink({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
-      linkSecret: secrets.linkSecret,
+      linkSecret,
       publicApiUrl: cfg.PUBLIC_API_URL,
       settings: { leaseSeconds: cfg.LEASE_SECONDS, linkTtlSeconds: cfg.LINK_TTL_SECONDS },
     }),

@@ -122,17 +122,24 @@ describe('least privilege', () => {
     }
   });
 
-  it('reads only the database and link secrets, and gives neither to the authorizer or the OpenAPI handler', () => {
+  it('gives the link secret only to the download handler, the worker and the sweeper', () => {
     const databaseSecret = { Ref: expect.stringMatching(/^DatabaseClusterSecretAttachment/) };
     const linkSecret = { Ref: logicalId(dev.stack, dev.stack.linkSecret) };
+    const linkHolders = ['downloadJob', 'exportWorker', 'sweepJobs'];
     for (const [name, fn] of allFunctions()) {
       const resources = statementsOf(dev.stack, fn)
         .filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue'))
         .flatMap((s) => asArray(s.Resource));
+      const resource = dev.template.findResources('AWS::Lambda::Function')[logicalId(dev.stack, fn)];
+      const variables = Object.keys(resource?.Properties.Environment?.Variables ?? {});
+      expect(variables, name).toContain('POWERTOOLS_SERVICE_NAME');
       if (name === 'authorizer' || name === 'openapi') expect(resources, name).toEqual([]);
-      else {
+      else if (linkHolders.includes(name)) {
         expect(resources, name).toHaveLength(2);
         expect(resources, name).toEqual(expect.arrayContaining([databaseSecret, linkSecret]));
+      } else {
+        expect(resources, name).toEqual([databaseSecret]);
+        expect(variables, name).not.toContain('LINK_SECRET_ARN');
       }
     }
   });

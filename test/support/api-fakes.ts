@@ -227,7 +227,7 @@ export function fakeApiDeps(
     database: options.database ?? new FakeExportDatabase({ rows: { profile: 1 } }),
     store,
     storeFor: () => store,
-    linkSecret: TEST_LINK_SECRET,
+    linkSecret: async () => TEST_LINK_SECRET,
     now,
   };
 }

@@ -96,7 +96,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const deps = buildApiDeps({
     config,
     sql,
-    linkSecret: TEST_LINK_SECRET,
+    linkSecret: async () => TEST_LINK_SECRET,
     s3: testS3(),
     now: clock.now,
     ...(options.queue && { queue: options.queue }),
