@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { ReservedSql, Sql } from 'postgres';
+import { applyServiceRoles } from './service-roles.js';
 
 /** Folder of `NNNN_name.sql` files, found next to this module so it works under tsx and vitest alike. */
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -15,6 +16,10 @@ const MIGRATION_LOCK_KEY = 0x6578706f72746d67n;
  * Applies every `db/migrations/*.sql` file not yet recorded in `schema_migrations`, in name order,
  * each in its own transaction together with its bookkeeping row.
  *
+ * Then (re)applies the service's database roles and grants (`applyServiceRoles`), which follow
+ * the service tables and the export catalogue rather than a migration file; run it after the
+ * product tables exist, so the reader is granted their catalogue columns.
+ *
  * Safe to call from several processes at once: the whole run holds an advisory lock on one
  * reserved connection, so a second caller waits and then finds nothing left to apply.
  *
@@ -26,7 +31,9 @@ export async function migrate(sql: Sql): Promise<string[]> {
   try {
     await connection`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
     try {
-      return await applyPending(connection, files);
+      const applied = await applyPending(connection, files);
+      await applyServiceRoles(connection);
+      return applied;
     } finally {
       await connection`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
     }

@@ -16,6 +16,8 @@ export interface LocalSecrets {
   readonly jwtSecret: string;
   readonly linkSecret: string;
   readonly apiKey: string;
+  /** Password of the service's database logins (db/service-roles.ts), which the runtime sets. */
+  readonly databasePassword: string;
 }
 
 const FILE = 'secrets.json';
@@ -41,11 +43,13 @@ export async function loadLocalSecrets(
     jwtSecret: stored.jwtSecret ?? randomBytes(32).toString('base64url'),
     linkSecret: stored.linkSecret ?? randomBytes(32).toString('base64url'),
     apiKey: stored.apiKey ?? `local-${randomBytes(16).toString('hex')}`,
+    databasePassword: stored.databasePassword ?? randomBytes(24).toString('base64url'),
   };
   if (
     complete.jwtSecret !== stored.jwtSecret ||
     complete.linkSecret !== stored.linkSecret ||
-    complete.apiKey !== stored.apiKey
+    complete.apiKey !== stored.apiKey ||
+    complete.databasePassword !== stored.databasePassword
   ) {
     await mkdir(dataDir, { recursive: true });
     await writeFile(file, `${JSON.stringify(complete, null, 2)}\n`, { mode: 0o600 });
@@ -54,6 +58,7 @@ export async function loadLocalSecrets(
     jwtSecret: env.JWT_SECRET || complete.jwtSecret,
     linkSecret: env.LINK_SECRET || complete.linkSecret,
     apiKey: env.EXPORT_API_KEY || complete.apiKey,
+    databasePassword: complete.databasePassword,
   };
 }
 

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import postgres, { type Sql } from 'postgres';
 import { migrate } from '../db/migrate.js';
+import { SERVICE_ROLES, type ServiceLogin, serviceUrl, setServicePasswords } from '../db/service-roles.js';
 import { createAccessToken } from '../functions/domain/auth.js';
 import { nextRunTimes } from '../functions/domain/eventbridge-cron.js';
 import { SCHEDULES } from '../functions/domain/schedule-catalogue.js';
@@ -184,7 +185,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     if (awsStart.status === 'rejected') throw awsStart.reason;
     const pg = pgStart.value;
     const aws = awsStart.value;
+    /** The owner's URL: migrations and demo data only. The functions log in as their own roles. */
     const databaseUrl = pg?.url ?? env.DATABASE_URL!;
+    const loginUrl = (login: ServiceLogin) => serviceUrl(databaseUrl, login, secrets.databasePassword);
     // Presigned URLs point here, so a browser must reach it: the loopback address, not 0.0.0.0.
     const emulatorEndpoint = aws ? `http://127.0.0.1:${aws.port}` : '';
     const s3Endpoint = env.S3_ENDPOINT || emulatorEndpoint;
@@ -197,9 +200,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const setupSql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     let demoDataCreated = false;
     try {
+      // Product tables first: the migration run grants the service's reader their catalogue columns.
+      ({ created: demoDataCreated } = await ensureProductDatabase(setupSql, { users: options.demoUsers }));
       const applied = await migrate(setupSql);
       if (applied.length > 0) log(`migrations applied: ${applied.join(', ')}`);
-      ({ created: demoDataCreated } = await ensureProductDatabase(setupSql, { users: options.demoUsers }));
+      await setServicePasswords(setupSql, secrets.databasePassword);
     } finally {
       await setupSql.end({ timeout: 5 });
     }
@@ -251,7 +256,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     for (const [key, value] of Object.entries(defaults)) env[key] ??= value;
     Object.assign(env, {
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: loginUrl(SERVICE_ROLES.api),
       EXPORT_BUCKET: bucket,
       S3_ENDPOINT: s3Endpoint,
       SQS_ENDPOINT: sqsEndpoint,
@@ -273,7 +278,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     // One Lambda holds one connection; the gateway serves concurrent requests in one process, so
     // the request handlers share a small pool instead (as several Lambda instances would).
-    const apiSql: Sql = postgres(databaseUrl, {
+    const apiSql: Sql = postgres(loginUrl(SERVICE_ROLES.api), {
       max: 8,
       idle_timeout: 20,
       connect_timeout: 10,
@@ -322,7 +327,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Each poller is its own "execution environment" with its own connections, as two concurrent
     // Lambda instances would be; the worker holds a connection per export for its snapshot.
     const workerHandlers = Array.from({ length: workerConcurrency }, () =>
-      createExportWorkerHandler(lazy(() => createWorkerRuntime(cfg))),
+      createExportWorkerHandler(
+        lazy(() => createWorkerRuntime({ ...cfg, DATABASE_URL: loginUrl(SERVICE_ROLES.worker) })),
+      ),
     ) as unknown as SqsHandler[];
     const eventSource: SqsEventSource = startSqsEventSource({
       sqs,
@@ -357,7 +364,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // The stack's rate(5 minutes) rule: the same sweep handler, fed EventBridge-shaped events.
     const { createSweeperFromConfig } = await import('../functions/shared/sweeper.js');
     const { createSweepJobsHandler } = await import('../functions/handlers/sweep-jobs.js');
-    const sweep = createSweepJobsHandler(lazy(() => createSweeperFromConfig(cfg)));
+    const sweep = createSweepJobsHandler(
+      lazy(() => createSweeperFromConfig({ ...cfg, DATABASE_URL: loginUrl(SERVICE_ROLES.sweeper) })),
+    );
     const sweepTimer = setInterval(
       () => {
         const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');

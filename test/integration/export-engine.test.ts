@@ -15,22 +15,26 @@ import type { ExportFormat } from '../../functions/domain/export-format.js';
 import { bulkSources, parseBulkExportRequest } from '../../functions/domain/export-request.js';
 import { type ExportPlan, type ExportProgress, runExport } from '../../functions/domain/export-runner.js';
 import type { ExportSource } from '../../functions/domain/export-source.js';
-import { copyToBuffer, objectExists, readObject, testS3, testSql } from '../support/services.js';
+import { copyToBuffer, objectExists, readObject, serviceSql, testS3, testSql } from '../support/services.js';
 import { unzip } from '../support/zip.js';
 
 let sql: Sql;
 const s3 = testS3();
 let deps: { database: PostgresExportDatabase; store: S3ObjectStore };
 
+let workerSql: Sql;
+
 beforeAll(() => {
   sql = testSql();
+  // The engine reads as the worker's least-privilege login; the oracles read as the owner.
+  workerSql = serviceSql('worker');
   deps = {
-    database: new PostgresExportDatabase(sql),
+    database: new PostgresExportDatabase(workerSql),
     store: new S3ObjectStore({ client: s3, bucket: inject('bucket') }),
   };
 });
 afterAll(async () => {
-  await sql.end();
+  await Promise.all([sql.end(), workerSql.end()]);
 });
 
 let counter = 0;

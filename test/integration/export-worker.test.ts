@@ -14,6 +14,7 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 });
 
+import { applyServiceRoles } from '../../db/service-roles.js';
 import { OutboxMailer, outboxFileName } from '../../functions/adapters/outbox-mailer.js';
 import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres-job-leases.js';
 import { createS3Client, S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
@@ -28,7 +29,7 @@ import { createExportWorkerHandler } from '../../functions/handlers/export-worke
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
-import { objectExists, readObject, testS3, testSql } from '../support/services.js';
+import { objectExists, readObject, serviceSql, testS3, testSql } from '../support/services.js';
 import { lambdaContext, sqsEvent, sqsRecord } from '../support/sqs-events.js';
 import { createQueueWithDlq, pumpQueue, queueDepth } from '../support/sqs-pump.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
@@ -43,9 +44,13 @@ const BIG_USERS = 25_000;
 const bucket = inject('bucket');
 const s3 = testS3();
 let sqs: SQSClient;
+/** The database owner: fixtures and oracles. */
 let jobsSql: Sql;
+/** The worker's own least-privilege login, as in AWS: job state and exports. */
+let workerSql: Sql;
 let exportSql: Sql;
 let bigSql: Sql;
+let bigWorkerSql: Sql;
 let bigDbName: string;
 let bigUrl: string;
 let outbox: string;
@@ -53,7 +58,8 @@ let queueCounter = 0;
 
 beforeAll(async () => {
   jobsSql = testSql({ max: 8 });
-  exportSql = testSql({ max: 10 });
+  workerSql = serviceSql('worker', { max: 8 });
+  exportSql = serviceSql('worker', { max: 10 });
   sqs = createSqsClient({ endpoint: inject('awsEndpoint') });
   outbox = await fs.mkdtemp(path.join(os.tmpdir(), 'worker-outbox-'));
   // A larger product database on the same server, so exports span several multipart parts and
@@ -66,13 +72,15 @@ beforeAll(async () => {
   bigSql = postgres(bigUrl, { max: 6, onnotice: () => {} });
   await createProductSchema(bigSql);
   await seedDemoData(bigSql, { users: BIG_USERS });
+  await applyServiceRoles(bigSql);
+  bigWorkerSql = serviceSql('worker', { database: bigDbName, max: 6 });
 }, 120_000);
 
 afterAll(async () => {
   await jobsSql`DELETE FROM export_jobs WHERE requested_by = ${REQUESTER} OR (kind = 'scheduled' AND options->>'test' = ${REQUESTER})`;
-  await bigSql?.end();
+  await Promise.all([bigSql?.end(), bigWorkerSql?.end()]);
   await jobsSql.unsafe(`DROP DATABASE IF EXISTS ${bigDbName} WITH (FORCE)`);
-  await Promise.all([jobsSql.end(), exportSql.end()]);
+  await Promise.all([jobsSql.end(), workerSql.end(), exportSql.end()]);
   await fs.rm(outbox, { recursive: true, force: true });
 });
 
@@ -80,7 +88,7 @@ function workerDeps(overrides: Partial<ProcessExportJobDeps> & { sql?: Sql } = {
   const { sql, ...rest } = overrides;
   return {
     ...buildWorkerDeps({
-      jobsSql,
+      jobsSql: workerSql,
       exportSql: sql ?? exportSql,
       s3,
       defaultBucket: bucket,
@@ -236,7 +244,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
       },
       { step: 'initialize' },
     );
-    const base = workerDeps({ sql: bigSql });
+    const base = workerDeps({ sql: bigWorkerSql });
     let crashed = false;
     let visibleAtCrash: boolean | undefined;
     let partsAtCrash = 0;
@@ -356,7 +364,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
 
   it('stops a job cancelled mid-stream within seconds: cancelled, no object, no completion email', async () => {
     const id = await insertJob({ tables: ['activity_logs'], format: 'ndjson' });
-    const base = workerDeps({ sql: bigSql });
+    const base = workerDeps({ sql: bigWorkerSql });
     const handler = handlerFor({
       ...base,
       database: withCopyStage(base.database, () => throttle(2_000, 100)),
@@ -386,7 +394,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
 
   it('writes progress that only moves forward and ends at 100 % with every row', async () => {
     const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
-    const base = workerDeps({ sql: bigSql });
+    const base = workerDeps({ sql: bigWorkerSql });
     const handler = handlerFor({
       ...base,
       database: withCopyStage(base.database, () => throttle(10_000, 120)),

@@ -26,7 +26,7 @@ import { createExportWorkerHandler } from '../../functions/handlers/export-worke
 import { createSweeper, type Sweeper } from '../../functions/shared/sweeper.js';
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
-import { testS3, testSql } from '../support/services.js';
+import { serviceSql, testS3, testSql } from '../support/services.js';
 import { createQueueWithDlq, pumpQueue, type QueuePair, queueDepth } from '../support/sqs-pump.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
 
@@ -38,13 +38,15 @@ const EMAIL = 'requester@example.com';
 const dbName = `sweeper_it_${process.pid}`;
 let adminSql: Sql;
 let sql: Sql;
-let exportSql: Sql;
+let workerSql: Sql;
+let sweeperSql: Sql;
 let sqs: SQSClient;
 let queue: QueuePair;
 let outbox: string;
 let queueCounter = 0;
 const sends: EmailMessage[] = [];
 let deps: ProcessExportJobDeps;
+let sweeperDeps: ProcessExportJobDeps;
 
 beforeAll(async () => {
   adminSql = testSql({ max: 1 });
@@ -52,10 +54,13 @@ beforeAll(async () => {
   const url = new URL(inject('databaseUrl'));
   url.pathname = `/${dbName}`;
   sql = postgres(url.toString(), { max: 4, onnotice: () => {} });
-  exportSql = postgres(url.toString(), { max: 4, onnotice: () => {} });
-  await migrate(sql);
   await createProductSchema(sql);
   await seedDemoData(sql, { users: 20 });
+  // After the product tables, so the migration run grants the service roles their columns.
+  await migrate(sql);
+  // The worker and the sweeper log in as in AWS, each with its own least-privilege role.
+  workerSql = serviceSql('worker', { database: dbName });
+  sweeperSql = serviceSql('sweeper', { database: dbName, max: 2 });
 
   sqs = createSqsClient({ endpoint: inject('awsEndpoint') });
   outbox = await fs.mkdtemp(path.join(os.tmpdir(), 'sweeper-outbox-'));
@@ -67,17 +72,20 @@ beforeAll(async () => {
       await outboxMailer.send(message);
     },
   };
-  deps = buildWorkerDeps({
-    jobsSql: sql,
-    exportSql,
-    s3: testS3(),
-    defaultBucket: inject('bucket'),
-    mailer,
-    metrics: new RecordingMetrics(),
-    linkSecret: 'integration-link-secret-0123456789abcdef',
-    publicApiUrl: 'http://localhost:3000',
-    settings: { leaseSeconds: 30, linkTtlSeconds: 3600, heartbeatMs: 100 },
-  });
+  const depsAs = (jobsSql: Sql, exportSql: Sql) =>
+    buildWorkerDeps({
+      jobsSql,
+      exportSql,
+      s3: testS3(),
+      defaultBucket: inject('bucket'),
+      mailer,
+      metrics: new RecordingMetrics(),
+      linkSecret: 'integration-link-secret-0123456789abcdef',
+      publicApiUrl: 'http://localhost:3000',
+      settings: { leaseSeconds: 30, linkTtlSeconds: 3600, heartbeatMs: 100 },
+    });
+  deps = depsAs(workerSql, workerSql);
+  sweeperDeps = depsAs(sweeperSql, sweeperSql);
 }, 120_000);
 
 afterEach(async () => {
@@ -86,7 +94,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([sql?.end(), exportSql?.end()]);
+  await Promise.all([sql?.end(), workerSql?.end(), sweeperSql?.end()]);
   await adminSql.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await adminSql.end();
   await fs.rm(outbox, { recursive: true, force: true });
@@ -98,7 +106,7 @@ async function setUp(): Promise<{ sweep: Sweeper; queue: QueuePair }> {
     maxReceiveCount: MAX_RECEIVE_COUNT,
   });
   const sweep = createSweeper(
-    { deps, maxReceiveCount: MAX_RECEIVE_COUNT },
+    { deps: sweeperDeps, maxReceiveCount: MAX_RECEIVE_COUNT },
     new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }),
     { graceSeconds: 300, redeliveryDelaySeconds: 0 },
   );

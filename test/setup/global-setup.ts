@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,13 +6,17 @@ import postgres from 'postgres';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../../db/migrate.js';
+import { SERVICE_ROLES, serviceUrl, setServicePasswords } from '../../db/service-roles.js';
 import { ensureProductDatabase } from '../../local/demo-data.js';
 import { type EmbeddedPostgresServer, startEmbeddedPostgres } from '../../local/embedded-postgres.js';
 import { type LocalAws, startLocalAws } from '../../local/local-aws.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The database owner's URL: migrations, fixtures and oracles. */
     databaseUrl: string;
+    /** The URL of each service login (see db/service-roles.ts): what the code under test connects as. */
+    serviceDatabaseUrls: Record<'api' | 'worker' | 'sweeper', string>;
     awsEndpoint: string;
     bucket: string;
   }
@@ -30,6 +35,7 @@ export default async function setup(project: TestProject) {
   let dataDir: string | undefined;
   let aws: LocalAws | undefined;
   const bucket = 'export-test-bucket';
+  const servicePassword = randomBytes(24).toString('base64url');
   try {
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
@@ -41,11 +47,17 @@ export default async function setup(project: TestProject) {
     aws = await startLocalAws({ buckets: [bucket] });
     const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     try {
-      await migrate(sql);
       await ensureProductDatabase(sql, { users: TEST_USERS });
+      await migrate(sql);
+      await setServicePasswords(sql, servicePassword);
     } finally {
       await sql.end();
     }
+    project.provide('serviceDatabaseUrls', {
+      api: serviceUrl(databaseUrl, SERVICE_ROLES.api, servicePassword),
+      worker: serviceUrl(databaseUrl, SERVICE_ROLES.worker, servicePassword),
+      sweeper: serviceUrl(databaseUrl, SERVICE_ROLES.sweeper, servicePassword),
+    });
     project.provide('databaseUrl', databaseUrl);
     project.provide('awsEndpoint', aws.endpoint);
     project.provide('bucket', bucket);

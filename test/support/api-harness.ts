@@ -30,7 +30,7 @@ import {
   TEST_LINK_SECRET,
   viaGateway,
 } from './api-events.js';
-import { testS3, testSql } from './services.js';
+import { serviceSql, testS3, testSql } from './services.js';
 
 /** A settable clock: the rate limiter, schedules and metrics read it. */
 export class TestClock {
@@ -93,9 +93,12 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   });
   const clock = options.clock ?? new TestClock();
   const sql = testSql();
+  // The handlers connect as the API's least-privilege login, as in AWS; `sql` (the owner) arranges
+  // fixtures and reads results.
+  const apiSql = serviceSql('api');
   const deps = buildApiDeps({
     config,
-    sql,
+    sql: apiSql,
     linkSecret: async () => TEST_LINK_SECRET,
     s3: testS3(),
     now: clock.now,
@@ -136,7 +139,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
         : invoke(handlers[route], apiEvent(event));
     },
     async close() {
-      await sql.end();
+      await Promise.all([sql.end(), apiSql.end()]);
       sqs.destroy();
     },
   };

@@ -3,9 +3,23 @@ import postgres, { type Sql } from 'postgres';
 import { inject } from 'vitest';
 import { createS3Client } from '../../functions/adapters/s3-object-store.js';
 
-/** A postgres.js client on the test database (real server started by the global setup). */
+/** A postgres.js client on the test database (real server started by the global setup), as its owner. */
 export function testSql(options: postgres.Options<Record<string, never>> = {}): Sql {
   return postgres(inject('databaseUrl'), { max: 4, onnotice: () => {}, ...options });
+}
+
+/**
+ * A client logged in as one of the service's least-privilege roles (db/service-roles.ts), as the
+ * API, worker or sweeper connect in AWS: code under test uses these, so a missing grant fails here.
+ */
+export function serviceSql(
+  login: 'api' | 'worker' | 'sweeper',
+  options: postgres.Options<Record<string, never>> & { database?: string } = {},
+): Sql {
+  const { database, ...rest } = options;
+  const url = new URL(inject('serviceDatabaseUrls')[login]);
+  if (database) url.pathname = `/${database}`;
+  return postgres(url.toString(), { max: 4, onnotice: () => {}, ...rest });
 }
 
 export function testS3(): S3Client {
