@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { SERVICE_ROLES, type ServiceLogin } from '../db/service-roles.js';
 import { DatabaseAccess } from './database-access.js';
 import { type ApiHandlerName, ExportApi } from './export-api.js';
 import { ExportBucket } from './export-bucket.js';
@@ -20,6 +21,8 @@ import type { StageConfig } from './stage-config.js';
 export interface HandlerNeeds {
   /** `api`/`worker`: builds the shared dependencies; `none`: reads no configuration. */
   readonly deps: 'api' | 'worker' | 'none';
+  /** The database login it connects as (db/service-roles.ts). */
+  readonly login?: ServiceLogin;
   /** Object access on the export prefixes. */
   readonly objects?: ExportBucketAccess;
   /** Sends export messages (creates jobs). */
@@ -31,20 +34,26 @@ export interface HandlerNeeds {
 }
 
 export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 'sweepJobs', HandlerNeeds>> = {
-  userExport: { deps: 'api', send: true },
-  bulkExport: { deps: 'api', send: true },
-  getJob: { deps: 'api' },
-  listJobs: { deps: 'api' },
-  cancelJob: { deps: 'api' },
-  downloadJob: { deps: 'api', objects: 'read', linkSecret: true },
-  listSchedules: { deps: 'api' },
-  runSchedule: { deps: 'api', send: true },
-  getMetrics: { deps: 'api' },
-  getLimits: { deps: 'api' },
+  userExport: { deps: 'api', login: SERVICE_ROLES.api, send: true },
+  bulkExport: { deps: 'api', login: SERVICE_ROLES.api, send: true },
+  getJob: { deps: 'api', login: SERVICE_ROLES.api },
+  listJobs: { deps: 'api', login: SERVICE_ROLES.api },
+  cancelJob: { deps: 'api', login: SERVICE_ROLES.api },
+  downloadJob: { deps: 'api', login: SERVICE_ROLES.api, objects: 'read', linkSecret: true },
+  listSchedules: { deps: 'api', login: SERVICE_ROLES.api },
+  runSchedule: { deps: 'api', login: SERVICE_ROLES.api, send: true },
+  getMetrics: { deps: 'api', login: SERVICE_ROLES.api },
+  getLimits: { deps: 'api', login: SERVICE_ROLES.api },
   openapi: { deps: 'none' },
-  exportWorker: { deps: 'worker', objects: 'write', mail: true, linkSecret: true },
+  exportWorker: {
+    deps: 'worker',
+    login: SERVICE_ROLES.worker,
+    objects: 'write',
+    mail: true,
+    linkSecret: true,
+  },
   // Re-enqueues stale jobs and reports the outcomes of the jobs it finishes as a worker would.
-  sweepJobs: { deps: 'worker', send: true, mail: true, linkSecret: true },
+  sweepJobs: { deps: 'worker', login: SERVICE_ROLES.sweeper, send: true, mail: true, linkSecret: true },
 };
 
 export interface DataExportStackProps extends StackProps {
@@ -194,7 +203,12 @@ export class DataExportStack extends Stack {
     new CfnOutput(this, 'ExportQueueUrl', { value: this.worker.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.worker.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
-    new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
+    if (this.database.masterSecret) {
+      new CfnOutput(this, 'DatabaseSecretArn', {
+        description: 'Master credentials of the created cluster: for `npm run migrate` only',
+        value: this.database.masterSecret.secretArn,
+      });
+    }
     if (this.database.cluster) {
       new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.cluster.clusterEndpoint.socketAddress });
     }
@@ -203,7 +217,7 @@ export class DataExportStack extends Stack {
   private bind(handler: ExportFunction, needs: HandlerNeeds): void {
     if (needs.deps === 'none') return;
     handler.bindExportBucket(this.exportBucket.bucket, needs.objects, this.exportBucket.prefixes);
-    handler.bindDatabase(this.database);
+    if (needs.login) handler.bindDatabase(this.database, needs.login);
     if (needs.linkSecret) handler.bindLinkSecret(this.linkSecret);
     if (needs.deps === 'api' || needs.send)
       handler.bindExportQueue(this.worker.queue, needs.send ? 'send' : undefined);

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
@@ -11,6 +11,7 @@ import {
   SubnetType,
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   AuroraPostgresEngineVersion,
@@ -19,7 +20,7 @@ import {
   DatabaseCluster,
   DatabaseClusterEngine,
 } from 'aws-cdk-lib/aws-rds';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** Where a function runs so that it can reach the database. */
@@ -38,13 +39,13 @@ export interface ExistingDatabaseProps {
   readonly privateSubnetIds: string[];
   /** Security groups of the functions; the database must already admit them. */
   readonly securityGroupIds: string[];
-  /** Complete ARN of the RDS-shaped secret `{host, port, username, password, dbname}`. */
-  readonly secretArn: string;
-  /**
-   * Host that overrides the one in the secret, e.g. an RDS Proxy endpoint.
-   * @default - the secret's host
-   */
-  readonly host?: string;
+  /** Endpoint the functions connect to (cluster, instance or RDS Proxy), with IAM authentication on. */
+  readonly host: string;
+  /** @default 5432 */
+  readonly port?: number;
+  readonly databaseName: string;
+  /** Resource id of what `host` points at (`cluster-…`, `db-…` or `prx-…`), named by the connect grants. */
+  readonly resourceId: string;
 }
 
 /** A self-contained database: a new VPC and an Aurora Serverless v2 Postgres cluster. */
@@ -72,9 +73,19 @@ export interface DatabaseAccessProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** The Postgres endpoint the functions connect to. */
+export interface DatabaseEndpoint {
+  readonly host: string;
+  /** A number, or a token resolving to one (a created cluster's port). */
+  readonly port: string;
+  readonly databaseName: string;
+}
+
 /**
- * Everything a function needs to reach Postgres: network placement and the credentials secret,
- * which functions read at cold start (Powertools Parameters); never its value in an env var.
+ * Everything a function needs to reach Postgres: network placement, the endpoint, and the IAM
+ * grant to log in as one of the service's roles (db/service-roles.ts) with an IAM token. No
+ * function reads a database password: the master credentials (of a created cluster) are for
+ * running migrations only.
  *
  * Offline synthesis needs no lookups: an existing VPC is imported from explicit ids
  * (`Vpc.fromVpcAttributes`), never with `Vpc.fromLookup`.
@@ -82,12 +93,12 @@ export interface DatabaseAccessProps {
 export class DatabaseAccess extends Construct {
   public readonly vpc: IVpc;
   public readonly network: FunctionNetwork;
-  /** Secret with `{host, port, username, password, dbname}`. */
-  public readonly secret: ISecret;
-  /** Host override (RDS Proxy); undefined when the secret's host is used. */
-  public readonly host?: string;
+  public readonly endpoint: DatabaseEndpoint;
+  /** The master credentials of a created cluster (migrations only; no function is granted them). */
+  public readonly masterSecret?: ISecret;
   /** The cluster, when this construct created one. */
   public readonly cluster?: DatabaseCluster;
+  private readonly existingResourceId?: string;
 
   constructor(scope: Construct, id: string, props: DatabaseAccessProps) {
     super(scope, id);
@@ -115,8 +126,12 @@ export class DatabaseAccess extends Construct {
           SecurityGroup.fromSecurityGroupId(this, `FunctionSecurityGroup${i}`, sgId, { mutable: false }),
         ),
       };
-      this.secret = Secret.fromSecretCompleteArn(this, 'Secret', existing.secretArn);
-      this.host = existing.host;
+      this.endpoint = {
+        host: existing.host,
+        port: String(existing.port ?? 5432),
+        databaseName: existing.databaseName,
+      };
+      this.existingResourceId = existing.resourceId;
       return;
     }
 
@@ -168,7 +183,7 @@ export class DatabaseAccess extends Construct {
       securityGroups: [databaseSecurityGroup],
       port,
       credentials: Credentials.fromGeneratedSecret('export_service'),
-      defaultDatabaseName: 'learning',
+      defaultDatabaseName: DATABASE_NAME,
       storageEncrypted: true,
       iamAuthentication: true,
       deletionProtection: retain,
@@ -181,8 +196,12 @@ export class DatabaseAccess extends Construct {
       'Postgres from export functions',
     );
     this.cluster = cluster;
-    if (!cluster.secret) throw new Error('DatabaseAccess: the cluster has no generated secret');
-    this.secret = cluster.secret;
+    this.masterSecret = cluster.secret;
+    this.endpoint = {
+      host: cluster.clusterEndpoint.hostname,
+      port: String(port),
+      databaseName: DATABASE_NAME,
+    };
     this.network = {
       vpc,
       vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
@@ -193,7 +212,7 @@ export class DatabaseAccess extends Construct {
     Validations.of(cluster).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'Rotation needs the SAR rotation Lambda plus a Secrets Manager endpoint in the VPC; the functions re-read the secret at each cold start, so rotation can be switched on later without code changes.',
+        'The master secret is used by hand for migrations only; no function reads it (they log in with IAM tokens), so rotating it is an operator task, not a runtime one.',
     });
     if (!retain) {
       Validations.of(cluster).acknowledge({
@@ -203,4 +222,27 @@ export class DatabaseAccess extends Construct {
       });
     }
   }
+
+  /**
+   * Lets `grantee` log in as `user` with an IAM token (`rds-db:connect` on that user only). The
+   * login itself, its grants and `rds_iam` are created by the migrations (db/service-roles.ts).
+   */
+  public grantConnect(grantee: IGrantable, user: string): Grant {
+    if (this.cluster) return this.cluster.grantConnect(grantee, user);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['rds-db:connect'],
+      resourceArns: [
+        Stack.of(this).formatArn({
+          service: 'rds-db',
+          resource: 'dbuser',
+          resourceName: `${this.existingResourceId}/${user}`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
+  }
 }
+
+/** Name of the database a created cluster holds. */
+const DATABASE_NAME = 'learning';

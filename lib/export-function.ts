@@ -62,6 +62,9 @@ export type ExportBucketAccess = 'read' | 'write';
  * retention, Powertools environment) and `bindX()` helpers that add an env var together with the
  * IAM grant it needs. Each helper acknowledges exactly the cdk-nag findings its grant causes.
  */
+/** The CA bundle of Lambda's Node.js runtime, which includes the RDS certificate authorities. */
+export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
 export class ExportFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ExportFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -127,19 +130,24 @@ export class ExportFunction extends NodejsFunction {
   }
 
   /**
-   * Database access: `DATABASE_SECRET_ARN` (read at cold start with Powertools Parameters, never
-   * the value in env), `DATABASE_HOST` when a proxy endpoint overrides the secret's host, and
-   * read access to the secret. The function must be in the database's network.
+   * Database access as `login` (one of the service's least-privilege roles): the endpoint in
+   * `DATABASE_HOST`/`PORT`/`NAME`, the login in `DATABASE_USER`, the IAM grant to connect as it (no
+   * password exists), and the CA bundle that verifies the server's certificate. The function
+   * must be in the database's network.
    */
-  public bindDatabase(database: DatabaseAccess): this {
+  public bindDatabase(database: DatabaseAccess, login: string): this {
     if (!this.isBoundToVpc) {
       throw new Error(
         `${this.node.path}: bindDatabase needs the function in the database VPC (props.network)`,
       );
     }
-    this.addEnvironment('DATABASE_SECRET_ARN', database.secret.secretArn);
-    if (database.host) this.addEnvironment('DATABASE_HOST', database.host);
-    database.secret.grantRead(this);
+    this.addEnvironment('DATABASE_HOST', database.endpoint.host);
+    this.addEnvironment('DATABASE_PORT', database.endpoint.port);
+    this.addEnvironment('DATABASE_NAME', database.endpoint.databaseName);
+    this.addEnvironment('DATABASE_USER', login);
+    // Lambda's Node.js runtime ships the Amazon CA bundle (RDS included) but loads it only on request.
+    this.addEnvironment('NODE_EXTRA_CA_CERTS', LAMBDA_CA_BUNDLE);
+    database.grantConnect(this, login);
     return this;
   }
 

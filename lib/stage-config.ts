@@ -14,8 +14,8 @@ const AWS_ID = {
   vpc: /^vpc-[0-9a-f]{8,17}$/,
   subnet: /^subnet-[0-9a-f]{8,17}$/,
   securityGroup: /^sg-[0-9a-f]{8,17}$/,
-  /** A complete secret ARN, with the 6-character suffix Secrets Manager appends: grants stay exact. */
-  secretArn: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+  /** The resource id an IAM `rds-db:connect` grant names (cluster, instance or proxy). */
+  rdsResourceId: /^(cluster|db|prx)-[A-Za-z0-9]{10,}$/,
   availabilityZone: /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/,
 };
 
@@ -63,11 +63,17 @@ const ExistingDatabase = z.strictObject({
   securityGroupIds: z
     .array(z.string().regex(AWS_ID.securityGroup, 'expected a security group id such as sg-0abc1234'))
     .min(1),
-  secretArn: z
+  /** Endpoint the functions connect to: the cluster or instance, or an RDS Proxy in front of it. */
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(5432),
+  databaseName: z.string().min(1),
+  /**
+   * Resource id of what `host` points at (`cluster-…` in the Aurora console's configuration,
+   * `db-…` for an instance, `prx-…` for a proxy): the functions' `rds-db:connect` grants name it.
+   */
+  resourceId: z
     .string()
-    .regex(AWS_ID.secretArn, 'expected the complete Secrets Manager ARN, including its 6-character suffix'),
-  /** RDS Proxy (or other) endpoint that overrides the host in the secret. */
-  host: z.string().min(1).optional(),
+    .regex(AWS_ID.rdsResourceId, 'expected an RDS resource id such as cluster-ABCDEFGHIJKL0123456789'),
 });
 
 const StageSettings = z
@@ -234,7 +240,7 @@ export type ContextReader = (key: string) => unknown;
 /**
  * Validates the context of one stage: `stage` selects a block of context `stages`. Every problem
  * is reported at once, with its full context path, e.g.
- * `stages.prod.database.secretArn: expected the complete Secrets Manager ARN…`.
+ * `stages.prod.database.resourceId: expected an RDS resource id…`.
  */
 export function loadStageConfig(readContext: ContextReader): StageConfig {
   const stage = readContext('stage') ?? 'dev';

@@ -17,6 +17,8 @@ export interface StartEmbeddedPostgresProps {
   readonly port?: number;
   /** @default 'export_service' */
   readonly database?: string;
+  /** Extra server settings, e.g. `['-c', 'ssl=on']`. @default none */
+  readonly postgresFlags?: readonly string[];
 }
 
 /** Asks the OS for a free TCP port on the loopback interface. */
@@ -77,6 +79,7 @@ export async function startEmbeddedPostgres(
     port,
     persistent: true,
     createPostgresUser: asRoot,
+    postgresFlags: [...(props.postgresFlags ?? [])],
     onLog: (message) => {
       logs.push(String(message));
       if (logs.length > 200) logs.shift();

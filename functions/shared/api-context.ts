@@ -16,8 +16,8 @@ import type { JobLeases } from '../domain/job-leases.js';
 import type { ExportDatabase, ObjectStore } from '../domain/ports.js';
 import type { RateLimiter } from '../domain/rate-limit.js';
 import { type Config, config } from './config.js';
-import { lambdaSql } from './lambda-sql.js';
-import { resolveDatabaseUrl, resolveLinkSecret } from './secrets.js';
+import { databaseConnection, lambdaSql } from './lambda-sql.js';
+import { resolveLinkSecret } from './secrets.js';
 
 /** Settings the API's use cases read (from `Config`). */
 export interface ApiSettings {
@@ -154,7 +154,7 @@ export async function createApiDeps(cfg: Config = config()): Promise<ApiDeps> {
   let linkSecret: Promise<string> | undefined;
   return buildApiDeps({
     config: cfg,
-    sql: lambdaSql(await resolveDatabaseUrl(cfg)),
+    sql: lambdaSql(databaseConnection(cfg)),
     linkSecret: () => {
       linkSecret ??= resolveLinkSecret(cfg).catch((error: unknown) => {
         linkSecret = undefined;

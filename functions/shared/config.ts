@@ -9,15 +9,20 @@ const optionalString = z
 
 /**
  * Every environment variable the service reads (DESIGN §8). Secrets are given either as plain
- * values (local runtime and tests: DATABASE_URL, JWT_SECRET, LINK_SECRET) or as Secrets Manager ARNs
- * (AWS: DATABASE_SECRET_ARN, LINK_SECRET_ARN), resolved by `secrets.ts`. The link secret is set only
- * on the functions that sign or verify links.
+ * values (local runtime and tests: DATABASE_URL, JWT_SECRET, LINK_SECRET) or, in AWS, not at all
+ * for the database (IAM authentication, see `lambda-sql.ts`) and as a Secrets Manager ARN for the
+ * link secret (LINK_SECRET_ARN, resolved by `secrets.ts`), set only on the functions that sign or
+ * verify links.
  */
 export const ConfigSchema = z
   .object({
+    /** A connection string with credentials (local runtime, tests). */
     DATABASE_URL: optionalString,
-    DATABASE_SECRET_ARN: optionalString,
+    /** In AWS instead: the endpoint (a cluster, instance or RDS Proxy) and the function's login, with IAM auth. */
     DATABASE_HOST: optionalString,
+    DATABASE_PORT: int(5432),
+    DATABASE_NAME: z.string().min(1).default('postgres'),
+    DATABASE_USER: optionalString,
     EXPORT_BUCKET: z.string().min(3),
     S3_ENDPOINT: optionalString,
     SQS_ENDPOINT: optionalString,
@@ -58,11 +63,11 @@ export const ConfigSchema = z
     SES_CONFIGURATION_SET: optionalString,
   })
   .superRefine((env, ctx) => {
-    if (!env.DATABASE_URL && !env.DATABASE_SECRET_ARN)
+    if (!env.DATABASE_URL && !(env.DATABASE_HOST && env.DATABASE_USER))
       ctx.addIssue({
         code: 'custom',
         path: ['DATABASE_URL'],
-        message: 'set DATABASE_URL or DATABASE_SECRET_ARN',
+        message: 'set DATABASE_URL, or DATABASE_HOST and DATABASE_USER (IAM authentication)',
       });
     if (!env.JWT_SECRET && !(env.JWT_JWKS_URL && env.JWT_ISSUER))
       ctx.addIssue({

@@ -13,9 +13,9 @@ import type { MetricsSink } from '../domain/metrics-sink.js';
 import type { ObjectStore } from '../domain/ports.js';
 import type { ProcessExportJobDeps, ProcessExportJobSettings } from '../domain/process-export-job.js';
 import { type Config, config } from './config.js';
-import { lambdaSql } from './lambda-sql.js';
+import { databaseConnection, lambdaSql } from './lambda-sql.js';
 import { METRICS_NAMESPACE, SERVICE_NAME, tracer } from './powertools.js';
-import { resolveDatabaseUrl, resolveLinkSecret } from './secrets.js';
+import { resolveLinkSecret } from './secrets.js';
 
 /** What the export worker handler needs: the use case's dependencies and the queue's redrive limit. */
 export interface WorkerRuntime {
@@ -73,7 +73,8 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
  * and the mailer: the `OUTBOX_DIR` folder when set, SES otherwise.
  */
 export async function createWorkerRuntime(cfg: Config = config()): Promise<WorkerRuntime> {
-  const [databaseUrl, linkSecret] = await Promise.all([resolveDatabaseUrl(cfg), resolveLinkSecret(cfg)]);
+  const linkSecret = await resolveLinkSecret(cfg);
+  const database = databaseConnection(cfg);
   const s3 = tracer.captureAWSv3Client(createS3Client({ endpoint: cfg.S3_ENDPOINT, region: cfg.AWS_REGION }));
   const mailer: Mailer = cfg.OUTBOX_DIR
     ? new OutboxMailer({ dir: cfg.OUTBOX_DIR, from: cfg.MAIL_FROM })
@@ -85,8 +86,8 @@ export async function createWorkerRuntime(cfg: Config = config()): Promise<Worke
   return {
     maxReceiveCount: cfg.MAX_RECEIVE_COUNT,
     deps: buildWorkerDeps({
-      jobsSql: lambdaSql(databaseUrl),
-      exportSql: lambdaSql(databaseUrl),
+      jobsSql: lambdaSql(database),
+      exportSql: lambdaSql(database),
       s3,
       partSize: cfg.UPLOAD_PART_SIZE_MIB * 1024 * 1024,
       defaultBucket: cfg.EXPORT_BUCKET,

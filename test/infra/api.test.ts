@@ -275,9 +275,9 @@ describe('REST API of the prod stage', () => {
       SecurityGroupIds: ['sg-0a1b2c3d4e5f60003'],
     });
     expect(handler?.Properties.Environment.Variables).toMatchObject({
-      DATABASE_SECRET_ARN:
-        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:learning/export-reader-AbC123',
       DATABASE_HOST: 'learning-proxy.proxy-cabc123.eu-west-1.rds.amazonaws.com',
+      DATABASE_PORT: '5432',
+      DATABASE_NAME: 'learning',
     });
     prod.template.resourceCountIs('AWS::RDS::DBCluster', 0);
     prod.template.resourceCountIs('AWS::EC2::VPC', 0);

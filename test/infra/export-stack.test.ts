@@ -286,7 +286,12 @@ describe('functions', () => {
         .sort(),
     );
     for (const id of inVpc) {
-      expect(functions[id]?.Properties.Environment.Variables.DATABASE_SECRET_ARN).toBeDefined();
+      expect(functions[id]?.Properties.Environment.Variables).toMatchObject({
+        DATABASE_HOST: expect.anything(),
+        DATABASE_USER: expect.stringMatching(/^data_export_(api|worker|sweeper)$/),
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+      });
+      expect(functions[id]?.Properties.Environment.Variables.DATABASE_SECRET_ARN).toBeUndefined();
     }
   });
 

@@ -122,8 +122,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('gives the link secret only to the download handler, the worker and the sweeper', () => {
-    const databaseSecret = { Ref: expect.stringMatching(/^DatabaseClusterSecretAttachment/) };
+  it('gives the link secret only to the download handler, the worker and the sweeper; no database secret to anyone', () => {
     const linkSecret = { Ref: logicalId(dev.stack, dev.stack.linkSecret) };
     const linkHolders = ['downloadJob', 'exportWorker', 'sweepJobs'];
     for (const [name, fn] of allFunctions()) {
@@ -133,14 +132,33 @@ describe('least privilege', () => {
       const resource = dev.template.findResources('AWS::Lambda::Function')[logicalId(dev.stack, fn)];
       const variables = Object.keys(resource?.Properties.Environment?.Variables ?? {});
       expect(variables, name).toContain('POWERTOOLS_SERVICE_NAME');
-      if (name === 'authorizer' || name === 'openapi') expect(resources, name).toEqual([]);
-      else if (linkHolders.includes(name)) {
-        expect(resources, name).toHaveLength(2);
-        expect(resources, name).toEqual(expect.arrayContaining([databaseSecret, linkSecret]));
-      } else {
-        expect(resources, name).toEqual([databaseSecret]);
+      if (linkHolders.includes(name)) expect(resources, name).toEqual([linkSecret]);
+      else {
+        expect(resources, name).toEqual([]);
         expect(variables, name).not.toContain('LINK_SECRET_ARN');
       }
+    }
+  });
+
+  it('lets each database function connect as its own least-privilege login, and as no other', () => {
+    const expected: Record<string, string> = {
+      exportWorker: 'data_export_worker',
+      sweepJobs: 'data_export_sweeper',
+    };
+    for (const [name, fn] of allFunctions()) {
+      const connects = statementsOf(dev.stack, fn).filter((s) =>
+        asArray(s.Action).includes('rds-db:connect'),
+      );
+      const resource = dev.template.findResources('AWS::Lambda::Function')[logicalId(dev.stack, fn)];
+      const user = resource?.Properties.Environment?.Variables?.DATABASE_USER;
+      if (name === 'authorizer' || name === 'openapi') {
+        expect(connects, name).toEqual([]);
+        continue;
+      }
+      expect(user, name).toBe(expected[name] ?? 'data_export_api');
+      expect(connects, name).toHaveLength(1);
+      expect(JSON.stringify(connects[0]!.Resource), name).toContain(`:dbuser:`);
+      expect(JSON.stringify(connects[0]!.Resource), name).toContain(`/${user}`);
     }
   });
 

@@ -46,25 +46,28 @@ describe('stage settings from context', () => {
   it('lists every missing key of the existing database of prod in cdk.json, with its context path', () => {
     const message = errorOf({ ...CDK_JSON_CONTEXT, stage: 'prod' });
 
-    for (const key of ['vpcId', 'availabilityZones', 'privateSubnetIds', 'securityGroupIds', 'secretArn']) {
+    for (const key of [
+      'vpcId',
+      'availabilityZones',
+      'privateSubnetIds',
+      'securityGroupIds',
+      'host',
+      'databaseName',
+      'resourceId',
+    ]) {
       expect(message).toContain(`stages.prod.database.${key}`);
     }
   });
 
-  it('rejects a partial secret ARN, because grants on it would need a wildcard', () => {
+  it('rejects a resource id that is not one, because the connect grants would name nothing', () => {
     const context = stageContext('prod', (c) => {
       c.stages.prod = {
         ...c.stages.prod,
-        database: {
-          ...EXISTING_DATABASE,
-          secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:learning',
-        },
+        database: { ...EXISTING_DATABASE, resourceId: 'learning-cluster' },
       };
     });
 
-    expect(errorOf(context)).toContain(
-      'stages.prod.database.secretArn: expected the complete Secrets Manager ARN',
-    );
+    expect(errorOf(context)).toContain('stages.prod.database.resourceId: expected an RDS resource id');
   });
 
   it('rejects export objects that expire before their emailed links', () => {

@@ -19,8 +19,10 @@ export const EXISTING_DATABASE = {
   availabilityZones: ['eu-west-1a', 'eu-west-1b'],
   privateSubnetIds: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'],
   securityGroupIds: ['sg-0a1b2c3d4e5f60003'],
-  secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:learning/export-reader-AbC123',
   host: 'learning-proxy.proxy-cabc123.eu-west-1.rds.amazonaws.com',
+  port: 5432,
+  databaseName: 'learning',
+  resourceId: 'prx-0a1b2c3d4e5f60718abcd',
 } as const;
 
 /** cdk.json's context for `stage`, with prod's database ids filled in, then `mutate`d. */
