@@ -36,3 +36,26 @@ export function parseOrThrow<S extends z.ZodType>(
   if (!result.success) throw new ValidationError(zodIssues(result.error, prefix));
   return result.data;
 }
+
+/**
+ * The field of the first `__proto__` key in parsed JSON, if any. No field of the API has that name,
+ * and zod drops such a key from objects and records without validating its value, so a request
+ * naming one (`filters.__proto__`) would be accepted with that part silently ignored.
+ */
+export function protoKeyField(value: unknown): string | undefined {
+  const pending: { value: unknown; path: PropertyKey[] }[] = [{ value, path: [] }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const current = next.value;
+    if (current === null || typeof current !== 'object') continue;
+    if (Array.isArray(current)) {
+      current.forEach((item, index) => {
+        pending.push({ value: item, path: [...next.path, index] });
+      });
+      continue;
+    }
+    if (Object.hasOwn(current, '__proto__')) return fieldPath([...next.path, '__proto__']);
+    for (const [key, item] of Object.entries(current))
+      pending.push({ value: item, path: [...next.path, key] });
+  }
+  return undefined;
+}
