@@ -12,6 +12,7 @@ import { parseDateBound } from '../../functions/domain/export-request.js';
 import { bearerToken, bodyOf } from '../support/api-events.js';
 import { jobCount } from '../support/api-fixtures.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
+import { edgeDate } from '../support/hostile-values.js';
 
 const ADMIN = randomUUID();
 let api: ApiHarness;
@@ -97,42 +98,6 @@ describe('dates Postgres cannot hold are a 400 naming the field, never a 500 or 
     expect(bulk.statusCode).toBe(202);
   });
 });
-
-/** Dates around the edges of the range and of the offsets, in every shape the API takes. */
-const edgeDate = fc
-  .record({
-    year: fc.oneof(
-      fc.integer({ min: 0, max: 3 }),
-      fc.integer({ min: 9996, max: 9999 }),
-      fc.integer({ min: 0, max: 9999 }),
-    ),
-    month: fc.integer({ min: 1, max: 12 }),
-    day: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 27, max: 31 })),
-    time: fc.option(
-      fc.record({
-        hour: fc.integer({ min: 0, max: 23 }),
-        fraction: fc.option(
-          fc.integer({ min: 0, max: 999_999_999 }).map((n) => `.${n}`),
-          { nil: '' },
-        ),
-        offset: fc.oneof(
-          fc.constant('Z'),
-          fc
-            .record({
-              sign: fc.constantFrom('+', '-'),
-              h: fc.integer({ min: 0, max: 23 }),
-              m: fc.integer({ min: 0, max: 59 }),
-            })
-            .map(({ sign, h, m }) => `${sign}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`),
-        ),
-      }),
-      { nil: undefined },
-    ),
-  })
-  .map(({ year, month, day, time }) => {
-    const date = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-    return time ? `${date}T${String(time.hour).padStart(2, '0')}:59:59${time.fraction}${time.offset}` : date;
-  });
 
 describe('the date rule against Postgres itself (the oracle)', () => {
   it('every date the API accepts, Postgres reads as given and as JavaScript writes it', async () => {
