@@ -41,7 +41,8 @@ export interface SqsEventSource {
 function messageAttributes(
   attributes: Record<string, MessageAttributeValue> | undefined,
 ): SQSMessageAttributes {
-  const out: SQSMessageAttributes = {};
+  // Attribute names are the sender's data: without a prototype, `__proto__` is a plain key.
+  const out = Object.create(null) as SQSMessageAttributes;
   for (const [name, value] of Object.entries(attributes ?? {})) {
     out[name] = {
       dataType: value.DataType ?? 'String',

@@ -175,13 +175,21 @@ function matchRoute(routes: readonly GatewayRoute[], method: string, path: strin
   return undefined;
 }
 
+/**
+ * An object for keys that come from the request (header and query names): without a prototype,
+ * `constructor`, `toString` or `__proto__` are plain keys, as in the JSON event API Gateway sends.
+ */
+function requestKeyed<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
 /** Headers as API Gateway gives them: original case, `headers` holds the last value of each. */
 function requestHeaders(req: IncomingMessage): {
   headers: Record<string, string>;
   multiValueHeaders: Record<string, string[]>;
 } {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const headers = requestKeyed<string>();
+  const multiValueHeaders = requestKeyed<string[]>();
   const names = new Map<string, string>();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const raw = req.rawHeaders[i]!;
@@ -198,8 +206,8 @@ function queryParameters(url: URL): {
   queryStringParameters: Record<string, string> | null;
   multiValueQueryStringParameters: Record<string, string[]> | null;
 } {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const single = requestKeyed<string>();
+  const multi = requestKeyed<string[]>();
   for (const [key, value] of url.searchParams) {
     single[key] = value;
     multi[key] = [...(multi[key] ?? []), value];

@@ -15,8 +15,6 @@ import { SERVICE_ROLES, type ServiceLogin, serviceUrl, setServicePasswords } fro
 import { createAccessToken } from '../functions/domain/auth.js';
 import { nextRunTimes } from '../functions/domain/eventbridge-cron.js';
 import { SCHEDULES } from '../functions/domain/schedule-catalogue.js';
-import { API_ROUTES } from '../functions/shared/api-schemas.js';
-import { API_BASE_PATH } from '../functions/shared/openapi.js';
 import { handlerEntryPath } from '../lib/handler-entries.js';
 import {
   DEMO_ADMIN_EMAIL,
@@ -34,6 +32,7 @@ import {
   type ProxyHandler,
   startGateway,
 } from './gateway.js';
+import { gatewayRoutes } from './gateway-routes.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, lambdaContext } from './lambda-context.js';
 import { startLocalAws } from './local-aws.js';
 import { loadLocalSecrets, RUNTIME_INFO_FILE, type RuntimeInfo } from './local-secrets.js';
@@ -294,16 +293,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     const authorizer = lazy(() => importHandler<AuthorizerHandler>(handlerEntryPath('authorizer')));
     const handlersDir = path.dirname(handlerEntryPath('authorizer'));
-    const routes: GatewayRoute[] = Object.entries(API_ROUTES).map(([name, route]) => ({
-      method: route.method.toUpperCase(),
-      resource: `${API_BASE_PATH}${route.path}`,
-      functionName: name,
-      // The stack's wiring (lib/export-api.ts): the download link is opened in a browser, so it
-      // needs neither the authorizer nor an API key; the OpenAPI document needs a key only.
-      authorizer: route.auth === 'bearer',
-      apiKeyRequired: route.auth !== 'bearer-or-link',
-      handler: lazy(() => importHandler<ProxyHandler>(path.join(handlersDir, route.handler))),
-    }));
+    const routes: GatewayRoute[] = gatewayRoutes((_name, file) =>
+      lazy(() => importHandler<ProxyHandler>(path.join(handlersDir, file))),
+    );
     // Load every handler now: a broken one fails the start, not the first request.
     await Promise.all([authorizer(), ...routes.map((route) => route.handler())]);
 

@@ -13,6 +13,11 @@ const RETRYABLE_NODE_CODES = new Set([
   'CONNECTION_DESTROYED',
   'CONNECT_TIMEOUT',
 ]);
+/**
+ * Class 22, data exceptions: Postgres refused a value (a date it cannot hold, a NUL byte in text).
+ * The same statement with the same values fails the same way every time, so a retry cannot help.
+ */
+const DATA_EXCEPTION_SQLSTATE = /^22/;
 
 /** Translates a postgres.js error into a domain error; domain errors pass through unchanged. */
 export function translatePostgresError(error: unknown, what: string): Error {
@@ -20,6 +25,12 @@ export function translatePostgresError(error: unknown, what: string): Error {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (RETRYABLE_NODE_CODES.has(code) || RETRYABLE_SQLSTATE.test(code))) {
     return new DependencyError(`database unavailable while ${what}`, error);
+  }
+  if (typeof code === 'string' && DATA_EXCEPTION_SQLSTATE.test(code)) {
+    // The database's own text (which quotes the value) stays in the cause, for the log only.
+    return new ExportError('invalid_parameters', `the database refused a value while ${what}`, 400, {
+      cause: error,
+    });
   }
   if (typeof code === 'string' && /^42/.test(code)) {
     return new ExportError(

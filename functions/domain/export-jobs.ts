@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ValidationError } from './errors.js';
 import type { Compression, ExportFormat } from './export-format.js';
 import type { ExportJob, JobError, JobKind, JobStatus } from './export-job.js';
+import { parseDateBound } from './export-request.js';
 
 /** What a request handler inserts; the row starts `queued`. */
 export interface NewExportJob {
@@ -121,7 +122,8 @@ export function decodeCursor(text: string): JobCursor {
   const [createdAt, id, extra] = Buffer.from(text, 'base64url').toString('utf8').split('|');
   if (extra !== undefined || !createdAt || !id || !CURSOR_TIME.test(createdAt) || !UUID.test(id))
     throw invalid();
-  if (Number.isNaN(Date.parse(createdAt))) throw invalid();
+  // The same date rule as every other date of the API: a forged year 0 is a 400, not a database error.
+  if (!parseDateBound(createdAt)) throw invalid();
   return { createdAt, id };
 }
 

@@ -6,10 +6,11 @@ import { nextRunTimes, toEventBridgeCron } from './eventbridge-cron.js';
 import type { ExportJob } from './export-job.js';
 import type { ExportJobs } from './export-jobs.js';
 import type { ExportQueue } from './export-queue.js';
+import { EARLIEST_DATE, isInDateRange } from './export-request.js';
 import type { JobLeases } from './job-leases.js';
 import { requestScheduledRun } from './process-export-job.js';
 import type { RateLimiter } from './rate-limit.js';
-import { getSchedule, SCHEDULES } from './schedule-catalogue.js';
+import { getSchedule, SCHEDULES, windowFor } from './schedule-catalogue.js';
 
 /** One catalogue entry as `GET /schedules` shows it. */
 export interface ScheduleView {
@@ -100,6 +101,8 @@ export async function runSchedule(
   const date = input.date ?? today;
   if (date > today) throw ValidationError.field('date', 'must not be in the future');
   const scheduledFor = scheduledTimeOn(def.cron, date);
+  if (!isInDateRange(windowFor(def, scheduledFor).start.getTime()))
+    throw ValidationError.field('date', `too early: the run would export days before ${EARLIEST_DATE}`);
   const details = { schedule: def.name, date, force: input.force ?? false };
   await enforceRateLimit(deps, principal, 'scheduled', details);
   const job = await requestScheduledRun(deps, {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EXPORT_FORMATS } from '../domain/export-format.js';
 import { JOB_KINDS, JOB_STATUSES } from '../domain/export-job.js';
 import { MAX_PAGE_SIZE } from '../domain/export-jobs.js';
-import { BulkExportRequestSchema, parseDateBound } from '../domain/export-request.js';
+import { BulkExportRequestSchema, DATE_BOUND_RULE, parseDateBound } from '../domain/export-request.js';
 import { UuidSchema } from '../domain/validation.js';
 
 /**
@@ -20,7 +20,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const CalendarDate = z
   .string()
   .regex(DATE, 'must be a date YYYY-MM-DD')
-  .refine((v) => parseDateBound(v) !== undefined, 'must be a valid calendar date');
+  .refine((v) => parseDateBound(v) !== undefined, DATE_BOUND_RULE);
 
 export const UserExportPath = z.strictObject({ userId: Id });
 export const UserExportQuery = z.strictObject({
@@ -58,7 +58,7 @@ export const MetricsQuery = z.strictObject({
   since: z
     .string()
     .max(40)
-    .refine((v) => parseDateBound(v) !== undefined, 'must be an ISO 8601 date or date-time with offset')
+    .refine((v) => parseDateBound(v) !== undefined, DATE_BOUND_RULE)
     .optional()
     .describe('ISO 8601 date or date-time; default: 24 hours ago'),
 });

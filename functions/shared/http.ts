@@ -143,11 +143,14 @@ export function jsonBody(event: Pick<ApiEvent, 'body' | 'isBase64Encoded'>, maxB
     throw ValidationError.field('body', 'must be UTF-8 encoded JSON');
   }
   if (text.trim() === '') return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw ValidationError.field('body', `is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
   }
+  // A `__proto__` key is refused by `parseOrThrow`, which every parsed body goes through.
+  return body;
 }
 
 /** Parses a body with a zod schema; an absent body is parsed as `undefined`. */
@@ -160,18 +163,25 @@ export function parseBody<S extends z.ZodType>(schema: S, event: ApiEvent, maxBy
 }
 
 /**
+ * Parameters keyed by names from the request: without a prototype, `__proto__` or `constructor`
+ * is a key like any other, which the strict schema then refuses as an unknown field.
+ */
+function requestKeyed(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
+/**
  * Validates the query string with a strict zod object: unknown parameters and repeated ones are
  * 400s naming them. Values arrive as strings.
  */
 export function parseQuery<S extends z.ZodType>(schema: S, event: ApiEvent): z.output<S> {
   const issues: FieldIssue[] = [];
-  const params: Record<string, string> = {};
+  const params = requestKeyed();
   for (const [key, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     if (values && values.length > 1) issues.push({ field: key, message: 'must be given once' });
   }
   for (const [key, value] of Object.entries(event.queryStringParameters ?? {})) {
-    if (value !== undefined)
-      Object.defineProperty(params, key, { value, enumerable: true, writable: true, configurable: true });
+    if (value !== undefined) params[key] = value;
   }
   if (issues.length > 0) throw new ValidationError(issues);
   return parseOrThrow(schema, params);
@@ -179,10 +189,9 @@ export function parseQuery<S extends z.ZodType>(schema: S, event: ApiEvent): z.o
 
 /** Validates path parameters (a malformed id is a 400 naming it, never a database error). */
 export function parsePath<S extends z.ZodType>(schema: S, event: ApiEvent): z.output<S> {
-  const params: Record<string, string> = {};
+  const params = requestKeyed();
   for (const [key, value] of Object.entries(event.pathParameters ?? {})) {
-    if (value !== undefined)
-      Object.defineProperty(params, key, { value, enumerable: true, writable: true, configurable: true });
+    if (value !== undefined) params[key] = value;
   }
   return parseOrThrow(schema, params);
 }

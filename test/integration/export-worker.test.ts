@@ -187,6 +187,23 @@ function withCopyStage(database: ExportDatabase, stage: () => Transform): Export
   };
 }
 
+/** Rewrites the parameters bound for each source, as a job accepted under older rules would carry them. */
+function withBoundParams(
+  database: ExportDatabase,
+  rewrite: (params: Readonly<Record<string, string>>) => Record<string, string>,
+): ExportDatabase {
+  return {
+    withSnapshot: (work) =>
+      database.withSnapshot((snapshot) =>
+        work({
+          startedAt: snapshot.startedAt,
+          count: (source) => snapshot.count({ ...source, params: rewrite(source.params) }),
+          copyOut: (statement, params) => snapshot.copyOut(statement, rewrite(params)),
+        }),
+      ),
+  };
+}
+
 /** Passes rows through, pausing `delayMs` after every `everyRows` rows: a slow but steady export. */
 function throttle(everyRows: number, delayMs: number): Transform {
   let rows = 0;
@@ -360,6 +377,33 @@ describe('export worker on Postgres, S3 and SQS', () => {
     expect(await auditActions(id)).toEqual(['started', 'started', 'started', 'failed']);
     expect(metrics.failed).toEqual([{ kind: 'bulk', format: 'csv' }]);
     expect(await objectExists(s3, `exports/${id}/courses.csv`)).toBe(false);
+  });
+
+  it('fails a job at once, with its typed reason and one email, when Postgres refuses its parameters', async () => {
+    const id = await insertJob({ tables: ['transactions'], format: 'csv' });
+    await jobsSql`UPDATE export_jobs SET filters = ${jobsSql.json({ transactions: { dateFrom: '2024-01-01' } })}
+                  WHERE id = ${id}`;
+    const base = workerDeps();
+    // A date Postgres cannot hold reaches it as a bound parameter: a data exception (SQLSTATE 22008).
+    const database = withBoundParams(base.database, (params) =>
+      Object.fromEntries(
+        Object.entries(params).map(([name, value]) => [name, name.endsWith('_from') ? '0000-01-01' : value]),
+      ),
+    );
+
+    const response = await handlerFor({ ...base, database }, 5)(
+      sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 1 })),
+      lambdaContext(),
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await jobRow(id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'invalid_parameters', retryable: false },
+    });
+    expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:failed`)]);
+    expect(await auditActions(id)).toEqual(['started', 'failed']);
   });
 
   it('stops a job cancelled mid-stream within seconds: cancelled, no object, no completion email', async () => {

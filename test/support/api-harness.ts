@@ -24,6 +24,7 @@ import { loadConfig } from '../../functions/shared/config.js';
 import {
   type ApiEventInit,
   type ApiHandler,
+  type AuthorizerHandler,
   apiEvent,
   invoke,
   TEST_JWT_SECRET,
@@ -49,6 +50,8 @@ export interface ApiHarnessOptions {
   /** Replaces the real SQS queue (e.g. to make enqueueing fail). */
   readonly queue?: ExportQueue;
   readonly clock?: TestClock;
+  /** Another Postgres than the shared test server (e.g. one a test restarts), and the API's client of it. */
+  readonly database?: { readonly url: string; readonly sql: Sql };
 }
 
 export interface CallInit extends Omit<ApiEventInit, 'authorizer'> {
@@ -68,6 +71,8 @@ export interface ApiHarness {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly handlers: Readonly<Record<RouteName, ApiHandler>>;
+  /** The real REQUEST authorizer, as the gateway runs it in front of bearer routes. */
+  readonly authorizer: AuthorizerHandler;
   /** Calls a route as API Gateway would: through the authorizer unless the route has none. */
   call(route: RouteName, init?: CallInit): Promise<APIGatewayProxyResult>;
   close(): Promise<void>;
@@ -78,7 +83,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const sqs = createSqsClient({ endpoint });
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `api-test-${randomUUID()}` }));
   const config = loadConfig({
-    DATABASE_URL: inject('databaseUrl'),
+    DATABASE_URL: options.database?.url ?? inject('databaseUrl'),
     EXPORT_BUCKET: inject('bucket'),
     S3_ENDPOINT: endpoint,
     SQS_ENDPOINT: endpoint,
@@ -92,10 +97,10 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     MAX_BODY_BYTES: String(options.maxBodyBytes ?? 16 * 1024),
   });
   const clock = options.clock ?? new TestClock();
-  const sql = testSql();
+  const sql = options.database?.sql ?? testSql();
   // The handlers connect as the API's least-privilege login, as in AWS; `sql` (the owner) arranges
-  // fixtures and reads results.
-  const apiSql = serviceSql('api');
+  // fixtures and reads results. A database of the test's own is used through the client it gives.
+  const apiSql = options.database?.sql ?? serviceSql('api');
   const deps = buildApiDeps({
     config,
     sql: apiSql,
@@ -127,6 +132,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     sqs,
     queueUrl: QueueUrl!,
     handlers,
+    authorizer: authorizer as unknown as AuthorizerHandler,
     call(route, init = {}) {
       const { token, ...rest } = init;
       const headers = {
@@ -139,7 +145,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
         : invoke(handlers[route], apiEvent(event));
     },
     async close() {
-      await Promise.all([sql.end(), apiSql.end()]);
+      await Promise.all([...new Set([sql, apiSql])].map((client) => client.end()));
       sqs.destroy();
     },
   };

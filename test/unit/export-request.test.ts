@@ -64,6 +64,14 @@ describe('parseBulkExportRequest', () => {
       },
       'filters.users.dateTo',
     ],
+    [
+      { tables: ['users'], format: 'csv', filters: { users: { dateFrom: '0000-01-01T00:00:00Z' } } },
+      'filters.users.dateFrom',
+    ],
+    [
+      { tables: ['users'], format: 'csv', filters: { users: { dateTo: '2024-01-01T00:00:00-23:59' } } },
+      'filters.users.dateTo',
+    ],
     [{ tables: ['users'], format: 'csv', columns: { users: ['nope'] } }, 'columns.users[0]'],
     [{ tables: ['users'], format: 'csv', csv: { formulaGuard: 'yes' } }, 'csv.formulaGuard'],
     ['not an object', 'body'],
@@ -92,15 +100,36 @@ describe('parseBulkExportRequest', () => {
 });
 
 describe('parseDateBound', () => {
-  it.each(['2024-02-29', '2024-01-31T23:59:59.999999Z', '2024-01-31T10:00:00+02:00'])('accepts %s', (v) => {
+  it.each([
+    '2024-02-29',
+    '2024-01-31T23:59:59.999999Z',
+    '2024-01-31T10:00:00+02:00',
+    '0001-01-01',
+    '0050-06-01',
+    '9999-12-31',
+    '0001-01-01T00:00:00-15:59',
+    '9999-12-31T23:59:59.999Z',
+    '2024-01-01T00:00:00+15:59',
+  ])('accepts %s', (v) => {
     expect(parseDateBound(v)).toBeDefined();
   });
-  it.each(['2023-02-29', '2024-13-01', '2024-01-31T10:00:00', "2020-01-01' OR '1'='1", '', 'now'])(
-    'rejects %j',
-    (v) => {
-      expect(parseDateBound(v)).toBeUndefined();
-    },
-  );
+  it.each([
+    '2023-02-29',
+    '2024-13-01',
+    '2024-01-31T10:00:00',
+    "2020-01-01' OR '1'='1",
+    '',
+    'now',
+    '2023-02-30T00:00:00Z',
+    '0000-01-01',
+    '0000-01-01T00:00:00Z',
+    '0001-01-01T00:00:00+00:01',
+    '9999-12-31T23:59:59-00:01',
+    '2024-01-01T00:00:00-23:59',
+    '2024-01-01T00:00:00+16:00',
+  ])('rejects %j', (v) => {
+    expect(parseDateBound(v)).toBeUndefined();
+  });
 });
 
 describe('bulkSources', () => {

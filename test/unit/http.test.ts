@@ -23,6 +23,8 @@ import {
   file,
   header,
   jsonBody,
+  parseBody,
+  parsePath,
   parseQuery,
   prefersAsync,
   principalFromEvent,
@@ -133,6 +135,45 @@ describe('request parsing', () => {
     expect(() => parseQuery(schema, apiEvent({ multiQuery: { format: ['csv', 'json'] } }))).toThrow(/format/);
     expect(parseQuery(schema, apiEvent({ query: { format: 'csv' } }))).toEqual({ format: 'csv' });
   });
+
+  it.each([
+    ['{"__proto__": {"a": 1}}', '__proto__'],
+    ['{"tables": ["users"], "filters": {"__proto__": {"dateFrom": "nonsense"}}}', 'filters.__proto__'],
+    ['{"columns": {"users": [{"__proto__": 1}]}}', 'columns.users[0].__proto__'],
+  ])(
+    'refuses a JSON body with a __proto__ key (%s), which zod would drop unvalidated, naming it',
+    (body, field) => {
+      const fields = (() => {
+        try {
+          parseBody(z.unknown(), apiEvent({ body }), 1000);
+        } catch (e) {
+          return (e as ValidationError).issues.map((i) => i.field);
+        }
+        return [];
+      })();
+
+      expect(fields).toEqual([field]);
+    },
+  );
+
+  it('keeps keys named like object members as plain keys', () => {
+    expect(jsonBody(apiEvent({ body: '{"constructor": {"toString": 1}}' }), 1000)).toEqual({
+      constructor: { toString: 1 },
+    });
+  });
+
+  it.each(['__proto__', 'constructor', 'toString'])(
+    'refuses a query or path parameter named %s as an unknown field, also from a JSON-parsed event',
+    (name) => {
+      const schema = z.strictObject({ format: z.string().optional() });
+      // API Gateway's event is JSON: a `__proto__` key arrives as an own property.
+      const params = JSON.parse(`{"${name}": "1", "format": "csv"}`) as Record<string, string>;
+      const event = { ...apiEvent(), queryStringParameters: params, pathParameters: params };
+
+      expect(() => parseQuery(schema, event)).toThrow(new RegExp(`${name}: unknown field`));
+      expect(() => parsePath(schema, event)).toThrow(new RegExp(`${name}: unknown field`));
+    },
+  );
 
   it('reads headers case-insensitively and finds respond-async among other preferences', () => {
     const event = apiEvent({ headers: { PREFER: 'handling=lenient, Respond-Async; wait=10' } });
