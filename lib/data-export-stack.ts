@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { SERVICE_ROLES, type ServiceLogin } from '../db/service-roles.js';
 import { DatabaseAccess } from './database-access.js';
 import { type ApiHandlerName, ExportApi } from './export-api.js';
-import { ExportBucket } from './export-bucket.js';
+import { API_EXPORT_PREFIX, ExportBucket } from './export-bucket.js';
 import type { ExportBucketAccess, ExportFunction } from './export-function.js';
 import { ExportMailSender } from './export-mail-sender.js';
 import { ExportMonitoring } from './export-monitoring.js';
@@ -53,7 +53,14 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
     linkSecret: true,
   },
   // Re-enqueues stale jobs and reports the outcomes of the jobs it finishes as a worker would.
-  sweepJobs: { deps: 'worker', login: SERVICE_ROLES.sweeper, send: true, mail: true, linkSecret: true },
+  sweepJobs: {
+    deps: 'worker',
+    login: SERVICE_ROLES.sweeper,
+    objects: 'discard',
+    send: true,
+    mail: true,
+    linkSecret: true,
+  },
 };
 
 export interface DataExportStackProps extends StackProps {
@@ -216,7 +223,9 @@ export class DataExportStack extends Stack {
 
   private bind(handler: ExportFunction, needs: HandlerNeeds): void {
     if (needs.deps === 'none') return;
-    handler.bindExportBucket(this.exportBucket.bucket, needs.objects, this.exportBucket.prefixes);
+    // Only API exports leave objects to discard: a scheduled destination holds its last good run.
+    const prefixes = needs.objects === 'discard' ? [API_EXPORT_PREFIX] : this.exportBucket.prefixes;
+    handler.bindExportBucket(this.exportBucket.bucket, needs.objects, prefixes);
     if (needs.login) handler.bindDatabase(this.database, needs.login);
     if (needs.linkSecret) handler.bindLinkSecret(this.linkSecret);
     if (needs.deps === 'api' || needs.send)

@@ -54,7 +54,14 @@ export interface ExportFunctionProps {
 }
 
 /** Which object access a function gets on the export prefixes. */
-export type ExportBucketAccess = 'read' | 'write';
+/**
+ * Object access on given prefixes: `read` for downloads, `write` for exports, `discard` to remove
+ * the objects of attempts that are no job's result (the sweeper, after failing an abandoned job).
+ */
+export type ExportBucketAccess = 'read' | 'write' | 'discard';
+
+/** The CA bundle of Lambda's Node.js runtime, which includes the RDS certificate authorities. */
+export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 /**
  * The house Lambda: a `NodejsFunction` with the service's defaults in one place (ESM bundle,
@@ -62,9 +69,6 @@ export type ExportBucketAccess = 'read' | 'write';
  * retention, Powertools environment) and `bindX()` helpers that add an env var together with the
  * IAM grant it needs. Each helper acknowledges exactly the cdk-nag findings its grant causes.
  */
-/** The CA bundle of Lambda's Node.js runtime, which includes the RDS certificate authorities. */
-export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
-
 export class ExportFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ExportFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -155,7 +159,8 @@ export class ExportFunction extends NodejsFunction {
    * `EXPORT_BUCKET` and, when `access` is given, object access under `prefixes` only: `read` is
    * `s3:GetObject` (presigned downloads, existence checks) plus `s3:ListBucket`, without which S3
    * answers 403 instead of 404 for an object the lifecycle rule already expired; `write` is
-   * `s3:PutObject` plus `s3:AbortMultipartUpload` (streamed multipart uploads). Never delete.
+   * `s3:PutObject`, `s3:AbortMultipartUpload` (streamed multipart uploads) and `s3:DeleteObject`
+   * (objects of attempts that did not win); `discard` is `s3:DeleteObject` only.
    */
   public bindExportBucket(
     bucket: IBucket,
@@ -207,7 +212,11 @@ export class ExportFunction extends NodejsFunction {
       }
       return `${bucketArn}/${prefix}*`;
     });
-    const actions = access === 'read' ? ['s3:GetObject'] : ['s3:PutObject', 's3:AbortMultipartUpload'];
+    const actions = {
+      read: ['s3:GetObject'],
+      write: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+      discard: ['s3:DeleteObject'],
+    }[access];
     this.addToRolePolicy(new PolicyStatement({ actions, resources }));
     if (access === 'read')
       this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucketArn] }));

@@ -10,7 +10,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { attachmentDisposition } from '../domain/content-disposition.js';
 import { DependencyError, ExportError } from '../domain/errors.js';
-import type { ObjectStore, UploadRequest } from '../domain/ports.js';
+import type { ObjectStore, StoredObject, UploadRequest } from '../domain/ports.js';
 
 export interface S3ObjectStoreProps {
   readonly client: S3Client;
@@ -77,11 +77,14 @@ function translateS3Error(error: unknown, what: string): Error {
   });
 }
 
+/** S3 returns entity tags in quotes (`"abc…-3"`); the port compares them without. */
+const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
+
 /** The ObjectStore port on S3: multipart uploads through `@aws-sdk/lib-storage`. */
 export class S3ObjectStore implements ObjectStore {
   constructor(private readonly props: S3ObjectStoreProps) {}
 
-  async upload(request: UploadRequest): Promise<void> {
+  async upload(request: UploadRequest): Promise<StoredObject> {
     const upload = new Upload({
       client: this.props.client,
       params: {
@@ -98,7 +101,8 @@ export class S3ObjectStore implements ObjectStore {
       leavePartsOnError: false,
     });
     try {
-      await upload.done();
+      const stored = await upload.done();
+      return { etag: unquote(stored.ETag) };
     } catch (error) {
       if (upload.uploadId) await this.abortUntilGone(request.key, upload.uploadId);
       // When the body failed (the export broke or was cancelled), that is the failure, whatever
@@ -141,13 +145,15 @@ export class S3ObjectStore implements ObjectStore {
     return getSignedUrl(this.props.client, command, { expiresIn: options.expiresInSeconds });
   }
 
-  async exists(key: string): Promise<boolean> {
+  async head(key: string): Promise<StoredObject | undefined> {
     try {
-      await this.props.client.send(new HeadObjectCommand({ Bucket: this.props.bucket, Key: key }));
-      return true;
+      const head = await this.props.client.send(
+        new HeadObjectCommand({ Bucket: this.props.bucket, Key: key }),
+      );
+      return { etag: unquote(head.ETag) };
     } catch (error) {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
-        return false;
+        return undefined;
       throw translateS3Error(error, `checking ${key}`);
     }
   }

@@ -79,8 +79,19 @@ export async function downloadJob(
     );
   }
   const store = deps.storeFor(job.result.bucket);
-  if (!(await store.exists(job.result.objectKey))) {
+  const object = await store.head(job.result.objectKey);
+  if (!object) {
     return refuse(new NotFoundError('the export file has expired or was deleted; request a new export'), job);
+  }
+  // Only the object the winning completion recorded is served: a scheduled destination key can be
+  // overwritten by a later run, and a job whose object changed since is refused, never mixed up.
+  if (job.result.etag !== undefined && object.etag !== job.result.etag) {
+    return refuse(
+      new ConflictError('the export file was replaced by another run; request a new export', {
+        status: job.status,
+      }),
+      job,
+    );
   }
   const location = await store.presignDownload(job.result.objectKey, {
     expiresInSeconds: deps.downloadUrlTtlSeconds,

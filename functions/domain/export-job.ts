@@ -21,8 +21,12 @@ export interface JobProgress {
   readonly etaSeconds?: number;
 }
 
-/** The result manifest of a completed job: the engine's result and the bucket it was written to. */
-export interface JobResult extends ExportResult {
+/**
+ * The result manifest of a completed job: the engine's result and the bucket it was written to.
+ * Results recorded before entity tags were kept have none.
+ */
+export interface JobResult extends Omit<ExportResult, 'etag'> {
+  readonly etag?: string;
   readonly bucket?: string;
 }
 

@@ -12,7 +12,7 @@ import { xmlAttribute, xmlRows } from './encoding/xml-rows.js';
 import { ExportCancelledError, ExportError } from './errors.js';
 import { type Compression, type ExportFormat, layoutFor, objectTypeFor } from './export-format.js';
 import type { ExportSource } from './export-source.js';
-import type { ExportDatabase, ObjectStore, Snapshot } from './ports.js';
+import type { ExportDatabase, ObjectStore, Snapshot, StoredObject } from './ports.js';
 
 /** A source of an export; `single` sections (the user profile) are one object, not a list. */
 export interface ExportSection extends ExportSource {
@@ -48,6 +48,8 @@ export interface ExportResult {
   readonly contentType: string;
   readonly bytes: number;
   readonly sha256: string;
+  /** The entity tag the store gave the object: a download checks the object still has it. */
+  readonly etag: string;
   readonly rows: number;
   readonly tables: readonly { readonly name: string; readonly rows: number }[];
   readonly exportedAt: string;
@@ -126,6 +128,7 @@ async function writeExport(
   );
 
   let failure: unknown;
+  let stored: StoredObject | undefined;
   const live = new Set<Readable | Writable>();
   // Several streams report one failure; keep the first domain error (it says what went wrong)
   // over the stream plumbing's own AbortError / premature-close errors.
@@ -222,7 +225,7 @@ async function writeExport(
     if (zip) zip.end();
     else document.end();
     await plumbing;
-    await uploading;
+    stored = await uploading;
   } catch (error) {
     fail(error);
     await Promise.allSettled([uploading, plumbing]);
@@ -230,7 +233,7 @@ async function writeExport(
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
-  if (failure) throw failure;
+  if (failure || !stored) throw failure ?? new Error('the upload ended without an object');
   progress.finish();
   return {
     objectKey,
@@ -238,6 +241,7 @@ async function writeExport(
     contentType: type.contentType,
     bytes: progress.bytes,
     sha256: hash.digest('hex'),
+    etag: stored.etag,
     rows: rowsTotal,
     tables: plan.sections.map((s, i) => ({ name: s.name, rows: counts[i] ?? 0 })),
     exportedAt,

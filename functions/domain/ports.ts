@@ -27,15 +27,23 @@ export interface UploadRequest {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+/** What the store says of one stored object. */
+export interface StoredObject {
+  /** The object's entity tag (without quotes): it changes whenever the object is replaced. */
+  readonly etag: string;
+}
+
 /** Port to the object store holding export files (S3 in AWS and locally). */
 export interface ObjectStore {
   /**
    * Streams `body` to `key`. The object becomes visible only when the whole body was stored; when
    * the body errors or the store fails, nothing is left behind (no object, no unfinished upload).
    */
-  upload(request: UploadRequest): Promise<void>;
+  upload(request: UploadRequest): Promise<StoredObject>;
   /** A short-lived URL that downloads `key` as `filename`. */
   presignDownload(key: string, options: { expiresInSeconds: number; filename: string }): Promise<string>;
-  exists(key: string): Promise<boolean>;
+  /** The object at `key`, or undefined when there is none. */
+  head(key: string): Promise<StoredObject | undefined>;
+  /** Removes `key`; removing a missing key is no error. */
   delete(key: string): Promise<void>;
 }

@@ -256,6 +256,8 @@ class JobRun {
         this.log.warn('lease lost before completion; the new lease holder finishes the job', {
           jobId: job.id,
         });
+        // This attempt's own object is nobody's result: remove it (a scheduled destination stays).
+        if (job.kind !== 'scheduled') await discardObjects(this.deps, job, [result.objectKey], this.log);
         return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
       }
     } catch (thrown) {
@@ -269,6 +271,13 @@ class JobRun {
       return this.failed(error);
     }
 
+    // Objects of earlier attempts (one that crashed after its upload completed) are not the result.
+    await discardObjects(
+      this.deps,
+      job,
+      attemptObjects(job, this.deps.defaultBucket, result.objectKey).keys,
+      this.log,
+    );
     const durationMs = this.now() - startedAt;
     this.log.info('export completed', {
       jobId: job.id,
@@ -308,6 +317,7 @@ class JobRun {
       return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
     }
     this.log.info('export cancelled', { jobId: job.id });
+    await discardObjects(this.deps, job, attemptObjects(job, this.deps.defaultBucket).keys, this.log);
     await this.audit('cancelled', 'ok', { attempt: job.attempts });
     return { status: 'cancelled', jobId: job.id };
   }
@@ -406,19 +416,47 @@ async function sendOutcomeEmail(
 }
 
 /**
+ * Removes objects that are no job's result (best effort: a failure is logged, and the bucket's
+ * lifecycle rule removes whatever is left).
+ */
+async function discardObjects(
+  deps: Pick<ProcessExportJobDeps, 'storeFor' | 'defaultBucket'>,
+  job: ExportJob,
+  keys: readonly string[],
+  log: WorkerLog,
+): Promise<void> {
+  if (keys.length === 0) return;
+  const store = deps.storeFor(deps.defaultBucket);
+  for (const key of keys) {
+    try {
+      await store.delete(key);
+    } catch (error) {
+      log.warn('could not remove an object that is no result', {
+        jobId: job.id,
+        key,
+        detail: errorDetail(error),
+      });
+    }
+  }
+}
+
+/**
  * Reports a failure that the caller recorded itself, i.e. whose conditional `processing` →
  * `failed` update it won (the worker's `fail`, the sweeper's `failAbandoned`): the `ExportsFailed`
- * metric, the `failed` audit row and the one failure email, as the worker reports its own.
+ * metric, the `failed` audit row, the one failure email, and the removal of every object its
+ * attempts left, as the worker reports its own.
  * `details` are added to the audit row (e.g. `receiveCount`).
  */
 export async function reportJobFailure(
-  deps: Pick<ProcessExportJobDeps, 'audit' | 'mailer' | 'metrics'>,
+  deps: Pick<ProcessExportJobDeps, 'audit' | 'mailer' | 'metrics' | 'storeFor' | 'defaultBucket'>,
   job: ExportJob,
   error: JobError,
   details: Record<string, unknown>,
   log: WorkerLog = SILENT,
 ): Promise<void> {
   deps.metrics.exportFailed(job.kind, job.format);
+  // A failed job keeps no object: any attempt may have completed an upload before it died.
+  await discardObjects(deps, job, attemptObjects(job, deps.defaultBucket).keys, log);
   await auditJob(deps, job, 'failed', 'error', { error, attempt: job.attempts, ...details }, log);
   await sendOutcomeEmail(deps, job, 'failed', async () => failedExportEmail({ job, error }), log);
 }
@@ -569,6 +607,46 @@ const BulkJobOptions = z.object({
   formulaGuard: z.boolean().optional(),
 });
 
+/**
+ * Each attempt of an API job writes its own object (`exports/{jobId}/{attempt}/…`), so the object
+ * the winning completion records can only hold that attempt's bytes: a worker that lost its lease
+ * and finishes its upload late writes beside it, never over it. Scheduled jobs write their
+ * catalogue destination instead (a rerun replaces it by contract); their downloads check the
+ * recorded entity tag.
+ */
+const attemptPrefix = (job: Pick<ExportJob, 'id' | 'attempts'>) => `exports/${job.id}/${job.attempts}`;
+
+/**
+ * The objects attempts `1..job.attempts` of a job wrote or may have written, except `keep`: what
+ * a completion (older attempts), a failure or a cancellation (all) removes. Empty for scheduled
+ * jobs, whose one destination key may hold an earlier run's good object.
+ */
+export function attemptObjects(
+  job: ExportJob,
+  defaultBucket: string,
+  keep?: string,
+): { readonly bucket: string; readonly keys: readonly string[] } {
+  if (job.kind === 'scheduled') return { bucket: defaultBucket, keys: [] };
+  const keys: string[] = [];
+  for (let attempt = 1; attempt <= job.attempts; attempt++) {
+    let target: ExportTarget;
+    try {
+      target = planFor({ ...job, attempts: attempt }, defaultBucket);
+    } catch {
+      return { bucket: defaultBucket, keys: [] };
+    }
+    const { plan } = target;
+    const { extension } = objectTypeFor(
+      plan.format,
+      plan.compression,
+      layoutFor(plan.format, plan.sections.length),
+    );
+    const key = `${plan.keyBase}.${extension}`;
+    if (key !== keep) keys.push(key);
+  }
+  return { bucket: defaultBucket, keys };
+}
+
 /** `2024-05-01`: the UTC day a job was created, in download file names. */
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
@@ -600,7 +678,7 @@ export function planFor(job: ExportJob, defaultBucket: string): ExportTarget {
           format: spec.format,
           compression: spec.compression,
           formulaGuard: spec.formulaGuard,
-          keyBase: `exports/${job.id}/${name}`,
+          keyBase: `${attemptPrefix(job)}/${name}`,
           fileName: `${name}_${day(job.createdAt)}`,
         },
       };
@@ -614,7 +692,7 @@ export function planFor(job: ExportJob, defaultBucket: string): ExportTarget {
           format: job.format,
           compression: job.compression,
           formulaGuard: options.formulaGuard ?? true,
-          keyBase: `exports/${job.id}/user_export`,
+          keyBase: `${attemptPrefix(job)}/user_export`,
           fileName: `user_export_${day(job.createdAt)}`,
           rootElement: 'userExport',
         },

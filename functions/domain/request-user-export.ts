@@ -11,7 +11,7 @@ import { ExportError, NotFoundError } from './errors.js';
 import type { ExportFormat } from './export-format.js';
 import type { ExportJob } from './export-job.js';
 import { type ExportPlan, runExport } from './export-runner.js';
-import type { ExportDatabase, ObjectStore, UploadRequest } from './ports.js';
+import type { ExportDatabase, ObjectStore, StoredObject, UploadRequest } from './ports.js';
 import type { RateLimiter } from './rate-limit.js';
 import { userExportSections } from './user-export.js';
 
@@ -163,7 +163,7 @@ class InlineCapture implements ObjectStore {
     return Buffer.concat(this.chunks, this.size);
   }
 
-  async upload(request: UploadRequest): Promise<void> {
+  async upload(request: UploadRequest): Promise<StoredObject> {
     for await (const chunk of request.body as Readable) {
       const buffer = chunk as Buffer;
       this.size += buffer.length;
@@ -173,14 +173,15 @@ class InlineCapture implements ObjectStore {
       }
       this.chunks.push(buffer);
     }
+    return { etag: 'inline' };
   }
 
   async presignDownload(): Promise<string> {
     throw new Error('inline exports are not stored');
   }
 
-  async exists(): Promise<boolean> {
-    return false;
+  async head(): Promise<undefined> {
+    return undefined;
   }
 
   async delete(): Promise<void> {}

@@ -5,7 +5,8 @@ import type { ExpiredLeaseCriteria, JobLeases } from './job-leases.js';
 import { type ProcessExportJobDeps, reportJobFailure, type WorkerLog } from './process-export-job.js';
 
 /** What the sweep needs: the worker's job leases and failure reporting, and the export queue. */
-export interface SweepStaleJobsDeps extends Pick<ProcessExportJobDeps, 'audit' | 'mailer' | 'metrics'> {
+export interface SweepStaleJobsDeps
+  extends Pick<ProcessExportJobDeps, 'audit' | 'mailer' | 'metrics' | 'storeFor' | 'defaultBucket'> {
   readonly leases: JobLeases;
   readonly queue: ExportQueue;
   readonly log?: WorkerLog;

@@ -36,6 +36,8 @@ export function createSweeper(
         audit: deps.audit,
         mailer: deps.mailer,
         metrics: deps.metrics,
+        storeFor: deps.storeFor,
+        defaultBucket: deps.defaultBucket,
         queue,
         log: options.log ?? deps.log,
       },

@@ -63,15 +63,18 @@ describe('least privilege', () => {
     );
 
     expect(s3).toHaveLength(1);
-    expect(asArray(s3[0]?.Action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    // Delete: the objects of attempts that did not win, and of jobs that failed or were cancelled.
+    expect(asArray(s3[0]?.Action).sort()).toEqual([
+      's3:AbortMultipartUpload',
+      's3:DeleteObject',
+      's3:PutObject',
+    ]);
     expect(asArray(s3[0]?.Resource)).toHaveLength(exportObjectArns().length);
     expect(asArray(s3[0]?.Resource)).toEqual(expect.arrayContaining(exportObjectArns()));
   });
 
   it('lets only the download handler read export objects, on the same prefixes', () => {
-    const readers = allFunctions().filter(
-      ([, fn]) => actionsOf(fn, 's3').length > 0 && fn !== dev.stack.worker.handler,
-    );
+    const readers = allFunctions().filter(([, fn]) => actionsOf(fn, 's3').includes('s3:GetObject'));
     const download = dev.stack.api.handlers.downloadJob;
     const statements = statementsOf(dev.stack, download);
     const getObject = statements.find((s) => asArray(s.Action).includes('s3:GetObject'));
@@ -98,7 +101,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('lets the sweeper send to the export queue only, and read or write no object', () => {
+  it('lets the sweeper send to the export queue, read or write no object, and delete only API export objects', () => {
     const queueArn = { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.worker.queue), 'Arn'] };
     const send = statementsOf(dev.stack, dev.stack.worker.sweeper).filter((s) =>
       asArray(s.Action).includes('sqs:SendMessage'),
@@ -106,7 +109,11 @@ describe('least privilege', () => {
 
     expect(send.flatMap((s) => asArray(s.Resource))).toEqual([queueArn]);
     expect(actionsOf(dev.stack.worker.sweeper, 'sqs')).not.toContain('sqs:ReceiveMessage');
-    expect(actionsOf(dev.stack.worker.sweeper, 's3')).toEqual([]);
+    expect(actionsOf(dev.stack.worker.sweeper, 's3')).toEqual(['s3:DeleteObject']);
+    const discard = statementsOf(dev.stack, dev.stack.worker.sweeper).find((s) =>
+      asArray(s.Action).includes('s3:DeleteObject'),
+    );
+    expect(asArray(discard?.Resource)).toEqual([exportObjectArns()[0]]);
   });
 
   it('lets only the worker and the sweeper (failure emails) send email, from the configured SES identity only', () => {

@@ -29,7 +29,15 @@ import { createExportWorkerHandler } from '../../functions/handlers/export-worke
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
-import { objectExists, readObject, serviceSql, testS3, testSql } from '../support/services.js';
+import {
+  etagOf,
+  keysUnder,
+  objectExists,
+  readObject,
+  serviceSql,
+  testS3,
+  testSql,
+} from '../support/services.js';
 import { lambdaContext, sqsEvent, sqsRecord } from '../support/sqs-events.js';
 import { createQueueWithDlq, pumpQueue, queueDepth } from '../support/sqs-pump.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
@@ -159,11 +167,12 @@ function countingUploads(deps: ProcessExportJobDeps) {
     const store = deps.storeFor(name);
     return {
       upload: async (request) => {
-        await store.upload(request);
+        const stored = await store.upload(request);
         uploads.set(request.key, (uploads.get(request.key) ?? 0) + 1);
+        return stored;
       },
       presignDownload: (key, options) => store.presignDownload(key, options),
-      exists: (key) => store.exists(key),
+      head: (key) => store.head(key),
       delete: (key) => store.delete(key),
     };
   };
@@ -239,9 +248,10 @@ describe('export worker on Postgres, S3 and SQS', () => {
     for (const response of [...concurrent, redelivered]) expect(response.batchItemFailures).toEqual([]);
     const job = await jobRow(id);
     expect(job).toMatchObject({ status: 'completed', attempts: 1 });
-    const key = `exports/${id}/activity_logs.csv`;
-    expect(job.result).toMatchObject({ objectKey: key, bucket });
+    const key = `exports/${id}/1/activity_logs.csv`;
+    expect(job.result).toMatchObject({ objectKey: key, bucket, etag: await etagOf(s3, key) });
     expect([...uploads.entries()]).toEqual([[key, 1]]);
+    expect(await keysUnder(s3, `exports/${id}/`)).toEqual([key]);
     expect((await readObject(s3, key)).equals(csvOracle(inject('databaseUrl'), 'activity_logs'))).toBe(true);
     expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:completed`)]);
     expect((await auditActions(id)).filter((a) => a === 'completed')).toHaveLength(1);
@@ -249,7 +259,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
 
   it('completes a job on redelivery after a crash mid-stream, and never shows a partial object', async () => {
     const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
-    const key = `exports/${id}/activity_logs.csv`;
+    const key = `exports/${id}/1/activity_logs.csv`;
     // Its own S3 client, counting multipart parts, to prove the crash came after parts were stored.
     const crashS3 = createS3Client({ endpoint: inject('awsEndpoint') });
     let partsUploaded = 0;
@@ -307,7 +317,9 @@ describe('export worker on Postgres, S3 and SQS', () => {
 
     expect(second.batchItemFailures).toEqual([]);
     expect(await jobRow(id)).toMatchObject({ status: 'completed', attempts: 2 });
-    const body = await readObject(s3, key);
+    const secondKey = `exports/${id}/2/activity_logs.csv`;
+    expect(await keysUnder(s3, `exports/${id}/`)).toEqual([secondKey]);
+    const body = await readObject(s3, secondKey);
     expect(body.length).toBeGreaterThan(8 * 1024 * 1024);
     expect(body.equals(csvOracle(bigUrl, 'activity_logs'))).toBe(true);
     expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:completed`)]);
@@ -334,7 +346,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
 
     expect(afterExpiry.batchItemFailures).toEqual([]);
     expect(await jobRow(id)).toMatchObject({ status: 'completed', attempts: 2 });
-    expect(await objectExists(s3, `exports/${id}/courses.json`)).toBe(true);
+    expect(await keysUnder(s3, `exports/${id}/`)).toEqual([`exports/${id}/2/courses.json`]);
   });
 
   it('retries while S3 fails on every call, then marks the job failed, emails once and leaves the message in the DLQ', async () => {
@@ -376,7 +388,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
     expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:failed`)]);
     expect(await auditActions(id)).toEqual(['started', 'started', 'started', 'failed']);
     expect(metrics.failed).toEqual([{ kind: 'bulk', format: 'csv' }]);
-    expect(await objectExists(s3, `exports/${id}/courses.csv`)).toBe(false);
+    expect(await keysUnder(s3, `exports/${id}/`)).toEqual([]);
   });
 
   it('fails a job at once, with its typed reason and one email, when Postgres refuses its parameters', async () => {
@@ -431,7 +443,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const job = await jobRow(id);
     expect(job.status).toBe('cancelled');
     expect(job.result).toBeNull();
-    expect(await objectExists(s3, `exports/${id}/activity_logs.ndjson`)).toBe(false);
+    expect(await keysUnder(s3, `exports/${id}/`)).toEqual([]);
     expect(await emailsFor(id)).toEqual([]);
     expect(await auditActions(id)).toEqual(['started', 'cancelled']);
   });

@@ -141,7 +141,7 @@ function gatedUploads(storeFor: (bucket: string) => ObjectStore, bytes: number) 
         return store.upload({ ...request, body: pipeline(request.body, gate, () => {}) as Readable });
       },
       presignDownload: (key, options) => store.presignDownload(key, options),
-      exists: (key) => store.exists(key),
+      head: (key) => store.head(key),
       delete: (key) => store.delete(key),
     };
   };

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import postgres, { type Sql } from 'postgres';
 import { inject } from 'vitest';
 import { createS3Client } from '../../functions/adapters/s3-object-store.js';
@@ -40,6 +40,18 @@ export async function objectExists(s3: S3Client, key: string, bucket = inject('b
       return false;
     throw error;
   }
+}
+
+/** The keys under `prefix`, sorted: what a job left in the bucket. */
+export async function keysUnder(s3: S3Client, prefix: string, bucket = inject('bucket')): Promise<string[]> {
+  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return Contents.map((o) => o.Key!).sort();
+}
+
+/** The entity tag of `key` without quotes, as the ObjectStore port reports it. */
+export async function etagOf(s3: S3Client, key: string, bucket = inject('bucket')): Promise<string> {
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  return (head.ETag ?? '').replace(/^"|"$/g, '');
 }
 
 /** Runs `COPY (query) TO STDOUT …` with postgres.js and returns the bytes: an oracle independent of the engine. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditEntry, AuditLog } from '../../functions/domain/audit-log.js';
@@ -24,7 +24,13 @@ import type {
 } from '../../functions/domain/job-leases.js';
 import type { EmailMessage, Mailer } from '../../functions/domain/mailer.js';
 import type { MetricsSink } from '../../functions/domain/metrics-sink.js';
-import type { ExportDatabase, ObjectStore, Snapshot, UploadRequest } from '../../functions/domain/ports.js';
+import type {
+  ExportDatabase,
+  ObjectStore,
+  Snapshot,
+  StoredObject,
+  UploadRequest,
+} from '../../functions/domain/ports.js';
 
 /** A queued job with sensible defaults: a bulk CSV export of `users`. */
 export function jobFixture(overrides: Partial<ExportJob> = {}): ExportJob {
@@ -289,7 +295,7 @@ export class InMemoryJobLeases implements JobLeases {
     this.patch(jobId, { ...patch, leaseUntil: null, completedAt: new Date() });
   }
 
-  private patch(jobId: string, patch: Partial<ExportJob>): ExportJob {
+  patch(jobId: string, patch: Partial<ExportJob>): ExportJob {
     const stored = this.jobs.get(jobId)!;
     stored.job = { ...stored.job, ...patch, updatedAt: new Date() };
     return stored.job;
@@ -363,6 +369,9 @@ export class FakeExportDatabase implements ExportDatabase {
 }
 
 /** An ObjectStore that keeps complete uploads in memory; a failed or aborted upload stores nothing. */
+/** S3's entity tag of a single-part object: the MD5 of its bytes. */
+const etagOf = (body: Buffer) => createHash('md5').update(body).digest('hex');
+
 export class InMemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, Buffer>();
   /** Completed uploads per key: more than one means a second object version. */
@@ -371,7 +380,7 @@ export class InMemoryObjectStore implements ObjectStore {
 
   constructor(private readonly options: { fail?: () => Error } = {}) {}
 
-  async upload(request: UploadRequest): Promise<void> {
+  async upload(request: UploadRequest): Promise<StoredObject> {
     const parts: Buffer[] = [];
     try {
       for await (const chunk of request.body) {
@@ -382,16 +391,19 @@ export class InMemoryObjectStore implements ObjectStore {
       this.aborted++;
       throw request.body.errored ?? error;
     }
-    this.objects.set(request.key, Buffer.concat(parts));
+    const body = Buffer.concat(parts);
+    this.objects.set(request.key, body);
     this.puts.set(request.key, (this.puts.get(request.key) ?? 0) + 1);
+    return { etag: etagOf(body) };
   }
 
   async presignDownload(key: string): Promise<string> {
     return `https://s3.example.com/${key}?signed`;
   }
 
-  async exists(key: string): Promise<boolean> {
-    return this.objects.has(key);
+  async head(key: string): Promise<StoredObject | undefined> {
+    const body = this.objects.get(key);
+    return body === undefined ? undefined : { etag: etagOf(body) };
   }
 
   async delete(key: string): Promise<void> {

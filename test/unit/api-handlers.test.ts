@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
@@ -445,6 +445,39 @@ describe('GET /jobs/{jobId}/download', () => {
     deps.store.objects.set('exports/j/users.csv', Buffer.from('a,b'));
     return job;
   };
+
+  it("serves only the object the completion recorded: a replaced object is a 409, never another run's file", async () => {
+    const job = deps.jobs.put({
+      requestedBy: USER,
+      status: 'completed',
+      result: {
+        objectKey: 'daily/transactions/daily_transactions_2024-05-01.csv',
+        fileName: 'daily_transactions_2024-05-01.csv',
+        contentType: 'text/csv',
+        bytes: 3,
+        sha256: 'x',
+        etag: createHash('md5').update('a,b').digest('hex'),
+        rows: 1,
+        tables: [],
+        exportedAt: '2024-05-01T00:00:00Z',
+      },
+    });
+    const token = await bearerToken(USER);
+    const download = () =>
+      invoke(
+        downloadJob(provide),
+        apiEvent({ pathParameters: { jobId: job.id }, headers: { Authorization: `Bearer ${token}` } }),
+      );
+
+    deps.store.objects.set(job.result!.objectKey, Buffer.from('a,b'));
+    const recorded = await download();
+    deps.store.objects.set(job.result!.objectKey, Buffer.from('c,d'));
+    const replaced = await download();
+
+    expect(recorded.statusCode).toBe(302);
+    expect(replaced.statusCode).toBe(409);
+    expect(bodyOf(replaced)).toMatchObject({ error: { code: 'conflict' } });
+  });
 
   it('redirects the owner (bearer) to a fresh presigned URL and audits the download', async () => {
     const job = completed();

@@ -92,13 +92,13 @@ describe('processExportJob', () => {
     const stored = w.leases.get(job.id);
     expect(stored.status).toBe('completed');
     expect(stored.result).toMatchObject({
-      objectKey: `exports/${job.id}/users.csv`,
+      objectKey: `exports/${job.id}/1/users.csv`,
       bucket: BUCKET,
       fileName: 'users_2024-05-01.csv',
       rows: 42,
       tables: [{ name: 'users', rows: 42 }],
     });
-    expect(w.store.objects.get(`exports/${job.id}/users.csv`)?.toString()).toContain('41,name-41\n');
+    expect(w.store.objects.get(`exports/${job.id}/1/users.csv`)?.toString()).toContain('41,name-41\n');
     expect(stored.progress).toMatchObject({ percent: 100, rowsExported: 42 });
     expect(w.mailer.sent).toHaveLength(1);
     const email = w.mailer.sent[0]!;
@@ -155,7 +155,7 @@ describe('processExportJob', () => {
 
     expect(outcomes.map((o) => o.status).sort()).toEqual(['completed', 'skipped']);
     expect(w.leases.completions).toBe(1);
-    expect(w.store.puts.get(`exports/${job.id}/users.csv`)).toBe(1);
+    expect(w.store.puts.get(`exports/${job.id}/1/users.csv`)).toBe(1);
     expect(w.mailer.sent).toHaveLength(1);
   });
 
@@ -170,6 +170,68 @@ describe('processExportJob', () => {
 
     expect(outcome.status).toBe('completed');
     expect(w.leases.get(job.id).attempts).toBe(2);
+  });
+
+  describe('objects of attempts that did not win', () => {
+    it("keeps the winner's object when a worker that lost its lease finishes its upload late, and removes the late one", async () => {
+      const w = world({ database: { rows: { users: 3_000 }, rowsPerChunk: 100, chunkDelayMs: 5 } });
+      const job = w.leases.add(jobFixture());
+      // A heartbeat slower than the export: worker A never learns its lease was taken over.
+      const slowBeat = { ...w.deps, settings: { ...w.deps.settings, heartbeatMs: 60_000 } };
+
+      const late = processExportJob(slowBeat, input(job, { workerId: 'A' }));
+      await expect.poll(() => w.database.statements.length, { timeout: 5_000 }).toBeGreaterThan(0);
+      w.leases.patch(job.id, { leaseUntil: new Date(Date.now() - 1) });
+      const winner = await processExportJob(w.deps, input(job, { workerId: 'B', receiveCount: 2 }));
+      const loser = await late;
+
+      expect(winner).toMatchObject({
+        status: 'completed',
+        result: { objectKey: `exports/${job.id}/2/users.csv` },
+      });
+      expect(loser).toMatchObject({ status: 'skipped', reason: 'lease_lost' });
+      const recorded = w.leases.get(job.id).result!;
+      expect([...w.store.objects.keys()]).toEqual([recorded.objectKey]);
+      expect(recorded.etag).toBe((await w.store.head(recorded.objectKey))?.etag);
+      expect(w.mailer.sent).toHaveLength(1);
+    });
+
+    it('removes the object of an attempt that crashed between its upload and its completion', async () => {
+      const w = world({ database: { rows: { users: 50 } } });
+      const job = w.leases.add(jobFixture());
+      const complete = w.leases.complete.bind(w.leases);
+      let crashes = 1;
+      w.leases.complete = async (...args) => {
+        if (crashes-- > 0) throw new DependencyError('database unavailable');
+        return complete(...args);
+      };
+
+      await expect(processExportJob(w.deps, input(job))).rejects.toBeInstanceOf(DependencyError);
+      expect([...w.store.objects.keys()]).toEqual([`exports/${job.id}/1/users.csv`]);
+      const outcome = await processExportJob(w.deps, input(job, { receiveCount: 2 }));
+
+      expect(outcome).toMatchObject({
+        status: 'completed',
+        result: { objectKey: `exports/${job.id}/2/users.csv` },
+      });
+      expect([...w.store.objects.keys()]).toEqual([`exports/${job.id}/2/users.csv`]);
+    });
+
+    it('leaves no object of any attempt when the job fails for good', async () => {
+      const w = world({ database: { rows: { users: 50 } } });
+      const job = w.leases.add(jobFixture());
+      const complete = w.leases.complete.bind(w.leases);
+      w.leases.complete = async () => {
+        throw new DependencyError('database unavailable');
+      };
+
+      await expect(processExportJob(w.deps, input(job, { receiveCount: 1 }))).rejects.toThrow();
+      await expect(processExportJob(w.deps, input(job, { receiveCount: 3 }))).rejects.toThrow();
+      w.leases.complete = complete;
+
+      expect(w.leases.get(job.id).status).toBe('failed');
+      expect(w.store.objects.size).toBe(0);
+    });
   });
 
   it('cancels a running export when cancellation is requested: cancelled, no object, no email', async () => {
@@ -369,7 +431,7 @@ describe('processExportJob', () => {
 
     expect(outcome).toMatchObject({
       status: 'completed',
-      result: { objectKey: `exports/${job.id}/user_export.zip` },
+      result: { objectKey: `exports/${job.id}/1/user_export.zip` },
     });
     expect(w.database.sources.map((s) => s.name)).toEqual(['profile', 'transactions', 'courses', 'activity']);
     expect(w.database.statements.every((s) => s.includes("THEN '''' ||"))).toBe(true);

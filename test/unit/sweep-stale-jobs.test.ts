@@ -10,6 +10,7 @@ import {
 import { RecordingQueue } from '../support/api-fakes.js';
 import {
   InMemoryJobLeases,
+  InMemoryObjectStore,
   jobFixture,
   RecordingAuditLog,
   RecordingMailer,
@@ -25,7 +26,8 @@ function world(options: { mailer?: RecordingMailer } = {}) {
   const mailer = options.mailer ?? new RecordingMailer();
   const audit = new RecordingAuditLog();
   const metrics = new RecordingMetrics();
-  const deps = { leases, queue, mailer, audit, metrics };
+  const store = new InMemoryObjectStore();
+  const deps = { leases, queue, mailer, audit, metrics, storeFor: () => store, defaultBucket: 'exports' };
   const sweep = (overrides: Partial<SweepStaleJobsInput> = {}) =>
     sweepStaleJobs(deps, {
       now: new Date(),
@@ -33,7 +35,7 @@ function world(options: { mailer?: RecordingMailer } = {}) {
       maxAttempts: MAX_ATTEMPTS,
       ...overrides,
     });
-  return { leases, queue, mailer, audit, metrics, sweep };
+  return { leases, queue, mailer, audit, metrics, store, sweep };
 }
 
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
