@@ -78,6 +78,20 @@ describe('parseBulkExportRequest', () => {
   });
 });
 
+describe('csvCopy', () => {
+  it('guards char(n) columns as it guards text', () => {
+    const [source] = bulkSources(
+      parseBulkExportRequest({
+        tables: ['transactions'],
+        format: 'csv',
+        columns: { transactions: ['currency'] },
+      }),
+    );
+
+    expect(csvCopy(source!, true)).toContain('CASE WHEN left(t."currency", 1)');
+  });
+});
+
 describe('parseDateBound', () => {
   it.each(['2024-02-29', '2024-01-31T23:59:59.999999Z', '2024-01-31T10:00:00+02:00'])('accepts %s', (v) => {
     expect(parseDateBound(v)).toBeDefined();
@@ -124,6 +138,7 @@ describe('bulkSources', () => {
 
     expect(statement).toContain('CASE WHEN left(t."description", 1)');
     expect(statement).not.toContain('left(t."amount"');
+    expect(statement).not.toContain('left(t."id"');
     expect(statement).toMatch(/^COPY \(.*\) TO STDOUT WITH \(FORMAT csv, HEADER true\)$/);
   });
 });

@@ -112,8 +112,8 @@ describe('catalogue sources', () => {
     expect(source.columns).toEqual([
       { name: 'id', type: 'bigint' },
       { name: 'user_id', type: 'uuid' },
-      { name: 'amount', type: 'numeric' },
-      { name: 'currency', type: 'text' },
+      { name: 'amount', type: 'numeric', precision: 12, scale: 2 },
+      { name: 'currency', type: 'char', length: 3 },
       { name: 'status', type: 'text' },
       { name: 'description', type: 'text' },
       { name: 'metadata', type: 'jsonb' },
@@ -224,6 +224,18 @@ describe('validateCatalogue', () => {
   });
 
   it.each<[string, Partial<ScheduleDefinition>, RegExp]>([
+    [
+      'a column declared with other type modifiers than the catalogue',
+      {
+        source: (window) => ({
+          name: 'transactions',
+          sql: 'SELECT amount FROM transactions',
+          params: { window_start: iso(window.start), window_end: iso(window.end) },
+          columns: [{ name: 'amount', type: 'numeric' }],
+        }),
+      },
+      /schedules\[0\]\.source: column transactions\.amount is numeric\(12,2\), not numeric$/,
+    ],
     ['a name with capitals', { name: 'Daily' }, /schedules\[0\]\.name: .*must match/],
     ['a name that is too short', { name: 'ab' }, /schedules\[0\]\.name/],
     ['a cron EventBridge cannot express', { cron: '0 0 1 * 1' }, /schedules\[0\]\.cron: .*both day-of-month/],

@@ -1,5 +1,5 @@
 import { quoteIdent } from '../catalogue.js';
-import type { ExportSource } from '../export-source.js';
+import { type ExportSource, isTextColumn } from '../export-source.js';
 
 /**
  * COPY statements that make Postgres do the per-value work (text output, CSV quoting, JSON
@@ -21,7 +21,7 @@ export function csvCopy(source: ExportSource, formulaGuard: boolean): string {
     ? `SELECT ${source.columns
         .map((c) => {
           const col = `t.${quoteIdent(c.name)}`;
-          return c.type === 'text'
+          return isTextColumn(c)
             ? `CASE WHEN left(${col}, 1) IN ${FORMULA_START} THEN '''' || ${col} ELSE ${col} END AS ${quoteIdent(c.name)}`
             : col;
         })
@@ -43,3 +43,4 @@ export function xmlValuesCopy(source: ExportSource): string {
   const values = source.columns.map((c) => `to_json(t.${quoteIdent(c.name)}) #>> '{}'`).join(', ');
   return `COPY (SELECT json_build_array(${values}) FROM (${source.sql}) t) TO STDOUT ${RAW_LINES}`;
 }
+
