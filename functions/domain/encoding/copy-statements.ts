@@ -1,5 +1,6 @@
 import { quoteIdent } from '../catalogue.js';
 import { type ExportSource, isTextColumn } from '../export-source.js';
+import { parquetColumn } from './parquet-columns.js';
 
 /**
  * COPY statements that make Postgres do the per-value work (text output, CSV quoting, JSON
@@ -44,3 +45,12 @@ export function xmlValuesCopy(source: ExportSource): string {
   return `COPY (SELECT json_build_array(${values}) FROM (${source.sql}) t) TO STDOUT ${RAW_LINES}`;
 }
 
+/**
+ * Binary COPY of the source with each column in the form its Parquet column reads (see
+ * `parquetColumn`): integers and timestamps as binary integers, text as raw UTF-8, numeric and jsonb
+ * as their exact text. Binary framing needs no unescaping and costs Postgres no more than CSV.
+ */
+export function parquetCopy(source: ExportSource): string {
+  const values = source.columns.map((c) => parquetColumn(c).select).join(', ');
+  return `COPY (SELECT ${values} FROM (${source.sql}) t) TO STDOUT WITH (FORMAT binary)`;
+}
