@@ -1,7 +1,13 @@
 import { CATALOGUE, type CatalogueTable, catalogueTable, NEVER_EXPORTED, quoteIdent } from './catalogue.js';
 import { type FieldIssue, NotFoundError, ValidationError } from './errors.js';
 import { CronConversionError, toEventBridgeCron } from './eventbridge-cron.js';
-import { COMPRESSIONS, type Compression, EXPORT_FORMATS, type ExportFormat } from './export-format.js';
+import {
+  COMPRESSIONS,
+  type Compression,
+  compressionProblem,
+  EXPORT_FORMATS,
+  type ExportFormat,
+} from './export-format.js';
 import { type ColumnSpec, columnTypeSql, type ExportSource, paramRef } from './export-source.js';
 
 /** Where a scheduled export's objects go. */
@@ -164,7 +170,7 @@ export function getSchedule(name: string): ScheduleDefinition {
 
 /**
  * Checks a catalogue: unique names of 3–64 lowercase letters, digits and underscores; crons
- * EventBridge can express; known formats and compressions; valid destinations;
+ * EventBridge can express; known formats with a compression they allow; valid destinations;
  * whole-day windows; and queries that read only export-catalogue columns (with their catalogue
  * types) and take the window through `params` rather than inlining it.
  *
@@ -191,6 +197,9 @@ export function validateCatalogue(defs: readonly ScheduleDefinition[]): void {
     }
     if (!(COMPRESSIONS as readonly string[]).includes(def.compression)) {
       issue('compression', `"${def.compression}" is not one of ${COMPRESSIONS.join(', ')}`);
+    } else {
+      const problem = compressionProblem(def.format, def.compression);
+      if (problem) issue('compression', problem);
     }
     const destination = destinationProblem(def.destination);
     if (destination) issue('destination', destination);

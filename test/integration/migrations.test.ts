@@ -151,6 +151,16 @@ describe('service table constraints', () => {
     await expect(insert).rejects.toMatchObject({ code: '23514' });
   });
 
+  it('accepts a parquet job, but not a gzipped one', async () => {
+    // Act
+    const [parquet] = await insertJob({ format: 'parquet' });
+    const gzipped = insertJob({ format: 'parquet', compression: 'gzip' });
+
+    // Assert
+    expect(parquet).toMatchObject({ format: 'parquet', compression: 'none' });
+    await expect(gzipped).rejects.toMatchObject({ code: '23514' });
+  });
+
   it.each([['tables'], ['requested_by'], ['format'], ['kind']])(
     'rejects a job without %s',
     async (column) => {

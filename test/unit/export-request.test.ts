@@ -66,9 +66,16 @@ describe('parseBulkExportRequest', () => {
     ],
     [{ tables: ['users'], format: 'csv', columns: { users: ['nope'] } }, 'columns.users[0]'],
     [{ tables: ['users'], format: 'csv', csv: { formulaGuard: 'yes' } }, 'csv.formulaGuard'],
+    [{ tables: ['users'], format: 'parquet', compression: 'gzip' }, 'compression'],
     ['not an object', 'body'],
   ])('rejects %j naming %s', (body, field) => {
     expect(fieldsOf(body)).toContain(field);
+  });
+
+  it('accepts parquet, whose compression defaults to none', () => {
+    const spec = parseBulkExportRequest({ tables: ['users', 'courses'], format: 'parquet' });
+
+    expect(spec).toMatchObject({ format: 'parquet', compression: 'none' });
   });
 
   it('reports every problem, not only the first', () => {

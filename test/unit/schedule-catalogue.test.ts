@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../functions/domain/errors.js';
+import { layoutFor, objectTypeFor } from '../../functions/domain/export-format.js';
 import {
   getSchedule,
   objectKeyFor,
@@ -174,6 +175,14 @@ describe('objectKeyFor', () => {
     );
   });
 
+  it('names a parquet run .parquet, the extension the engine gives a parquet file', () => {
+    const def = definition({ format: 'parquet', compression: 'none' });
+    const window = windowFor(def, new Date('2025-01-01T03:00:00Z'));
+    const { extension } = objectTypeFor(def.format, def.compression, layoutFor(def.format, 1));
+
+    expect(objectKeyFor(def, window, extension)).toBe('sample/sample_export_2025-01-01.parquet');
+  });
+
   it('rejects an extension that could change the key', () => {
     const def = getSchedule('weekly_users');
     const window = windowFor(def, new Date('2025-01-05T02:00:00Z'));
@@ -223,7 +232,16 @@ describe('validateCatalogue', () => {
     expect(issuesOf([definition()])).toEqual([]);
   });
 
+  it('accepts a parquet export, uncompressed', () => {
+    expect(issuesOf([definition({ format: 'parquet', compression: 'none' })])).toEqual([]);
+  });
+
   it.each<[string, Partial<ScheduleDefinition>, RegExp]>([
+    [
+      'a gzipped parquet export',
+      { format: 'parquet', compression: 'gzip' },
+      /^schedules\[0\]\.compression: parquet files compress their pages themselves/,
+    ],
     [
       'a column declared with other type modifiers than the catalogue',
       {
