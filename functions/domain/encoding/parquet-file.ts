@@ -8,9 +8,9 @@ import { type ParquetValue, parquetColumn } from './parquet-columns.js';
 
 /** Row group bounds: whichever is reached first closes the group. */
 export interface RowGroupLimits {
-  /** @default 65536 */
+  /** @default 32768 */
   readonly rows?: number;
-  /** Bytes of field data as Postgres sent them (before encoding and compression). @default 32 MiB */
+  /** Bytes of field data as Postgres sent them (before encoding and compression). @default 16 MiB */
   readonly bytes?: number;
 }
 
@@ -24,8 +24,8 @@ export interface ParquetFileOptions {
   readonly onRows?: (rows: number) => void;
 }
 
-const DEFAULT_ROW_GROUP_ROWS = 65_536;
-const DEFAULT_ROW_GROUP_BYTES = 32 * 1024 * 1024;
+const DEFAULT_ROW_GROUP_ROWS = 32_768;
+const DEFAULT_ROW_GROUP_BYTES = 16 * 1024 * 1024;
 /** Encoded bytes the writer holds before handing them on. */
 const OUTPUT_CHUNK_BYTES = 1024 * 1024;
 
@@ -103,6 +103,8 @@ export function parquetFile(columns: readonly ColumnSpec[], options: ParquetFile
       try {
         reader.end();
         writeRowGroup();
+        // The row groups were encoded with the write schema; the footer declares the file schema,
+        // which adds the converted type JSON that the writer must not see (see `parquetColumn`).
         parquet.schema = root((c) => c.fileSchema);
         parquet.finish();
         callback();
