@@ -24,6 +24,8 @@ export interface ParquetFileOptions {
   readonly onRows?: (rows: number) => void;
 }
 
+type RowGroup = ParquetWriter['row_groups'][number];
+
 const DEFAULT_ROW_GROUP_ROWS = 32_768;
 const DEFAULT_ROW_GROUP_BYTES = 16 * 1024 * 1024;
 /** Encoded bytes the writer holds before handing them on. */
@@ -65,6 +67,7 @@ export function parquetFile(columns: readonly ColumnSpec[], options: ParquetFile
     batchRows = 0;
     batchBytes = 0;
     parquet.write({ columnData, rowGroupSize: rows });
+    detachStatistics(parquet.row_groups.at(-1));
   };
 
   let rowsRead = 0;
@@ -114,6 +117,22 @@ export function parquetFile(columns: readonly ColumnSpec[], options: ParquetFile
     },
   });
   return output;
+}
+
+/**
+ * The writer keeps each row group's min and max values until it writes the footer. Text values are
+ * views into the 64 KiB COPY chunks they were read from, so without a copy every row group would
+ * keep a few whole chunks alive to the end of the file and memory would grow with the row count.
+ */
+function detachStatistics(rowGroup: RowGroup | undefined): void {
+  for (const column of rowGroup?.columns ?? []) {
+    const statistics = column.meta_data?.statistics;
+    if (!statistics) continue;
+    for (const key of ['min_value', 'max_value', 'min', 'max'] as const) {
+      const value = statistics[key];
+      if (value instanceof Uint8Array) statistics[key] = new Uint8Array(value);
+    }
+  }
 }
 
 /**
