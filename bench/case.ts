@@ -129,11 +129,13 @@ const cases: Record<string, () => Promise<{ rows: number; bytes: number }>> = {
   'engine ndjson → null': () => engine('ndjson', 'null'),
   'engine json → null': () => engine('json', 'null'),
   'engine xml → null': () => engine('xml', 'null'),
+  'engine parquet → null': () => engine('parquet', 'null'),
   'engine csv → s3': () => engine('csv', 's3'),
   'engine csv.gz → s3': () => engine('csv', 's3', 'gzip'),
   'engine ndjson → s3': () => engine('ndjson', 's3'),
   'engine json → s3': () => engine('json', 's3'),
   'engine xml → s3': () => engine('xml', 's3'),
+  'engine parquet → s3': () => engine('parquet', 's3'),
   'worker csv → s3 (SQS handler)': worker,
   'seed SELECT * + string join': seedApproach,
 };

@@ -1,8 +1,12 @@
 /**
- * `npm run bench [-- --rows N] [--json] [--cases a,b]`: export benchmarks against a real Postgres and
- * the local S3 server, with `psql \copy (query) TO file CSV HEADER` measured in the same run as the
- * baseline (postgres.js `COPY … TO STDOUT` into a file when psql is absent). Each case runs in its
- * own process; ratioToBaseline = baseline seconds / case seconds (1.0 = as fast as psql).
+ * `npm run bench [-- --rows N] [--json] [--cases a,b] [--repeat N]`: export benchmarks against a
+ * real Postgres and the local S3 server, with `psql \copy (query) TO file CSV HEADER` measured in
+ * the same run as the baseline (postgres.js `COPY … TO STDOUT` into a file when psql is absent).
+ * Each case runs in its own process; ratioToBaseline = baseline seconds / case seconds (1.0 = as
+ * fast as psql). With `--repeat N` the baseline and the cases run N times interleaved (baseline,
+ * case 1, case 2, …, baseline, …) and each figure is the median of its rounds, the ratio being
+ * the median of each round's case against that round's baseline, so a machine whose load changes
+ * during the run skews both alike; peak RSS is the highest of the rounds.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -42,10 +46,13 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     json: { type: 'boolean', default: false },
     cases: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 const rows = Number(values.rows);
 if (!Number.isInteger(rows) || rows < 1) throw new Error('--rows must be a positive integer');
+const rounds = Number(values.repeat);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--repeat must be a positive integer');
 const log = (line: string) => {
   if (!values.json) console.log(line);
   else console.error(line);
@@ -93,82 +100,57 @@ try {
     `transactions: ${n} rows (${created ? `seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s` : 'cached in .bench/'})`,
   );
 
-  const results: {
-    case: string;
+  interface Sample {
     rows: number;
     seconds: number;
-    rowsPerSecond: number;
-    ratioToBaseline: number;
     peakRssMb: number | null;
     bytes: number;
-  }[] = [];
+  }
 
   // Baseline: psql \copy into a file, timed around the whole command.
   const out = path.join(benchDir, 'baseline.csv');
   const hasPsql = spawnSync('psql', ['--version']).status === 0;
-  let baseline: { seconds: number; peakRssMb: number | null; name: string };
-  if (hasPsql) {
-    const hasTime = fs.existsSync('/usr/bin/time');
-    const args = [databaseUrl, '-X', '-q', '-c', `\\copy (${QUERY}) TO '${out}' WITH CSV HEADER`];
-    const started = process.hrtime.bigint();
-    const result = hasTime
-      ? spawnSync('/usr/bin/time', ['-f', '%M', 'psql', ...args], {
-          env: { ...process.env, PGTZ: 'UTC' },
-          encoding: 'utf8',
-        })
-      : spawnSync('psql', args, { env: { ...process.env, PGTZ: 'UTC' }, encoding: 'utf8' });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
-    const rss = hasTime ? Number(result.stderr.trim().split('\n').at(-1)) / 1024 : null;
-    baseline = {
-      seconds,
-      peakRssMb: rss === null ? null : Math.round(rss),
-      name: 'baseline psql \\copy → file',
-    };
-  } else {
-    const started = process.hrtime.bigint();
-    const sql2 = postgres(databaseUrl, { max: 1 });
-    const file = fs.createWriteStream(out);
-    const stream = await sql2.unsafe(`COPY (${QUERY}) TO STDOUT WITH CSV HEADER`).readable();
-    for await (const chunk of stream)
-      if (!file.write(chunk)) await new Promise<void>((r) => file.once('drain', () => r()));
-    await new Promise<void>((r) => file.end(() => r()));
-    await sql2.end();
-    baseline = {
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      peakRssMb: null,
-      name: 'baseline postgres.js COPY → file (no psql here)',
-    };
-  }
-  const baselineBytes = fs.statSync(out).size;
-  fs.rmSync(out);
-  results.push({
-    case: baseline.name,
-    rows: n,
-    seconds: baseline.seconds,
-    rowsPerSecond: Math.round(n / baseline.seconds),
-    ratioToBaseline: 1,
-    peakRssMb: baseline.peakRssMb,
-    bytes: baselineBytes,
-  });
+  const baselineName = hasPsql
+    ? 'baseline psql \\copy → file'
+    : 'baseline postgres.js COPY → file (no psql here)';
+  const measureBaseline = async (): Promise<Sample> => {
+    let sample: Sample;
+    if (hasPsql) {
+      const hasTime = fs.existsSync('/usr/bin/time');
+      const args = [databaseUrl, '-X', '-q', '-c', `\\copy (${QUERY}) TO '${out}' WITH CSV HEADER`];
+      const started = process.hrtime.bigint();
+      const result = hasTime
+        ? spawnSync('/usr/bin/time', ['-f', '%M', 'psql', ...args], {
+            env: { ...process.env, PGTZ: 'UTC' },
+            encoding: 'utf8',
+          })
+        : spawnSync('psql', args, { env: { ...process.env, PGTZ: 'UTC' }, encoding: 'utf8' });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
+      const rss = hasTime ? Number(result.stderr.trim().split('\n').at(-1)) / 1024 : null;
+      sample = { rows: n, seconds, peakRssMb: rss === null ? null : Math.round(rss), bytes: 0 };
+    } else {
+      const started = process.hrtime.bigint();
+      const sql2 = postgres(databaseUrl, { max: 1 });
+      const file = fs.createWriteStream(out);
+      const stream = await sql2.unsafe(`COPY (${QUERY}) TO STDOUT WITH CSV HEADER`).readable();
+      for await (const chunk of stream)
+        if (!file.write(chunk)) await new Promise<void>((r) => file.once('drain', () => r()));
+      await new Promise<void>((r) => file.end(() => r()));
+      await sql2.end();
+      sample = {
+        rows: n,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        peakRssMb: null,
+        bytes: 0,
+      };
+    }
+    sample.bytes = fs.statSync(out).size;
+    fs.rmSync(out);
+    return sample;
+  };
 
-  const all = [
-    'engine csv → null',
-    'engine ndjson → null',
-    'engine json → null',
-    'engine xml → null',
-    'engine csv → s3',
-    'engine csv.gz → s3',
-    'engine ndjson → s3',
-    'engine json → s3',
-    'engine xml → s3',
-    'worker csv → s3 (SQS handler)',
-    'seed SELECT * + string join',
-  ];
-  const selected = values.cases
-    ? all.filter((c) => values.cases!.split(',').some((s) => c.includes(s.trim())))
-    : all;
-  for (const name of selected) {
+  const runCase = async (name: string): Promise<Sample | undefined> => {
     // Asynchronous: the S3 emulator runs in this process and must keep serving while the case runs.
     // Only the seed's approach needs a bigger heap (it holds every row); engine cases run with Node's defaults.
     const heap = name.startsWith('seed') ? ['--max-old-space-size=8192'] : [];
@@ -196,21 +178,66 @@ try {
           .slice(-25)
           .join('\n')})`,
       );
-      continue;
+      return undefined;
     }
-    const r = JSON.parse(line) as { rows: number; seconds: number; peakRssMb: number; bytes: number };
-    results.push({
-      case: name,
-      rows: r.rows,
-      seconds: r.seconds,
-      rowsPerSecond: Math.round(r.rows / r.seconds),
-      ratioToBaseline: baseline.seconds / r.seconds,
-      peakRssMb: r.peakRssMb,
-      bytes: r.bytes,
-    });
+    return JSON.parse(line) as Sample;
+  };
+
+  const all = [
+    'engine csv → null',
+    'engine ndjson → null',
+    'engine json → null',
+    'engine xml → null',
+    'engine parquet → null',
+    'engine csv → s3',
+    'engine csv.gz → s3',
+    'engine ndjson → s3',
+    'engine json → s3',
+    'engine xml → s3',
+    'engine parquet → s3',
+    'worker csv → s3 (SQS handler)',
+    'seed SELECT * + string join',
+  ];
+  const selected = values.cases
+    ? all.filter((c) => values.cases!.split(',').some((s) => c.includes(s.trim())))
+    : all;
+
+  // Each round measures the baseline again, right before its cases, and pairs them for the ratio.
+  const samples = new Map<string, { sample: Sample; ratio: number }[]>();
+  const record = (name: string, sample: Sample, ratio: number) =>
+    samples.set(name, [...(samples.get(name) ?? []), { sample, ratio }]);
+  for (let round = 1; round <= rounds; round++) {
+    const baseline = await measureBaseline();
+    record(baselineName, baseline, 1);
+    for (const name of selected) {
+      const sample = await runCase(name);
+      if (sample) record(name, sample, baseline.seconds / sample.seconds);
+    }
+    if (rounds > 1) log(`round ${round}/${rounds} done`);
   }
 
-  if (values.json) console.log(JSON.stringify({ results }));
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const results = [...samples].map(([name, runs]) => {
+    const seconds = median(runs.map((r) => r.sample.seconds));
+    const peaks = runs.map((r) => r.sample.peakRssMb).filter((p): p is number => p !== null);
+    const last = runs.at(-1)!.sample;
+    return {
+      case: name,
+      runs: runs.length,
+      rows: last.rows,
+      seconds,
+      rowsPerSecond: Math.round(last.rows / seconds),
+      ratioToBaseline: median(runs.map((r) => r.ratio)),
+      peakRssMb: peaks.length ? Math.max(...peaks) : null,
+      bytes: last.bytes,
+    };
+  });
+
+  if (values.json) console.log(JSON.stringify({ rounds, results }));
   else {
     console.log(
       `\n${'case'.padEnd(34)} ${'rows'.padStart(9)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(10)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)} ${'MB out'.padStart(7)}`,
@@ -220,8 +247,18 @@ try {
         `${r.case.padEnd(34)} ${String(r.rows).padStart(9)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(10)} ${r.ratioToBaseline.toFixed(2).padStart(6)} ${(r.peakRssMb === null ? 'n/a' : `${r.peakRssMb} MB`).padStart(9)} ${(r.bytes / 1e6).toFixed(1).padStart(7)}`,
       );
     console.log(
-      '\nratio = baseline seconds / case seconds (higher is faster; 1.00 = as fast as the baseline)',
+      `\nratio = baseline seconds / case seconds (higher is faster; 1.00 = as fast as the baseline)${
+        rounds > 1 ? `; medians of ${rounds} interleaved rounds, peak RSS the highest` : ''
+      }`,
     );
+    const size = (name: string) => results.find((r) => r.case === name)?.bytes;
+    const parquet = size('engine parquet → s3') ?? size('engine parquet → null');
+    const csv = size('engine csv → s3') ?? size('engine csv → null');
+    const csvGzip = size('engine csv.gz → s3');
+    if (parquet !== undefined && csv !== undefined)
+      console.log(
+        `parquet file: ${((100 * parquet) / csv).toFixed(0)} % of the CSV${csvGzip ? `, ${((100 * parquet) / csvGzip).toFixed(0)} % of the gzipped CSV` : ''}`,
+      );
   }
 } finally {
   await aws.stop();

@@ -158,7 +158,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
 ];
 
 /** Formats accepted by `POST /bulk` (DESIGN §1); the handler validates the rest of the body. */
-const EXPORT_FORMATS = ['json', 'ndjson', 'csv', 'xml'];
+const EXPORT_FORMATS = ['json', 'ndjson', 'csv', 'xml', 'parquet'];
 
 export interface ApiThrottle {
   readonly rateLimit: number;

@@ -20,6 +20,8 @@ const table = (name: string, dateColumn: string, userColumn: string, columns: Co
 /**
  * The export catalogue: the only tables and columns any export may read. Reviewed like code.
  * `users.password_hash` and `users.mfa_secret` are deliberately absent, so no path can select them.
+ * Column types are the database's own, modifiers included (`numeric(12,2)`, `char(3)`): typed
+ * formats such as Parquet take them from here, and a test holds them to the real tables.
  */
 export const CATALOGUE: Readonly<Record<string, CatalogueTable>> = Object.freeze({
   users: table('users', 'created_at', 'id', [
@@ -35,7 +37,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueTable>> = Object.freeze
   courses: table('courses', 'created_at', '', [
     { name: 'id', type: 'bigint' },
     { name: 'title', type: 'text' },
-    { name: 'price', type: 'numeric' },
+    { name: 'price', type: 'numeric', precision: 10, scale: 2 },
     { name: 'created_at', type: 'timestamptz' },
   ]),
   enrollments: table('enrollments', 'created_at', 'user_id', [
@@ -43,7 +45,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueTable>> = Object.freeze
     { name: 'user_id', type: 'uuid' },
     { name: 'course_id', type: 'bigint' },
     { name: 'status', type: 'text' },
-    { name: 'progress', type: 'numeric' },
+    { name: 'progress', type: 'numeric', precision: 5, scale: 2 },
     { name: 'enrolled_at', type: 'timestamptz' },
     { name: 'completed_at', type: 'timestamptz' },
     { name: 'created_at', type: 'timestamptz' },
@@ -51,8 +53,8 @@ export const CATALOGUE: Readonly<Record<string, CatalogueTable>> = Object.freeze
   transactions: table('transactions', 'created_at', 'user_id', [
     { name: 'id', type: 'bigint' },
     { name: 'user_id', type: 'uuid' },
-    { name: 'amount', type: 'numeric' },
-    { name: 'currency', type: 'text' },
+    { name: 'amount', type: 'numeric', precision: 12, scale: 2 },
+    { name: 'currency', type: 'char', length: 3 },
     { name: 'status', type: 'text' },
     { name: 'description', type: 'text' },
     { name: 'metadata', type: 'jsonb' },

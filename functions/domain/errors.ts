@@ -102,3 +102,13 @@ export class ExportCancelledError extends ExportError {
     super('cancelled', 'the export was cancelled', 409);
   }
 }
+
+/**
+ * A value the export's format cannot hold exactly (NaN in a Parquet DECIMAL column, an infinite
+ * timestamp). Retrying cannot help; another format or a corrected row can.
+ */
+export class UnrepresentableValueError extends ExportError {
+  constructor(message: string) {
+    super('value_not_representable', message, 422);
+  }
+}

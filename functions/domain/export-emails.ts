@@ -63,6 +63,7 @@ const FORMAT_NAMES: Readonly<Record<string, string>> = {
   csv: 'CSV',
   json: 'JSON',
   ndjson: 'NDJSON',
+  parquet: 'Parquet',
   xml: 'XML',
 };
 

@@ -7,7 +7,7 @@ import {
   quoteIdent,
 } from './catalogue.js';
 import { type FieldIssue, ValidationError } from './errors.js';
-import { COMPRESSIONS, EXPORT_FORMATS } from './export-format.js';
+import { COMPRESSIONS, compressionProblem, EXPORT_FORMATS } from './export-format.js';
 import { type ExportSource, paramRef } from './export-source.js';
 import { parseOrThrow } from './validation.js';
 
@@ -71,8 +71,11 @@ export const BulkExportRequestSchema = z.strictObject({
   tables: z.array(z.string().max(64)).min(1).max(CATALOGUE_TABLES.length),
   filters: z.record(z.string().max(64), DateFilterSchema).optional(),
   columns: z.record(z.string().max(64), z.array(z.string().max(64)).min(1).max(64)).optional(),
-  format: z.enum(EXPORT_FORMATS),
-  compression: z.enum(COMPRESSIONS).default('none'),
+  format: z.enum(EXPORT_FORMATS).describe('parquet: one Parquet file per table, typed from the catalogue'),
+  compression: z
+    .enum(COMPRESSIONS)
+    .default('none')
+    .describe('gzip the file (not for parquet, which compresses inside the file)'),
   csv: z.strictObject({ formulaGuard: z.boolean().optional() }).optional(),
 });
 export type BulkExportRequest = z.input<typeof BulkExportRequestSchema>;
@@ -139,6 +142,8 @@ export function parseBulkExportRequest(input: unknown): BulkExportSpec {
       issues.push({ field: `columns.${name}`, message: 'duplicate column' });
     columns[name] = wanted;
   }
+  const compression = compressionProblem(request.format, request.compression);
+  if (compression) issues.push({ field: 'compression', message: compression });
   if (issues.length > 0) throw new ValidationError(issues);
   return {
     tables: request.tables,

@@ -5,12 +5,19 @@ import { createGzip } from 'node:zlib';
 import yazl from 'yazl';
 import { attachmentDisposition } from './content-disposition.js';
 import { coalesce } from './encoding/coalesce.js';
-import { csvCopy, jsonLinesCopy, xmlValuesCopy } from './encoding/copy-statements.js';
+import { csvCopy, jsonLinesCopy, parquetCopy, xmlValuesCopy } from './encoding/copy-statements.js';
 import { jsonArrayBody } from './encoding/json-rows.js';
 import { lineCounter } from './encoding/line-counter.js';
+import { parquetFile } from './encoding/parquet-file.js';
 import { xmlAttribute, xmlRows } from './encoding/xml-rows.js';
 import { ExportCancelledError, ExportError } from './errors.js';
-import { type Compression, type ExportFormat, layoutFor, objectTypeFor } from './export-format.js';
+import {
+  type Compression,
+  deflatesInZip,
+  type ExportFormat,
+  layoutFor,
+  objectTypeFor,
+} from './export-format.js';
 import type { ExportSource } from './export-source.js';
 import type { ExportDatabase, ObjectStore, Snapshot, StoredObject } from './ports.js';
 
@@ -167,6 +174,7 @@ async function writeExport(
         live.add(sink);
         zip.addReadStream(sink as PassThrough, `${section.name}.${plan.format}`, {
           mtime: snapshot.startedAt,
+          compress: deflatesInZip(plan.format),
         });
       }
       await pipeline([rows, coalesce(), ...stages, sink], { end: !!zip });
@@ -204,6 +212,17 @@ async function writeExport(
             await copy(jsonLinesCopy(section), section, lineCounter(rowsDone), jsonArrayBody());
             if (!section.single) await write('\n]');
           }
+          break;
+        case 'parquet':
+          await copy(
+            parquetCopy(section),
+            section,
+            parquetFile(section.columns, {
+              sourceName: section.name,
+              metadata: { exported_at: exportedAt },
+              onRows: rowsDone,
+            }),
+          );
           break;
         case 'xml': {
           const columns = section.columns.map((c) => c.name);

@@ -2,6 +2,7 @@
 export type ColumnType =
   | 'uuid'
   | 'text'
+  | 'char'
   | 'bigint'
   | 'numeric'
   | 'boolean'
@@ -10,9 +11,52 @@ export type ColumnType =
   | 'inet'
   | 'text[]';
 
-export interface ColumnSpec {
-  readonly name: string;
-  readonly type: ColumnType;
+/**
+ * One output column and its Postgres type, with the modifiers typed formats need: `numeric(p,s)`
+ * becomes Parquet DECIMAL(p,s), so the catalogue states precision and scale rather than letting an
+ * encoder guess them from values.
+ */
+export type ColumnSpec =
+  | {
+      readonly name: string;
+      readonly type: Exclude<ColumnType, 'numeric' | 'char'>;
+    }
+  | {
+      readonly name: string;
+      readonly type: 'numeric';
+      /** `numeric(precision, scale)`; absent for unconstrained `numeric`. */
+      readonly precision?: number;
+      /** @default 0 when `precision` is set, as in Postgres */
+      readonly scale?: number;
+    }
+  | {
+      readonly name: string;
+      readonly type: 'char';
+      /** `char(length)`: values are blank-padded to this many characters. */
+      readonly length: number;
+    };
+
+/** Types whose values are free text, where a spreadsheet could read a formula (CSV formula guard). */
+export function isTextColumn(column: ColumnSpec): boolean {
+  return column.type === 'text' || column.type === 'char';
+}
+
+/**
+ * The column's type as Postgres's `format_type()` spells it (`numeric(12,2)`, `character(3)`,
+ * `timestamp with time zone`): what tests compare the catalogue with, so it cannot drift from the
+ * database.
+ */
+export function columnTypeSql(column: ColumnSpec): string {
+  switch (column.type) {
+    case 'numeric':
+      return column.precision === undefined ? 'numeric' : `numeric(${column.precision},${column.scale ?? 0})`;
+    case 'char':
+      return `character(${column.length})`;
+    case 'timestamptz':
+      return 'timestamp with time zone';
+    default:
+      return column.type;
+  }
 }
 
 /**

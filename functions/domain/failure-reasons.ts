@@ -17,6 +17,8 @@ export const FAILURE_REASONS = {
   dependency_unavailable:
     'A service the export needs (database, storage or queue) was unavailable. Retry later.',
   enqueue_failed: 'The export could not be queued. Retry the request.',
+  value_not_representable:
+    'A value cannot be written exactly in the chosen format (for example NaN in a Parquet decimal column, or an infinite timestamp). Export the table as CSV or JSON, or correct the value.',
   time_budget_exceeded:
     'The export did not fit in the time a worker has. Narrow the date range or export fewer tables, or ask an admin.',
   abandoned:

@@ -8,7 +8,7 @@ import {
 } from './api-guards.js';
 import { assertCanExportUser, type Principal } from './auth.js';
 import { ExportError, NotFoundError } from './errors.js';
-import type { ExportFormat } from './export-format.js';
+import type { UserExportFormat } from './export-format.js';
 import type { ExportJob } from './export-job.js';
 import { type ExportPlan, runExport } from './export-runner.js';
 import type { ExportDatabase, ObjectStore, StoredObject, UploadRequest } from './ports.js';
@@ -29,7 +29,7 @@ export interface UserExportInput {
   readonly principal: Principal;
   /** Validated UUID of the user whose data is exported. */
   readonly userId: string;
-  readonly format: ExportFormat;
+  readonly format: UserExportFormat;
   /** Prefix `'` to spreadsheet-formula cells in CSV. Default on for user exports (DESIGN §7). */
   readonly formulaGuard: boolean;
   /** `Prefer: respond-async`: always answer with a job. */
@@ -49,7 +49,7 @@ export type UserExportOutcome =
 /** The export plan of an inline user export: the same sections and document shape as a user job. */
 export function inlineUserExportPlan(
   userId: string,
-  format: ExportFormat,
+  format: UserExportFormat,
   formulaGuard: boolean,
 ): ExportPlan {
   return {

@@ -1,8 +1,14 @@
 import { CATALOGUE, type CatalogueTable, catalogueTable, NEVER_EXPORTED, quoteIdent } from './catalogue.js';
 import { type FieldIssue, NotFoundError, ValidationError } from './errors.js';
 import { CronConversionError, toEventBridgeCron } from './eventbridge-cron.js';
-import { COMPRESSIONS, type Compression, EXPORT_FORMATS, type ExportFormat } from './export-format.js';
-import { type ColumnSpec, type ExportSource, paramRef } from './export-source.js';
+import {
+  COMPRESSIONS,
+  type Compression,
+  compressionProblem,
+  EXPORT_FORMATS,
+  type ExportFormat,
+} from './export-format.js';
+import { type ColumnSpec, columnTypeSql, type ExportSource, paramRef } from './export-source.js';
 
 /** Where a scheduled export's objects go. */
 export interface ScheduleDestination {
@@ -164,8 +170,9 @@ export function getSchedule(name: string): ScheduleDefinition {
 
 /**
  * Checks a catalogue: unique names of 3–64 lowercase letters, digits and underscores; crons
- * EventBridge can express; known formats; valid destinations; whole-day windows; and queries that
- * read only export-catalogue columns and take the window through `params` rather than inlining it.
+ * EventBridge can express; known formats with a compression they allow; valid destinations;
+ * whole-day windows; and queries that read only export-catalogue columns (with their catalogue
+ * types) and take the window through `params` rather than inlining it.
  *
  * @throws ValidationError listing every problem, each under `schedules[i].field`.
  */
@@ -190,6 +197,9 @@ export function validateCatalogue(defs: readonly ScheduleDefinition[]): void {
     }
     if (!(COMPRESSIONS as readonly string[]).includes(def.compression)) {
       issue('compression', `"${def.compression}" is not one of ${COMPRESSIONS.join(', ')}`);
+    } else {
+      const problem = compressionProblem(def.format, def.compression);
+      if (problem) issue('compression', problem);
     }
     const destination = destinationProblem(def.destination);
     if (destination) issue('destination', destination);
@@ -245,8 +255,8 @@ function sourceProblem(def: ScheduleDefinition): string | undefined {
     const known = table.columns.find((candidate) => candidate.name === column.name);
     if (!known || NEVER_EXPORTED.has(column.name))
       return `column ${source.name}.${column.name} is not exportable`;
-    if (known.type !== column.type)
-      return `column ${source.name}.${column.name} is ${known.type}, not ${column.type}`;
+    if (columnTypeSql(known) !== columnTypeSql(column))
+      return `column ${source.name}.${column.name} is ${columnTypeSql(known)}, not ${columnTypeSql(column)}`;
   }
   if (source.params.window_start !== start || source.params.window_end !== end) {
     return 'must pass the window as params window_start and window_end';

@@ -1,8 +1,15 @@
 import { CATALOGUE, quoteIdent } from './catalogue.js';
 import type { ExportSection } from './export-runner.js';
-import { paramRef } from './export-source.js';
+import { type ColumnSpec, paramRef } from './export-source.js';
 
 const USER = paramRef('user_id', 'uuid');
+
+/** A catalogue column's spec, so the joined section carries the catalogue's types (modifiers included). */
+const column = (table: string, name: string): ColumnSpec => {
+  const spec = CATALOGUE[table]?.columns.find((c) => c.name === name);
+  if (!spec) throw new Error(`${table}.${name} is not in the export catalogue`);
+  return spec;
+};
 
 const select = (table: string, where: string, order: string): ExportSection => {
   const t = CATALOGUE[table]!;
@@ -34,13 +41,13 @@ export function userExportSections(userId: string): ExportSection[] {
         `FROM "enrollments" e JOIN "courses" c ON c."id" = e."course_id" WHERE e."user_id" = ${USER} ORDER BY e."enrolled_at", e."id"`,
       params,
       columns: [
-        { name: 'enrollment_id', type: 'bigint' },
-        { name: 'course_id', type: 'bigint' },
-        { name: 'title', type: 'text' },
-        { name: 'status', type: 'text' },
-        { name: 'progress', type: 'numeric' },
-        { name: 'enrolled_at', type: 'timestamptz' },
-        { name: 'completed_at', type: 'timestamptz' },
+        { ...column('enrollments', 'id'), name: 'enrollment_id' },
+        column('enrollments', 'course_id'),
+        column('courses', 'title'),
+        column('enrollments', 'status'),
+        column('enrollments', 'progress'),
+        column('enrollments', 'enrolled_at'),
+        column('enrollments', 'completed_at'),
       ],
     },
     { ...activity, name: 'activity', params },

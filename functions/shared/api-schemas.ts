@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EXPORT_FORMATS } from '../domain/export-format.js';
+import { USER_EXPORT_FORMATS } from '../domain/export-format.js';
 import { JOB_KINDS, JOB_STATUSES } from '../domain/export-job.js';
 import { MAX_PAGE_SIZE } from '../domain/export-jobs.js';
 import { BulkExportRequestSchema, DATE_BOUND_RULE, parseDateBound } from '../domain/export-request.js';
@@ -24,7 +24,11 @@ const CalendarDate = z
 
 export const UserExportPath = z.strictObject({ userId: Id });
 export const UserExportQuery = z.strictObject({
-  format: z.enum(EXPORT_FORMATS).default('json'),
+  format: z
+    .enum(USER_EXPORT_FORMATS, {
+      error: `must be one of ${USER_EXPORT_FORMATS.join(', ')} (parquet is for bulk and scheduled exports)`,
+    })
+    .default('json'),
   formulaGuard: BooleanParam.optional().describe(
     "CSV only: prefix formula-like cells with `'` (default true)",
   ),

@@ -29,6 +29,7 @@ import { createExportWorkerHandler } from '../../functions/handlers/export-worke
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
+import { readParquet } from '../support/parquet.js';
 import {
   etagOf,
   keysUnder,
@@ -255,6 +256,40 @@ describe('export worker on Postgres, S3 and SQS', () => {
     expect((await readObject(s3, key)).equals(csvOracle(inject('databaseUrl'), 'activity_logs'))).toBe(true);
     expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:completed`)]);
     expect((await auditActions(id)).filter((a) => a === 'completed')).toHaveLength(1);
+  });
+
+  it('completes a bulk Parquet job as one .parquet object over several multipart parts, every row read back', async () => {
+    const id = await insertJob({ tables: ['transactions'], format: 'parquet' });
+    const handler = handlerFor(workerDeps({ sql: bigWorkerSql }));
+
+    const response = await handler(sqsEvent(sqsRecord({ jobId: id })), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([]);
+    const job = await jobRow(id);
+    const key = `exports/${id}/1/transactions.parquet`;
+    expect(job).toMatchObject({
+      status: 'completed',
+      result: { objectKey: key, contentType: 'application/vnd.apache.parquet' },
+    });
+    const file = await readObject(s3, key);
+    expect(file.length).toBeGreaterThan(5 * 1024 * 1024);
+    const read = await readParquet(file);
+    const [expected] = await bigSql<{ count: string; sum: string; last: string }[]>`
+      SELECT count(*)::text AS count, sum(amount)::text AS sum,
+             (extract(epoch FROM max(created_at)) * 1000000)::bigint::text AS last
+      FROM transactions`;
+    expect(String(read.rows.length)).toBe(expected!.count);
+    expect(job.result?.rows).toBe(read.rows.length);
+    const cents = read.rows.reduce(
+      (total, row) => total + BigInt((row.amount as string).replace('.', '')),
+      0n,
+    );
+    expect(`${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`).toBe(expected!.sum);
+    expect(read.rows.map((row) => BigInt(row.created_at as string)).reduce((a, b) => (a > b ? a : b))).toBe(
+      BigInt(expected!.last),
+    );
+    expect(read.rowGroups.length).toBeGreaterThan(1);
+    expect(await emailsFor(id)).toEqual([outboxFileName(`${id}:completed`)]);
   });
 
   it('completes a job on redelivery after a crash mid-stream, and never shows a partial object', async () => {

@@ -151,6 +151,16 @@ describe('service table constraints', () => {
     await expect(insert).rejects.toMatchObject({ code: '23514' });
   });
 
+  it('accepts a parquet job, but not a gzipped one', async () => {
+    // Act
+    const [parquet] = await insertJob({ format: 'parquet' });
+    const gzipped = insertJob({ format: 'parquet', compression: 'gzip' });
+
+    // Assert
+    expect(parquet).toMatchObject({ format: 'parquet', compression: 'none' });
+    await expect(gzipped).rejects.toMatchObject({ code: '23514' });
+  });
+
   it('rejects a user or bulk job without requested_by; only scheduled (system) jobs have no owner', async () => {
     // Act
     const bulk = insertJob({ kind: 'bulk', requested_by: null });

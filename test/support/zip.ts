@@ -24,3 +24,20 @@ export function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
     });
   });
 }
+
+/** How each entry of a zip is stored: `stored` as is, or `deflated`. */
+export function zipEntryMethods(buffer: Buffer): Promise<Record<string, 'stored' | 'deflated'>> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, zip) => {
+      if (error || !zip) return reject(error);
+      const methods: Record<string, 'stored' | 'deflated'> = {};
+      zip.on('entry', (entry: yauzl.Entry) => {
+        methods[entry.fileName] = entry.compressionMethod === 0 ? 'stored' : 'deflated';
+        zip.readEntry();
+      });
+      zip.on('end', () => resolve(methods));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  });
+}

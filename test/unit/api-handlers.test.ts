@@ -213,6 +213,21 @@ describe('GET /user/{userId}', () => {
       bodyOf<{ error: { details: { field: string }[] } }>(badFormat).error.details.map((d) => d.field),
     ).toEqual(['format']);
   });
+
+  it('refuses parquet with 400 naming format: it is for bulk and scheduled exports', async () => {
+    const response = await invoke(
+      handler(),
+      apiEvent({ authorizer: asUser, pathParameters: { userId: USER }, query: { format: 'parquet' } }),
+    );
+
+    expect(response.statusCode).toBe(400);
+    expect(
+      bodyOf<{ error: { details: { field: string; message: string }[] } }>(response).error.details,
+    ).toEqual([
+      { field: 'format', message: expect.stringMatching(/parquet is for bulk and scheduled exports/) },
+    ]);
+    expect(deps.jobs.jobs.size).toBe(0);
+  });
 });
 
 describe('POST /bulk', () => {
@@ -240,6 +255,32 @@ describe('POST /bulk', () => {
     expect(deps.audit.entries).toEqual([
       expect.objectContaining({ action: 'request', status: 'accepted', jobId }),
     ]);
+  });
+
+  it('queues a parquet export, and refuses parquet with gzip with 400 naming compression', async () => {
+    const parquet = await invoke(
+      handler(),
+      apiEvent({ method: 'POST', authorizer: asAdmin, body: { ...body, format: 'parquet' } }),
+    );
+    const gzipped = await invoke(
+      handler(),
+      apiEvent({
+        method: 'POST',
+        authorizer: asAdmin,
+        body: { ...body, format: 'parquet', compression: 'gzip' },
+      }),
+    );
+
+    expect(parquet.statusCode).toBe(202);
+    expect(await deps.jobs.get(bodyOf<{ jobId: string }>(parquet).jobId)).toMatchObject({
+      format: 'parquet',
+      compression: 'none',
+    });
+    expect(gzipped.statusCode).toBe(400);
+    expect(bodyOf<{ error: { details: { field: string }[] } }>(gzipped).error.details).toEqual([
+      { field: 'compression', message: expect.stringMatching(/parquet files compress their pages/) },
+    ]);
+    expect(deps.queue.messages).toHaveLength(1);
   });
 
   it('returns the same job for the same Idempotency-Key and body, 409 for another body', async () => {

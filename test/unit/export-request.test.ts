@@ -74,6 +74,7 @@ describe('parseBulkExportRequest', () => {
     ],
     [{ tables: ['users'], format: 'csv', columns: { users: ['nope'] } }, 'columns.users[0]'],
     [{ tables: ['users'], format: 'csv', csv: { formulaGuard: 'yes' } }, 'csv.formulaGuard'],
+    [{ tables: ['users'], format: 'parquet', compression: 'gzip' }, 'compression'],
     ['not an object', 'body'],
   ])('rejects %j naming %s', (body, field) => {
     expect(fieldsOf(body)).toContain(field);
@@ -92,10 +93,30 @@ describe('parseBulkExportRequest', () => {
     expect(fieldsOf(JSON.parse(json))).toContain(field);
   });
 
+  it('accepts parquet, whose compression defaults to none', () => {
+    const spec = parseBulkExportRequest({ tables: ['users', 'courses'], format: 'parquet' });
+
+    expect(spec).toMatchObject({ format: 'parquet', compression: 'none' });
+  });
+
   it('reports every problem, not only the first', () => {
     expect(
       fieldsOf({ tables: ['nope', 'users'], format: 'csv', columns: { users: ['mfa_secret', 'x'] } }),
     ).toEqual(['tables[0]', 'columns.users[0]', 'columns.users[1]']);
+  });
+});
+
+describe('csvCopy', () => {
+  it('guards char(n) columns as it guards text', () => {
+    const [source] = bulkSources(
+      parseBulkExportRequest({
+        tables: ['transactions'],
+        format: 'csv',
+        columns: { transactions: ['currency'] },
+      }),
+    );
+
+    expect(csvCopy(source!, true)).toContain('CASE WHEN t."currency" ~');
   });
 });
 
@@ -166,6 +187,7 @@ describe('bulkSources', () => {
 
     expect(statement).toContain('CASE WHEN t."description" ~ ');
     expect(statement).not.toContain('t."amount" ~');
+    expect(statement).not.toContain('t."id" ~');
     expect(statement).toMatch(/^COPY \(.*\) TO STDOUT WITH \(FORMAT csv, HEADER true\)$/);
   });
 });

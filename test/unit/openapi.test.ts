@@ -167,6 +167,14 @@ describe('the document', () => {
     }
   });
 
+  it('offers parquet to bulk exports, and not to user exports', () => {
+    const bulk = doc.paths['/bulk']!.post!.requestBody!.content['application/json'].schema;
+    const user = doc.paths['/user/{userId}']!.get!.parameters.find((p) => p.name === 'format');
+
+    expect((bulk.properties.format as { enum: string[] }).enum).toContain('parquet');
+    expect(user?.schema.enum).toEqual(['json', 'ndjson', 'csv', 'xml']);
+  });
+
   it('documents 429 exactly on the rate-limited routes', () => {
     for (const route of Object.values(API_ROUTES) as RouteSpec[]) {
       expect('429' in doc.paths[route.path]![route.method]!.responses, route.operationId).toBe(

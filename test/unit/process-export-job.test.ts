@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, DependencyError, NotFoundError } from '../../functions/domain/errors.js';
+import {
+  ConflictError,
+  DependencyError,
+  NotFoundError,
+  UnrepresentableValueError,
+} from '../../functions/domain/errors.js';
 import type { ExportJob } from '../../functions/domain/export-job.js';
 import { FAILURE_REASONS } from '../../functions/domain/failure-reasons.js';
 import { verifyLinkToken } from '../../functions/domain/link-token.js';
@@ -346,6 +351,27 @@ describe('processExportJob', () => {
       status: 'skipped',
     });
     expect(w.mailer.sent).toHaveLength(1);
+  });
+
+  it('fails a job at once, not retried, when a value cannot be written exactly in its format', async () => {
+    const error = () =>
+      new UnrepresentableValueError('transactions.amount: NaN is not a DECIMAL(12,2) value');
+    const w = world({ database: { failAfterRows: { rows: 20, error } } });
+    const job = w.leases.add(jobFixture());
+
+    const outcome = await processExportJob(w.deps, input(job));
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'value_not_representable',
+        message: FAILURE_REASONS.value_not_representable,
+        retryable: false,
+      },
+    });
+    expect(w.store.objects.size).toBe(0);
+    expect(w.mailer.sent).toHaveLength(1);
+    expect(w.mailer.sent[0]!.text).toContain(FAILURE_REASONS.value_not_representable);
   });
 
   it('stops and releases an export that cannot finish in the time left, before the deadline', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../functions/domain/errors.js';
+import { layoutFor, objectTypeFor } from '../../functions/domain/export-format.js';
 import {
   getSchedule,
   objectKeyFor,
@@ -112,8 +113,8 @@ describe('catalogue sources', () => {
     expect(source.columns).toEqual([
       { name: 'id', type: 'bigint' },
       { name: 'user_id', type: 'uuid' },
-      { name: 'amount', type: 'numeric' },
-      { name: 'currency', type: 'text' },
+      { name: 'amount', type: 'numeric', precision: 12, scale: 2 },
+      { name: 'currency', type: 'char', length: 3 },
       { name: 'status', type: 'text' },
       { name: 'description', type: 'text' },
       { name: 'metadata', type: 'jsonb' },
@@ -174,6 +175,14 @@ describe('objectKeyFor', () => {
     );
   });
 
+  it('names a parquet run .parquet, the extension the engine gives a parquet file', () => {
+    const def = definition({ format: 'parquet', compression: 'none' });
+    const window = windowFor(def, new Date('2025-01-01T03:00:00Z'));
+    const { extension } = objectTypeFor(def.format, def.compression, layoutFor(def.format, 1));
+
+    expect(objectKeyFor(def, window, extension)).toBe('sample/sample_export_2025-01-01.parquet');
+  });
+
   it('rejects an extension that could change the key', () => {
     const def = getSchedule('weekly_users');
     const window = windowFor(def, new Date('2025-01-05T02:00:00Z'));
@@ -223,7 +232,28 @@ describe('validateCatalogue', () => {
     expect(issuesOf([definition()])).toEqual([]);
   });
 
+  it('accepts a parquet export, uncompressed', () => {
+    expect(issuesOf([definition({ format: 'parquet', compression: 'none' })])).toEqual([]);
+  });
+
   it.each<[string, Partial<ScheduleDefinition>, RegExp]>([
+    [
+      'a gzipped parquet export',
+      { format: 'parquet', compression: 'gzip' },
+      /^schedules\[0\]\.compression: parquet files compress their pages themselves/,
+    ],
+    [
+      'a column declared with other type modifiers than the catalogue',
+      {
+        source: (window) => ({
+          name: 'transactions',
+          sql: 'SELECT amount FROM transactions',
+          params: { window_start: iso(window.start), window_end: iso(window.end) },
+          columns: [{ name: 'amount', type: 'numeric' }],
+        }),
+      },
+      /schedules\[0\]\.source: column transactions\.amount is numeric\(12,2\), not numeric$/,
+    ],
     ['a name with capitals', { name: 'Daily' }, /schedules\[0\]\.name: .*must match/],
     ['a name that is too short', { name: 'ab' }, /schedules\[0\]\.name/],
     ['a cron EventBridge cannot express', { cron: '0 0 1 * 1' }, /schedules\[0\]\.cron: .*both day-of-month/],
