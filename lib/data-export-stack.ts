@@ -39,6 +39,7 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
   runSchedule: { deps: 'api', send: true },
   getMetrics: { deps: 'api' },
   getLimits: { deps: 'api' },
+  getCatalogue: { deps: 'none' },
   openapi: { deps: 'none' },
   exportWorker: { deps: 'worker', objects: 'write', mail: true },
   // Re-enqueues stale jobs, and emails the requester of a job it fails as abandoned.

@@ -41,7 +41,7 @@ export async function downloadJob(
   deps: DownloadDeps,
   jobId: string,
   credentials: DownloadCredentials,
-): Promise<{ readonly location: string; readonly job: ExportJob }> {
+): Promise<{ readonly location: string; readonly expiresAt: Date; readonly job: ExportJob }> {
   const via = credentials.linkToken !== undefined ? 'link' : 'bearer';
   let userId: string | null = null;
   let principal: Principal | undefined;
@@ -88,6 +88,7 @@ export async function downloadJob(
   if (!(await store.exists(job.result.objectKey))) {
     return refuse(new NotFoundError('the export file has expired or was deleted; request a new export'), job);
   }
+  const expiresAt = new Date(Date.now() + deps.downloadUrlTtlSeconds * 1000);
   const location = await store.presignDownload(job.result.objectKey, {
     expiresInSeconds: deps.downloadUrlTtlSeconds,
     filename: job.result.fileName,
@@ -105,5 +106,5 @@ export async function downloadJob(
       expiresInSeconds: deps.downloadUrlTtlSeconds,
     },
   });
-  return { location, job };
+  return { location, expiresAt, job };
 }

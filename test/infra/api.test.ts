@@ -17,6 +17,7 @@ const DESIGN_ROUTES = [
   ['POST', '/api/export/schedules/{name}/run'],
   ['GET', '/api/export/metrics'],
   ['GET', '/api/export/limits'],
+  ['GET', '/api/export/catalogue'],
   ['GET', '/api/export/openapi.json'],
 ] as const;
 const DOWNLOAD = 'GET /api/export/jobs/{jobId}/download';
