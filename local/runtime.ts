@@ -16,7 +16,9 @@ import { nextRunTimes } from '../functions/domain/eventbridge-cron.js';
 import { SCHEDULES } from '../functions/domain/schedule-catalogue.js';
 import { API_ROUTES } from '../functions/shared/api-schemas.js';
 import { API_BASE_PATH } from '../functions/shared/openapi.js';
+import { CONSOLE_DIST_DIR } from '../lib/console-site.js';
 import { handlerEntryPath } from '../lib/handler-entries.js';
+import { consoleFiles } from './console-files.js';
 import {
   DEMO_ADMIN_EMAIL,
   DEMO_ADMIN_ID,
@@ -316,6 +318,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       maxBodyBytes: positiveInt(env, 'API_MAX_BODY_BYTES', 10 * 1024 * 1024),
       log,
       logError,
+      staticSite: consoleFiles(CONSOLE_DIST_DIR),
     });
     stops.push({ name: 'API gateway', stop: () => gateway.close() });
 
