@@ -23,7 +23,12 @@ const NAV: readonly NavItem[] = [
 export function Layout({ session, children }: { session: Session; children: ComponentChildren }) {
   const { path } = useLocation();
   const items = NAV.filter((item) => session.isAdmin || !item.adminOnly);
-  const current = items.find((item) => path === item.href || path.startsWith(`${item.href}/`));
+  // The home page is the jobs list for admins and "download your data" for users.
+  const home = session.isAdmin ? ROUTES.jobs : ROUTES.myData;
+  const atHome = path === ROUTES.home || `${path}/` === ROUTES.home;
+  const current = items.find(
+    (item) => path === item.href || path.startsWith(`${item.href}/`) || (atHome && item.href === home),
+  );
   const main = useRef<HTMLElement>(null);
   const firstPath = useRef(path);
   useEffect(() => {

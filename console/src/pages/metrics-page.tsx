@@ -7,6 +7,7 @@ import {
   bucketStarts,
   METRICS_RANGES,
   type MetricsRange,
+  rangeEnd,
   type SeriesBucket,
   seriesFromCumulative,
 } from '../charts/metrics-series';
@@ -32,12 +33,12 @@ interface Loaded {
 }
 
 async function loadMetrics(range: MetricsRange): Promise<Loaded> {
-  const now = new Date();
-  const starts = bucketStarts(range, now);
+  const end = rangeEnd(range, new Date());
+  const starts = bucketStarts(range, end);
   const answers = await Promise.all(
     starts.map((start) => call(api.GET('/metrics', { params: { query: { since: start.toISOString() } } }))),
   );
-  return { range, series: seriesFromCumulative(starts, answers, now), whole: answers[0]! };
+  return { range, series: seriesFromCumulative(starts, answers, end), whole: answers[0]! };
 }
 
 function bucketLabel(bucket: SeriesBucket, range: MetricsRange): string {
