@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { DatabaseAccess } from './database-access.js';
 import { type ApiHandlerName, ExportApi } from './export-api.js';
 import { ExportBucket } from './export-bucket.js';
+import { ExportConsole } from './export-console.js';
 import type { ExportBucketAccess, ExportFunction } from './export-function.js';
 import { ExportMailSender } from './export-mail-sender.js';
 import { ExportMonitoring } from './export-monitoring.js';
@@ -56,7 +57,8 @@ export interface DataExportStackProps extends StackProps {
 /**
  * The whole Data Export Service on AWS: REST API with usage plans and a JWT authorizer, request
  * handlers, the worker and the sweeper in the database VPC, the export queue with its DLQ, one
- * EventBridge rule per scheduled export and one for the sweeper, the export bucket, the SES sender, alarms and a dashboard.
+ * EventBridge rule per scheduled export and one for the sweeper, the export bucket, the SES sender, alarms and a dashboard,
+ * and the web console behind CloudFront.
  */
 export class DataExportStack extends Stack {
   public readonly database: DatabaseAccess;
@@ -67,6 +69,7 @@ export class DataExportStack extends Stack {
   public readonly worker: ExportWorker;
   public readonly scheduledExports: ScheduledExports;
   public readonly monitoring: ExportMonitoring;
+  public readonly console: ExportConsole;
 
   constructor(scope: Construct, id: string, props: DataExportStackProps) {
     super(scope, id, props);
@@ -180,6 +183,12 @@ export class DataExportStack extends Stack {
       removalPolicy,
     });
 
+    this.console = new ExportConsole(this, 'Console', { api: this.api.restApi, removalPolicy });
+
+    new CfnOutput(this, 'ConsoleUrl', {
+      description: 'The web console (static files and /api/export/* on one CloudFront origin)',
+      value: this.console.url,
+    });
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the routes',
       value: `${this.api.restApi.url}api/export`,
