@@ -41,15 +41,28 @@ async function loadMetrics(range: MetricsRange): Promise<Loaded> {
   return { range, series: seriesFromCumulative(starts, answers, end), whole: answers[0]! };
 }
 
+const HOURS = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const DAYS = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+/** `20:00–00:00` for hours, `Nov 29` for one day, `Nov 1–Nov 5` for several. */
 function bucketLabel(bucket: SeriesBucket, range: MetricsRange): string {
-  const options: Intl.DateTimeFormatOptions =
-    range.spanMs <= 24 * 3600_000
-      ? { hour: '2-digit', minute: '2-digit' }
-      : { month: 'short', day: 'numeric' };
-  return new Intl.DateTimeFormat(undefined, options).format(bucket.start);
+  if (range.align === 'hour') return `${HOURS.format(bucket.start)}–${HOURS.format(bucket.end)}`;
+  const lastDay = new Date(bucket.end.getTime() - 1);
+  return lastDay.toDateString() === bucket.start.toDateString()
+    ? DAYS.format(bucket.start)
+    : `${DAYS.format(bucket.start)}–${DAYS.format(lastDay)}`;
 }
 
-const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 100) / 10);
+/** Durations in ms while they are short, else in seconds, so the bars stay readable. */
+function durationUnit(groups: readonly MetricsBucket[]): {
+  label: string;
+  value: (ms: number | null) => number | null;
+} {
+  const longest = Math.max(0, ...groups.map((b) => b.durationMs.p95 ?? 0));
+  return longest < 2000
+    ? { label: 'milliseconds', value: (ms) => (ms === null ? null : Math.round(ms)) }
+    : { label: 'seconds', value: (ms) => (ms === null ? null : Math.round(ms / 100) / 10) };
+}
 
 /**
  * Metrics for admins: exports by status over time, rows and bytes over time, and duration
@@ -149,6 +162,7 @@ function MetricsView({ loaded }: { loaded: Loaded }) {
     [loaded],
   );
   const groups: [string, MetricsBucket][] = [['all', whole], ...Object.entries(whole.byKind)];
+  const unit = durationUnit(groups.map(([, bucket]) => bucket));
   const durationChart = useMemo<ChartConfiguration>(
     () => ({
       type: 'bar',
@@ -157,17 +171,17 @@ function MetricsView({ loaded }: { loaded: Loaded }) {
         datasets: [
           {
             label: 'p50',
-            data: groups.map(([, b]) => seconds(b.durationMs.p50)),
+            data: groups.map(([, b]) => unit.value(b.durationMs.p50)),
             backgroundColor: '#0969da',
           },
           {
             label: 'p95',
-            data: groups.map(([, b]) => seconds(b.durationMs.p95)),
+            data: groups.map(([, b]) => unit.value(b.durationMs.p95)),
             backgroundColor: '#bc4c00',
           },
         ],
       },
-      options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'seconds' } } } },
+      options: { scales: { y: { beginAtZero: true, title: { display: true, text: unit.label } } } },
     }),
     [loaded],
   );
@@ -220,7 +234,7 @@ function MetricsView({ loaded }: { loaded: Loaded }) {
           <h2>Duration by kind</h2>
           <ChartCanvas
             config={durationChart}
-            label={`Bars: median (p50) and 95th percentile duration in seconds, overall and per kind: overall ${durationPair(whole)}.`}
+            label={`Bars: median (p50) and 95th percentile duration in ${unit.label}, overall and per kind: overall ${durationPair(whole)}.`}
             table={
               <table class="table narrow">
                 <caption>Duration by kind</caption>
@@ -283,7 +297,7 @@ function SeriesTable({
       <caption>{caption}</caption>
       <thead>
         <tr>
-          <th scope="col">From</th>
+          <th scope="col">Period</th>
           {columns.map((column) => (
             <th scope="col" key={column}>
               {column}
