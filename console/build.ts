@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -90,6 +90,31 @@ export function consoleViteConfig(outDir: string): InlineConfig {
   };
 }
 
+/**
+ * Moves a finished build into `console/dist`. Another process (`npm start` beside `npm test`, or
+ * `cdk synth`) may be swapping in its own build at the same moment: when `dist` reappears between
+ * the two renames and holds a build of the same inputs, that one is kept; otherwise it is retired too.
+ */
+const SWAP_ATTEMPTS = 5;
+
+async function swapIn(staging: string, retired: string, hash: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      if (existsSync(CONSOLE_DIST_DIR)) await rename(CONSOLE_DIST_DIR, `${retired}-${attempt}`);
+      await rename(staging, CONSOLE_DIST_DIR);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') throw error;
+      const stampFile = path.join(CONSOLE_DIST_DIR, STAMP_FILE);
+      const theirs = existsSync(stampFile) ? (await readFile(stampFile, 'utf8')).trim() : '';
+      if (theirs === hash) return;
+      if (attempt >= SWAP_ATTEMPTS)
+        throw new Error('console/dist keeps being replaced by other builds', { cause: error });
+    }
+  }
+}
+
 export interface EnsureConsoleBuiltOptions {
   readonly log?: (line: string) => void;
   /** Build even when the inputs are unchanged. */
@@ -113,18 +138,18 @@ export async function ensureConsoleBuilt(
   }
   log('console: building the web console (Vite)…');
   const started = performance.now();
-  const staging = path.join(CONSOLE_SOURCE_DIR, `.dist-${process.pid}-${Date.now()}`);
+  const staging = path.join(CONSOLE_SOURCE_DIR, `.dist-${randomUUID()}`);
   const retired = `${staging}-old`;
   try {
     const { build } = await import('vite');
     await build(consoleViteConfig(staging));
     await writeFile(path.join(staging, STAMP_FILE), `${hash}\n`);
     await mkdir(path.dirname(CONSOLE_DIST_DIR), { recursive: true });
-    if (existsSync(CONSOLE_DIST_DIR)) await rename(CONSOLE_DIST_DIR, retired);
-    await rename(staging, CONSOLE_DIST_DIR);
+    await swapIn(staging, retired, hash);
   } finally {
     await rm(staging, { recursive: true, force: true });
-    await rm(retired, { recursive: true, force: true });
+    for (let attempt = 1; attempt <= SWAP_ATTEMPTS; attempt += 1)
+      await rm(`${retired}-${attempt}`, { recursive: true, force: true });
   }
   log(`console: built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return { built: true };
