@@ -38,6 +38,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['test/setup/console-build.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

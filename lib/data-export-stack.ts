@@ -5,6 +5,7 @@ import { SERVICE_ROLES, type ServiceLogin } from '../db/service-roles.js';
 import { DatabaseAccess } from './database-access.js';
 import { type ApiHandlerName, ExportApi } from './export-api.js';
 import { API_EXPORT_PREFIX, ExportBucket } from './export-bucket.js';
+import { ExportConsole } from './export-console.js';
 import type { ExportBucketAccess, ExportFunction } from './export-function.js';
 import { ExportMailSender } from './export-mail-sender.js';
 import { ExportMonitoring } from './export-monitoring.js';
@@ -44,6 +45,7 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
   runSchedule: { deps: 'api', login: SERVICE_ROLES.api, send: true },
   getMetrics: { deps: 'api', login: SERVICE_ROLES.api },
   getLimits: { deps: 'api', login: SERVICE_ROLES.api },
+  getCatalogue: { deps: 'none' },
   openapi: { deps: 'none' },
   exportWorker: {
     deps: 'worker',
@@ -73,7 +75,8 @@ export interface DataExportStackProps extends StackProps {
 /**
  * The whole Data Export Service on AWS: REST API with usage plans and a JWT authorizer, request
  * handlers, the worker and the sweeper in the database VPC, the export queue with its DLQ, one
- * EventBridge rule per scheduled export and one for the sweeper, the export bucket, the SES sender, alarms and a dashboard.
+ * EventBridge rule per scheduled export and one for the sweeper, the export bucket, the SES sender, alarms and a dashboard,
+ * and the web console behind CloudFront.
  */
 export class DataExportStack extends Stack {
   public readonly database: DatabaseAccess;
@@ -84,6 +87,7 @@ export class DataExportStack extends Stack {
   public readonly worker: ExportWorker;
   public readonly scheduledExports: ScheduledExports;
   public readonly monitoring: ExportMonitoring;
+  public readonly console: ExportConsole;
 
   constructor(scope: Construct, id: string, props: DataExportStackProps) {
     super(scope, id, props);
@@ -198,6 +202,12 @@ export class DataExportStack extends Stack {
       removalPolicy,
     });
 
+    this.console = new ExportConsole(this, 'Console', { api: this.api.restApi, removalPolicy });
+
+    new CfnOutput(this, 'ConsoleUrl', {
+      description: 'The web console (static files and /api/export/* on one CloudFront origin)',
+      value: this.console.url,
+    });
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the routes',
       value: `${this.api.restApi.url}api/export`,

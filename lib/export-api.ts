@@ -148,6 +148,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
     description: "The caller's remaining export requests",
   },
   {
+    handler: 'getCatalogue',
+    method: 'GET',
+    path: 'catalogue',
+    access: 'jwt',
+    database: false,
+    description: 'The exportable tables and columns',
+  },
+  {
     handler: 'openapi',
     method: 'GET',
     path: 'openapi.json',

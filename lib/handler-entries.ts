@@ -19,6 +19,7 @@ export const HANDLER_ENTRIES = {
   runSchedule: 'functions/handlers/run-schedule.ts',
   getMetrics: 'functions/handlers/get-metrics.ts',
   getLimits: 'functions/handlers/get-limits.ts',
+  getCatalogue: 'functions/handlers/get-catalogue.ts',
   openapi: 'functions/handlers/openapi.ts',
   exportWorker: 'functions/handlers/export-worker.ts',
   sweepJobs: 'functions/handlers/sweep-jobs.ts',

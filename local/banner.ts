@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { CONSOLE_BASE_PATH } from '../lib/console-site.js';
 import type { LocalRuntime } from './runtime.js';
 
 /** Single-quotes a value for POSIX shells. */
@@ -44,6 +45,22 @@ export function curlExamples(
   ];
 }
 
+/**
+ * Console links that sign in as the demo admin and the demo user. The token and the local API key
+ * travel in the URL fragment, which the browser never sends to a server (so no log holds them);
+ * the console moves them into sessionStorage and clears the address bar.
+ */
+export function consoleLinks(props: {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly adminToken: string;
+  readonly userToken: string;
+}): { readonly console: string; readonly admin: string; readonly user: string } {
+  const base = `${props.apiUrl}${CONSOLE_BASE_PATH}`;
+  const signIn = (token: string) => `${base}#${new URLSearchParams({ token, apiKey: props.apiKey })}`;
+  return { console: base, admin: signIn(props.adminToken), user: signIn(props.userToken) };
+}
+
 function relative(file: string): string {
   const rel = path.relative(process.cwd(), file);
   return rel && !rel.startsWith('..') ? rel : file;
@@ -58,6 +75,13 @@ export function renderBanner(runtime: LocalRuntime, dataDir: string): string {
   lines.push('', `Data Export Service is running (ready in ${(info.startupMs / 1000).toFixed(1)} s)`, '');
   row('API', `${info.apiUrl}/api/export   (OpenAPI: ${info.apiUrl}/api/export/openapi.json)`);
   row('API key', `${info.apiKey}   (header x-api-key)`);
+  const links = consoleLinks({
+    apiUrl: info.apiUrl,
+    apiKey: info.apiKey,
+    adminToken: runtime.tokens.admin,
+    userToken: runtime.tokens.user,
+  });
+  row('Console', `${links.console}   (sign in with a link below)`);
   row(
     'Postgres',
     runtime.embeddedPostgres
@@ -88,6 +112,9 @@ export function renderBanner(runtime: LocalRuntime, dataDir: string): string {
   lines.push(`    ${runtime.tokens.user}`);
   row('admin', `${runtime.demo.adminId} <${runtime.demo.adminEmail}>`);
   lines.push(`    ${runtime.tokens.admin}`);
+  lines.push('', 'Open the console signed in (the links carry a token: keep them to yourself):');
+  row('as admin', links.admin);
+  row('as user', links.user);
   lines.push('', 'Try it (paste one after the other):');
   const examples = curlExamples({
     apiUrl: info.apiUrl,

@@ -9,6 +9,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import type { StaticSite } from './console-files.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, lambdaContext, withTimeout } from './lambda-context.js';
 
 /** A REST API proxy-integration handler, as every HTTP Lambda of the service exports it. */
@@ -68,6 +69,8 @@ export interface GatewayProps {
   readonly log?: (line: string) => void;
   /** Where handler crashes are reported (CloudWatch in AWS). @default console.error */
   readonly logError?: (message: string, error: unknown) => void;
+  /** Static files served under their prefix before any route matching, with no API key (CloudFront's S3 origin in AWS). */
+  readonly staticSite?: StaticSite;
 }
 
 export interface Gateway {
@@ -464,8 +467,10 @@ export async function startGateway(props: GatewayProps): Promise<Gateway> {
   const server = http.createServer((req, res) => {
     const requestId = randomUUID();
     const started = performance.now();
-    const path = (req.url ?? '/').split('?')[0];
-    handle(req, res, requestId)
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const site = props.staticSite;
+    const isStatic = site && (path.startsWith(site.prefix) || path === site.prefix.slice(0, -1));
+    (isStatic ? site.serve(req, res) : handle(req, res, requestId))
       .then((status) => {
         log(`${req.method} ${path} ${status} ${Math.round(performance.now() - started)} ms`);
       })

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureConsoleBuilt } from '../console/build.js';
 import { renderBanner } from './banner.js';
 import { localDataDir, RUNTIME_INFO_FILE } from './local-secrets.js';
 import { type LocalRuntime, startLocalRuntime } from './runtime.js';
@@ -105,6 +106,10 @@ async function main(): Promise<void> {
 
   silenceSharedMetricsWarning();
   logLine(`starting the Data Export Service (data in ${dataDir})…`);
+  // The API works without the console, so a failed build is reported, not fatal.
+  await ensureConsoleBuilt({ log: logLine }).catch((error: unknown) =>
+    logError('the web console could not be built (the API still starts)', error),
+  );
   try {
     runtime = await startLocalRuntime({
       dataDir,

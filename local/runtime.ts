@@ -15,7 +15,9 @@ import { SERVICE_ROLES, type ServiceLogin, serviceUrl, setServicePasswords } fro
 import { createAccessToken } from '../functions/domain/auth.js';
 import { nextRunTimes } from '../functions/domain/eventbridge-cron.js';
 import { SCHEDULES } from '../functions/domain/schedule-catalogue.js';
+import { CONSOLE_DIST_DIR } from '../lib/console-site.js';
 import { handlerEntryPath } from '../lib/handler-entries.js';
+import { consoleFiles } from './console-files.js';
 import {
   DEMO_ADMIN_EMAIL,
   DEMO_ADMIN_ID,
@@ -313,6 +315,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       maxBodyBytes: positiveInt(env, 'API_MAX_BODY_BYTES', 10 * 1024 * 1024),
       log,
       logError,
+      staticSite: consoleFiles(CONSOLE_DIST_DIR),
     });
     stops.push({ name: 'API gateway', stop: () => gateway.close() });
 

@@ -76,6 +76,28 @@ export const CATALOGUE_TABLES: readonly string[] = Object.freeze(Object.keys(CAT
 /** Columns no export may ever contain, whatever the catalogue says; checked again by the query builder. */
 export const NEVER_EXPORTED: ReadonlySet<string> = new Set(['password_hash', 'mfa_secret']);
 
+/** One exportable table as clients see it: what `GET /catalogue` answers. */
+export interface CatalogueTableView {
+  readonly name: string;
+  /** The column `filters.<table>.dateFrom` / `dateTo` apply to. */
+  readonly dateColumn: string;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+}
+
+/** The catalogue as data for clients (forms pick tables and columns from it); nothing else is exportable. */
+export function describeCatalogue(): { readonly tables: readonly CatalogueTableView[] } {
+  return {
+    tables: CATALOGUE_TABLES.map((name) => {
+      const table = CATALOGUE[name]!;
+      return {
+        name: table.name,
+        dateColumn: table.dateColumn,
+        columns: table.columns.map((column) => ({ name: column.name, type: column.type })),
+      };
+    }),
+  };
+}
+
 export function catalogueTable(name: string): CatalogueTable | undefined {
   return Object.hasOwn(CATALOGUE, name) ? CATALOGUE[name] : undefined;
 }

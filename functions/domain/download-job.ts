@@ -39,7 +39,7 @@ export async function downloadJob(
   deps: DownloadDeps,
   jobId: string,
   credentials: DownloadCredentials,
-): Promise<{ readonly location: string; readonly job: ExportJob }> {
+): Promise<{ readonly location: string; readonly expiresAt: Date; readonly job: ExportJob }> {
   const via = credentials.linkToken !== undefined ? 'link' : 'bearer';
   // Who asks: verified before anything is read or written (see above).
   let userId: string;
@@ -93,6 +93,7 @@ export async function downloadJob(
       job,
     );
   }
+  const expiresAt = new Date(Date.now() + deps.downloadUrlTtlSeconds * 1000);
   const location = await store.presignDownload(job.result.objectKey, {
     expiresInSeconds: deps.downloadUrlTtlSeconds,
     filename: job.result.fileName,
@@ -110,5 +111,5 @@ export async function downloadJob(
       expiresInSeconds: deps.downloadUrlTtlSeconds,
     },
   });
-  return { location, job };
+  return { location, expiresAt, job };
 }

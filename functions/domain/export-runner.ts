@@ -151,6 +151,9 @@ async function writeExport(
     fail(reason instanceof ExportError ? reason : new ExportCancelledError());
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort while the rows were being counted (a slow count, or a table locked by someone else)
+  // fired before anyone listened: honour it now rather than export everything.
+  if (options.signal?.aborted) onAbort();
 
   const uploading = store.upload({
     key: objectKey,
@@ -163,6 +166,7 @@ async function writeExport(
   plumbing.catch(fail);
 
   const copy = async (statement: string, section: ExportSection, ...stages: Transform[]) => {
+    if (failure) throw failure;
     const rows = await snapshot.copyOut(statement, section.params);
     rows.on('error', ignore);
     live.add(rows);

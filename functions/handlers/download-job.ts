@@ -1,26 +1,29 @@
 import { downloadJob } from '../domain/download-job.js';
 import { type ApiDeps, apiDeps } from '../shared/api-context.js';
 import { API_ROUTES } from '../shared/api-schemas.js';
-import { header, httpHandler, parsePath, parseQuery, redirect } from '../shared/http.js';
+import { acceptsJson, header, httpHandler, json, parsePath, parseQuery, redirect } from '../shared/http.js';
 
 const route = API_ROUTES.downloadJob;
 
 /**
  * `GET /jobs/{jobId}/download`: 302 to a presigned URL minted now. Deployed without the
  * authorizer (a browser following an emailed link sends no bearer token): it verifies the link
- * token (`?token=`) or the bearer token itself.
+ * token (`?token=`) or the bearer token itself. With `Accept: application/json` it answers the
+ * URL as JSON instead: a script in a browser cannot read the `Location` of a cross-origin redirect.
  */
 export function createHandler(deps: () => Promise<ApiDeps>) {
   return httpHandler('download-job', deps, async (event, d) => {
     const { jobId } = parsePath(route.pathParams, event);
     const { token } = parseQuery(route.query, event);
     const authorization = header(event, 'authorization');
-    const { location } = await downloadJob(
+    const { location, expiresAt } = await downloadJob(
       d,
       jobId,
       token !== undefined ? { linkToken: token } : { ...(authorization !== undefined && { authorization }) },
     );
-    return redirect(location);
+    return acceptsJson(event)
+      ? json(200, { url: location, expiresAt: expiresAt.toISOString() })
+      : redirect(location);
   });
 }
 

@@ -176,6 +176,22 @@ export const SchedulesResponse = z.object({
   ),
 });
 
+export const CatalogueResponse = z.object({
+  tables: z.array(
+    z.object({
+      name: z.string(),
+      dateColumn: z.string().describe('the column `filters.<table>.dateFrom` and `dateTo` apply to'),
+      columns: z.array(z.object({ name: z.string(), type: z.string() })),
+    }),
+  ),
+});
+
+/** `GET /jobs/{jobId}/download` with `Accept: application/json`: the presigned URL, for clients that cannot read a redirect. */
+export const DownloadLink = z.object({
+  url: z.string().describe('presigned URL of the file, valid for a few minutes'),
+  expiresAt: z.string(),
+});
+
 export const UserExportJson = z.object({
   profile: z.record(z.string(), z.unknown()).nullable(),
   transactions: z.array(z.record(z.string(), z.unknown())),
@@ -329,7 +345,14 @@ export const API_ROUTES = {
     rateLimited: false,
     pathParams: JobPath,
     query: DownloadQuery,
-    responses: { 302: { description: 'Location: a presigned URL valid for a few minutes' } },
+    responses: {
+      200: {
+        description:
+          'with `Accept: application/json`: the presigned URL as JSON (a browser script cannot read a cross-origin redirect)',
+        schema: DownloadLink,
+      },
+      302: { description: 'Location: a presigned URL valid for a few minutes' },
+    },
   },
   listSchedules: {
     operationId: 'listSchedules',
@@ -380,6 +403,18 @@ export const API_ROUTES = {
     rateLimited: false,
     query: NoParams,
     responses: { 200: { description: 'the window', schema: LimitsResponse } },
+  },
+  getCatalogue: {
+    operationId: 'getCatalogue',
+    method: 'get',
+    path: '/catalogue',
+    handler: 'get-catalogue.ts',
+    summary: 'The export catalogue: the tables and columns exports may contain, and each date column',
+    access: 'any',
+    auth: 'bearer',
+    rateLimited: false,
+    query: NoParams,
+    responses: { 200: { description: 'the catalogue', schema: CatalogueResponse } },
   },
   openapi: {
     operationId: 'getOpenApi',

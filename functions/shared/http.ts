@@ -124,6 +124,19 @@ export function header(
 }
 
 /**
+ * Whether the `Accept` header names `application/json` itself (not merely `*\/*`, which browsers
+ * and curl send): the client asked for JSON rather than the route's default representation.
+ */
+export function acceptsJson(event: Pick<ApiEvent, 'headers' | 'multiValueHeaders'>): boolean {
+  const accept = header(event, 'accept') ?? '';
+  return accept.split(',').some((range) => {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((param) => param.startsWith('q='));
+    return type === 'application/json' && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
+/**
  * Parses the JSON body: 413 past `maxBytes`, 400 naming `body` when it is not UTF-8 JSON.
  * An absent body is `undefined` (the schema decides whether that is allowed).
  */

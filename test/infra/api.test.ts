@@ -17,6 +17,7 @@ const DESIGN_ROUTES = [
   ['POST', '/api/export/schedules/{name}/run'],
   ['GET', '/api/export/metrics'],
   ['GET', '/api/export/limits'],
+  ['GET', '/api/export/catalogue'],
   ['GET', '/api/export/openapi.json'],
 ] as const;
 const DOWNLOAD = 'GET /api/export/jobs/{jobId}/download';
@@ -240,13 +241,14 @@ describe('REST API of the prod stage', () => {
     prod = synthStage('prod');
   });
 
-  it('creates one usage plan per configured plan, each with its throttle and quota', () => {
-    prod.template.resourceCountIs('AWS::ApiGateway::UsagePlan', 2);
+  it('creates one usage plan per configured plan, each with its throttle and quota, and the console plan', () => {
+    // The web console has its own plan and key (lib/export-console.ts, test/infra/console.test.ts).
+    prod.template.resourceCountIs('AWS::ApiGateway::UsagePlan', 2 + 1);
     prod.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       Throttle: { RateLimit: 5, BurstLimit: 10 },
       Quota: { Limit: 10000, Period: 'MONTH' },
     });
-    prod.template.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
+    prod.template.resourceCountIs('AWS::ApiGateway::ApiKey', 2 + 1);
   });
 
   it('takes the WAF limits and the download route concurrency from the stage config', () => {

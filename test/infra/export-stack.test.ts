@@ -276,9 +276,11 @@ describe('functions', () => {
     const inVpc = Object.entries(functions)
       .filter(([, fn]) => fn.Properties.VpcConfig !== undefined)
       .map(([id]) => id);
-    const outside = [dev.stack.api.authorizerFunction, dev.stack.api.handlers.openapi].map((fn) =>
-      logicalId(dev.stack, fn),
-    );
+    const outside = [
+      dev.stack.api.authorizerFunction,
+      dev.stack.api.handlers.openapi,
+      dev.stack.api.handlers.getCatalogue,
+    ].map((fn) => logicalId(dev.stack, fn));
 
     expect(inVpc.sort()).toEqual(
       Object.keys(functions)

@@ -2,6 +2,7 @@ import type { Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULES } from '../../functions/domain/schedule-catalogue.js';
+import { HANDLER_NEEDS } from '../../lib/data-export-stack.js';
 import type { ApiHandlerName } from '../../lib/export-api.js';
 import { logicalId, type SynthResult, synthStage } from './support/synth.js';
 
@@ -54,6 +55,17 @@ function exportObjectArns(): unknown[] {
   const bucketArn = { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.exportBucket.bucket), 'Arn'] };
   const prefixes = ['exports/', ...SCHEDULES.map((schedule) => schedule.destination.prefix)];
   return prefixes.map((prefix) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] }));
+}
+
+/**
+ * Every identity policy but the console upload's: that role belongs to CDK's bucket deployment,
+ * whose grants CDK writes (checked on their own below).
+ */
+function servicePolicies() {
+  const uploader = logicalId(dev.stack, dev.stack.console.deployment.role);
+  return Object.values(dev.template.findResources('AWS::IAM::Policy')).filter(
+    (policy) => !asArray(policy.Properties.Roles).some((role: { Ref?: string }) => role.Ref === uploader),
+  );
 }
 
 describe('least privilege', () => {
@@ -158,7 +170,7 @@ describe('least privilege', () => {
       );
       const resource = dev.template.findResources('AWS::Lambda::Function')[logicalId(dev.stack, fn)];
       const user = resource?.Properties.Environment?.Variables?.DATABASE_USER;
-      if (name === 'authorizer' || name === 'openapi') {
+      if (name === 'authorizer' || HANDLER_NEEDS[name as ApiHandlerName]?.deps === 'none') {
         expect(connects, name).toEqual([]);
         continue;
       }
@@ -169,8 +181,8 @@ describe('least privilege', () => {
     }
   });
 
-  it('grants no wildcard action in any identity policy', () => {
-    const wildcard = Object.values(dev.template.findResources('AWS::IAM::Policy'))
+  it('grants no wildcard action in any identity policy of the service', () => {
+    const wildcard = servicePolicies()
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
       .flatMap((statement) => asArray(statement.Action))
       .filter((action) => action.includes('*'));
@@ -179,11 +191,41 @@ describe('least privilege', () => {
   });
 
   it('uses Resource "*" only for the X-Ray actions, which support no resource-level permissions', () => {
-    const onEverything = Object.values(dev.template.findResources('AWS::IAM::Policy'))
+    const onEverything = servicePolicies()
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
       .filter((statement) => asArray(statement.Resource).includes('*'))
       .flatMap((statement) => asArray(statement.Action));
 
     expect(new Set(onEverything)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+  });
+});
+
+describe('the console upload (CDK bucket deployment)', () => {
+  it('reads only the CDK asset bucket, writes only the console bucket, and invalidates CloudFront', () => {
+    const uploader = logicalId(dev.stack, dev.stack.console.deployment.role);
+    const statements = Object.values(dev.template.findResources('AWS::IAM::Policy'))
+      .filter((policy) =>
+        asArray(policy.Properties.Roles).some((role: { Ref?: string }) => role.Ref === uploader),
+      )
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+    const consoleBucket = logicalId(dev.stack, dev.stack.console.bucket);
+
+    for (const statement of statements) {
+      const actions = asArray(statement.Action);
+      const resources = JSON.stringify(statement.Resource);
+      if (actions.some((a) => a.startsWith('cloudfront:'))) {
+        expect(actions.sort()).toEqual(['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation']);
+      } else if (actions.some((a) => a.startsWith('s3:Put') || a.startsWith('s3:Delete'))) {
+        expect(resources).toContain(consoleBucket);
+        expect(resources).not.toContain('assets');
+      } else {
+        expect(
+          actions.every((a) => /^s3:(Get|List)/.test(a)),
+          actions.join(),
+        ).toBe(true);
+        expect(resources).toMatch(/cdk-\w+-assets-/);
+      }
+    }
+    expect(statements).toHaveLength(3);
   });
 });

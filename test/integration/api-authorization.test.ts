@@ -30,6 +30,7 @@ const MATRIX: Record<RouteName, Record<Who, number>> = {
   runSchedule: { anonymous: 401, 'bad token': 401, self: 403, 'other user': 403, admin: 202 },
   getMetrics: { anonymous: 401, 'bad token': 401, self: 403, 'other user': 403, admin: 200 },
   getLimits: { anonymous: 401, 'bad token': 401, self: 200, 'other user': 200, admin: 200 },
+  getCatalogue: { anonymous: 401, 'bad token': 401, self: 200, 'other user': 200, admin: 200 },
   openapi: { anonymous: 200, 'bad token': 200, self: 200, 'other user': 200, admin: 200 },
 };
 

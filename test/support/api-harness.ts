@@ -10,6 +10,7 @@ import { createAuthorizer } from '../../functions/handlers/authorizer.js';
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
 import { createHandler as cancelJob } from '../../functions/handlers/cancel-job.js';
 import { createHandler as downloadJob } from '../../functions/handlers/download-job.js';
+import { handler as getCatalogue } from '../../functions/handlers/get-catalogue.js';
 import { createHandler as getJob } from '../../functions/handlers/get-job.js';
 import { createHandler as getLimits } from '../../functions/handlers/get-limits.js';
 import { createHandler as getMetrics } from '../../functions/handlers/get-metrics.js';
@@ -121,6 +122,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     runSchedule: runSchedule(provide),
     getMetrics: getMetrics(provide),
     getLimits: getLimits(provide),
+    getCatalogue: getCatalogue as unknown as ApiHandler,
     openapi: openapi as unknown as ApiHandler,
   };
   const verifier = new BearerTokenVerifier({ secret: TEST_JWT_SECRET });

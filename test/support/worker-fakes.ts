@@ -313,6 +313,8 @@ export interface FakeDatabaseOptions {
   readonly failAfterRows?: { readonly rows: number; readonly error: () => Error; readonly times?: number };
   /** Fails every snapshot with this error. */
   readonly unavailable?: () => Error;
+  /** Row counts wait for this (a table locked by someone else, or a slow count). */
+  readonly countGate?: Promise<void>;
 }
 
 /**
@@ -336,6 +338,7 @@ export class FakeExportDatabase implements ExportDatabase {
       startedAt: new Date('2024-05-01T10:00:00Z'),
       count: async (source) => {
         this.sources.push(source);
+        await this.options.countGate;
         return counts[source.name] ?? 100;
       },
       copyOut: async (statement) => {

@@ -13,6 +13,7 @@ import { createAuthorizer } from '../../functions/handlers/authorizer.js';
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
 import { createHandler as cancelJob } from '../../functions/handlers/cancel-job.js';
 import { createHandler as downloadJob } from '../../functions/handlers/download-job.js';
+import { handler as getCatalogue } from '../../functions/handlers/get-catalogue.js';
 import { createHandler as getJob } from '../../functions/handlers/get-job.js';
 import { createHandler as getLimits } from '../../functions/handlers/get-limits.js';
 import { createHandler as getMetrics } from '../../functions/handlers/get-metrics.js';
@@ -536,6 +537,34 @@ describe('GET /jobs/{jobId}/download', () => {
     ]);
   });
 
+  it('answers the presigned URL as JSON when the client asks for JSON, and still audits', async () => {
+    const job = completed();
+    const token = await bearerToken(USER);
+
+    const response = await invoke(
+      downloadJob(provide),
+      apiEvent({
+        pathParameters: { jobId: job.id },
+        headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      }),
+    );
+    const browser = await invoke(
+      downloadJob(provide),
+      apiEvent({
+        pathParameters: { jobId: job.id },
+        headers: { Authorization: `Bearer ${token}`, Accept: 'text/html,application/xml;q=0.9,*/*;q=0.8' },
+      }),
+    );
+
+    expect(response.statusCode).toBe(200);
+    expect(bodyOf<{ url: string; expiresAt: string }>(response)).toEqual({
+      url: 'https://s3.example.com/exports/j/users.csv?signed',
+      expiresAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+    expect(browser.statusCode).toBe(302);
+    expect(deps.audit.entries.map((e) => `${e.action}:${e.status}`)).toEqual(['download:ok', 'download:ok']);
+  });
+
   it('accepts a link token for the job and refuses one for another job', async () => {
     const job = completed();
     const good = await createLinkToken(TEST_LINK_SECRET, { jobId: job.id, userId: USER }, 3600);
@@ -658,6 +687,27 @@ describe('admin and misc routes', () => {
 
     expect(await read()).toMatchObject({ limit: 5, remaining: 5 });
     expect(await read()).toMatchObject({ remaining: 5 });
+  });
+
+  it('serves the export catalogue to any caller, without the columns that are never exported', async () => {
+    const response = await invoke(getCatalogue, apiEvent({ authorizer: asUser }));
+
+    expect(response.statusCode).toBe(200);
+    const { tables } = bodyOf<{
+      tables: { name: string; dateColumn: string; columns: { name: string; type: string }[] }[];
+    }>(response);
+    expect(tables.map((t) => t.name)).toEqual([
+      'users',
+      'courses',
+      'enrollments',
+      'transactions',
+      'activity_logs',
+    ]);
+    const users = tables.find((t) => t.name === 'users');
+    expect(users?.dateColumn).toBe('created_at');
+    expect(users?.columns).toContainEqual({ name: 'email', type: 'text' });
+    expect(users?.columns.map((c) => c.name)).not.toContain('password_hash');
+    expect(users?.columns.map((c) => c.name)).not.toContain('mfa_secret');
   });
 
   it('serves the OpenAPI document without credentials', async () => {

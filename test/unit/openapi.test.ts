@@ -11,6 +11,7 @@ vi.hoisted(() => {
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
 import { createHandler as cancelJob } from '../../functions/handlers/cancel-job.js';
 import { createHandler as downloadJob } from '../../functions/handlers/download-job.js';
+import { handler as getCatalogue } from '../../functions/handlers/get-catalogue.js';
 import { createHandler as getJob } from '../../functions/handlers/get-job.js';
 import { createHandler as getLimits } from '../../functions/handlers/get-limits.js';
 import { createHandler as getMetrics } from '../../functions/handlers/get-metrics.js';
@@ -45,6 +46,7 @@ const HANDLERS: Record<RouteName, Handler> = {
   runSchedule: runSchedule(deps),
   getMetrics: getMetrics(deps),
   getLimits: getLimits(deps),
+  getCatalogue: getCatalogue as unknown as Handler,
   openapi: openapi as unknown as Handler,
 };
 

@@ -256,6 +256,30 @@ describe('processExportJob', () => {
     expect(w.audit.actions(job.id)).toEqual(['started', 'cancelled']);
   });
 
+  it('cancels an export whose cancellation arrives while it is still counting rows', async () => {
+    let unblock = () => {};
+    const countGate = new Promise<void>((resolve) => {
+      unblock = resolve;
+    });
+    const w = world({ database: { countGate } });
+    const job = w.leases.add(jobFixture());
+
+    const running = processExportJob(w.deps, input(job));
+    await expect.poll(() => w.database.sources.length, { timeout: 5_000 }).toBeGreaterThan(0);
+    const beatsBefore = w.leases.progressHistory.get(job.id)?.length ?? 0;
+    w.leases.requestCancel(job.id);
+    // A heartbeat sees the request while the count is still blocked.
+    await expect
+      .poll(() => w.leases.progressHistory.get(job.id)?.length ?? 0, { timeout: 5_000 })
+      .toBeGreaterThan(beatsBefore);
+    unblock();
+    const outcome = await running;
+
+    expect(outcome).toEqual({ status: 'cancelled', jobId: job.id });
+    expect(w.database.statements).toEqual([]);
+    expect(w.store.objects.size).toBe(0);
+  });
+
   it('cancels a job whose cancellation was requested before it was claimed, without exporting', async () => {
     const w = world();
     const job = w.leases.add(jobFixture({ cancelRequested: true }));

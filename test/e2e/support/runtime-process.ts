@@ -50,6 +50,8 @@ export interface StartRuntimeProps {
   readonly dataDir: string;
   readonly port: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** Arguments after `npm start --`, e.g. `['--rows', '50000']`. */
+  readonly args?: readonly string[];
   /** @default 150 s (a cold start initialises a Postgres cluster) */
   readonly timeoutMs?: number;
 }
@@ -73,7 +75,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<RuntimePro
   for (const name of INHERITED_SETTINGS) delete env[name];
   Object.assign(env, { PORT: String(props.port), LOCAL_DATA_DIR: props.dataDir, ...props.env });
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', ...(props.args ?? [])], {
     cwd: ROOT,
     env,
     detached: true,

@@ -1,0 +1,18 @@
+import { describeCatalogue } from '../domain/catalogue.js';
+import { API_ROUTES } from '../shared/api-schemas.js';
+import { httpHandler, json, parseQuery } from '../shared/http.js';
+
+const route = API_ROUTES.getCatalogue;
+
+/**
+ * `GET /catalogue` (any signed-in caller): the exportable tables and columns. It is code, not data,
+ * so it needs no database; clients such as the console build their forms from it.
+ */
+export const handler = httpHandler(
+  'get-catalogue',
+  () => undefined,
+  async (event) => {
+    parseQuery(route.query, event);
+    return json(200, describeCatalogue());
+  },
+);
