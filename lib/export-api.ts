@@ -1,172 +1,38 @@
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
-  AccessLogField,
-  AccessLogFormat,
   ApiKey,
   AuthorizationType,
   EndpointType,
   IdentitySource,
-  JsonSchemaType,
-  JsonSchemaVersion,
   LambdaIntegration,
   LogGroupLogDestination,
   type Method,
   MethodLoggingLevel,
-  type Model,
   Period,
   RequestAuthorizer,
-  type RequestValidator,
   type Resource,
-  ResponseType,
   RestApi,
   type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import {
+  API_BASE_PATH,
+  API_ROUTES,
+  BINARY_MEDIA_TYPES,
+  queryParameterNames,
+  type RouteName,
+  type RouteSpec,
+} from '../functions/shared/api-routes.js';
+import { apiAccessLogFormat } from './api-access-log.js';
+import { addServiceGatewayResponses } from './api-gateway-responses.js';
 import type { FunctionNetwork } from './database-access.js';
 import { ExportApiWaf } from './export-api-waf.js';
 import { ExportFunction } from './export-function.js';
-import { type HandlerName, handlerEntryPath } from './handler-entries.js';
+import { handlerEntryPath } from './handler-entries.js';
 
-/** Base path of every route (DESIGN §6). */
-export const API_BASE_PATH = 'api/export';
-
-export type ApiHandlerName = Exclude<HandlerName, 'authorizer' | 'exportWorker'>;
-
-/**
- * How a route is protected:
- * - `jwt`: usage-plan API key and the JWT REQUEST authorizer;
- * - `api-key`: API key only (the OpenAPI document);
- * - `link-token`: neither; opened from an emailed link in a browser, the handler itself checks the
- *   signed link token (or a bearer token).
- */
-export type RouteAccess = 'jwt' | 'api-key' | 'link-token';
-
-export interface ApiRoute {
-  readonly handler: ApiHandlerName;
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  /** Below `/api/export`, e.g. `jobs/{jobId}`. */
-  readonly path: string;
-  readonly access: RouteAccess;
-  /** Whether the handler reads Postgres (and so runs in the VPC). */
-  readonly database: boolean;
-  readonly description: string;
-  /** Optional query string parameters, declared for validation and documentation. */
-  readonly query?: readonly string[];
-  /** JSON body model checked by API Gateway before the handler runs. */
-  readonly body?: 'BulkExportRequest';
-  /** @default 512 */
-  readonly memorySize?: number;
-}
-
-/** Every route of DESIGN §6. */
-export const API_ROUTES: readonly ApiRoute[] = [
-  {
-    handler: 'userExport',
-    method: 'GET',
-    path: 'user/{userId}',
-    access: 'jwt',
-    database: true,
-    description: "One user's data, inline or as an asynchronous job",
-    query: ['format', 'formulaGuard'],
-    memorySize: 1024,
-  },
-  {
-    handler: 'bulkExport',
-    method: 'POST',
-    path: 'bulk',
-    access: 'jwt',
-    database: true,
-    description: 'Queue a bulk export of catalogue tables',
-    body: 'BulkExportRequest',
-  },
-  {
-    handler: 'getJob',
-    method: 'GET',
-    path: 'jobs/{jobId}',
-    access: 'jwt',
-    database: true,
-    description: 'Job status',
-  },
-  {
-    handler: 'listJobs',
-    method: 'GET',
-    path: 'jobs',
-    access: 'jwt',
-    database: true,
-    description: 'List jobs, newest first',
-    query: ['status', 'cursor', 'limit'],
-  },
-  {
-    handler: 'cancelJob',
-    method: 'DELETE',
-    path: 'jobs/{jobId}',
-    access: 'jwt',
-    database: true,
-    description: 'Cancel a queued or running job',
-  },
-  {
-    handler: 'downloadJob',
-    method: 'GET',
-    path: 'jobs/{jobId}/download',
-    access: 'link-token',
-    database: true,
-    description: 'Redirect to a freshly presigned URL of the export object',
-    query: ['token'],
-  },
-  {
-    handler: 'listSchedules',
-    method: 'GET',
-    path: 'schedules',
-    access: 'jwt',
-    database: true,
-    description: 'Scheduled export catalogue with next run times',
-  },
-  {
-    handler: 'runSchedule',
-    method: 'POST',
-    path: 'schedules/{name}/run',
-    access: 'jwt',
-    database: true,
-    description: 'Run a scheduled export now or for a past date',
-  },
-  {
-    handler: 'getMetrics',
-    method: 'GET',
-    path: 'metrics',
-    access: 'jwt',
-    database: true,
-    description: 'Export metrics',
-    query: ['since'],
-  },
-  {
-    handler: 'getLimits',
-    method: 'GET',
-    path: 'limits',
-    access: 'jwt',
-    database: true,
-    description: "The caller's remaining export requests",
-  },
-  {
-    handler: 'getCatalogue',
-    method: 'GET',
-    path: 'catalogue',
-    access: 'jwt',
-    database: false,
-    description: 'The exportable tables and columns',
-  },
-  {
-    handler: 'openapi',
-    method: 'GET',
-    path: 'openapi.json',
-    access: 'api-key',
-    database: false,
-    description: 'OpenAPI document',
-  },
-];
-
-/** Formats accepted by `POST /bulk` (DESIGN §1); the handler validates the rest of the body. */
-const EXPORT_FORMATS = ['json', 'ndjson', 'csv', 'xml', 'parquet'];
+/** A handler that serves an API route: the route's name in the route declaration. */
+export type ApiHandlerName = RouteName;
 
 export interface ApiThrottle {
   readonly rateLimit: number;
@@ -250,9 +116,11 @@ export interface ExportApiProps {
 }
 
 /**
- * The REST API of DESIGN §6: a Lambda REQUEST authorizer (cached) for JWTs, request validation,
- * JSON access logs, binary media types for zip and gzip downloads, the service's error shape on
- * gateway errors, and usage plans with API keys.
+ * The REST API of DESIGN §6, deployed from the route declaration (`API_ROUTES`): one function per
+ * route, a Lambda REQUEST authorizer (cached) for JWTs, JSON access logs, binary media types for
+ * downloads, the service's error shape on gateway errors, usage plans with API keys, and a WAF web
+ * ACL. Requests are validated by the handlers, with the same schemas locally and in AWS, so every
+ * 400 names its field.
  */
 export class ExportApi extends Construct {
   public readonly restApi: RestApi;
@@ -286,7 +154,7 @@ export class ExportApi extends Construct {
       // matches a binary media type; browsers and curl send `*/*`, so every type is binary-capable.
       // Text responses (isBase64Encoded false) pass through unchanged, and the handlers decode
       // base64 request bodies (functions/shared/http.ts).
-      binaryMediaTypes: ['*/*'],
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       cloudWatchRole: props.cloudWatchRole ?? true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
@@ -299,7 +167,7 @@ export class ExportApi extends Construct {
         throttlingRateLimit: stageThrottle.rateLimit,
         throttlingBurstLimit: stageThrottle.burstLimit,
         accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: accessLogFormat(),
+        accessLogFormat: apiAccessLogFormat(),
       },
     });
     this.publicUrl =
@@ -307,7 +175,7 @@ export class ExportApi extends Construct {
       // Built from the API id, not `restApi.url`: handlers of this API get the URL, and a reference
       // to the stage would make the stage depend on itself through the deployment.
       `https://${this.restApi.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.stageName}`;
-    this.addGatewayResponses();
+    addServiceGatewayResponses(this.restApi);
 
     this.authorizerFunction = new ExportFunction(this, 'AuthorizerFunction', {
       ...functionDefaults,
@@ -323,38 +191,33 @@ export class ExportApi extends Construct {
       resultsCacheTtl: props.authorizerCacheTtl ?? Duration.minutes(5),
     });
 
-    const validator = this.restApi.addRequestValidator('RequestValidator', {
-      validateRequestBody: true,
-      validateRequestParameters: true,
-    });
-    const models = { BulkExportRequest: this.bulkExportModel() };
-
     const handlers: Partial<Record<ApiHandlerName, ExportFunction>> = {};
     const methods = new Map<string, Method>();
     const base = this.restApi.root.resourceForPath(API_BASE_PATH);
-    for (const route of API_ROUTES) {
+    for (const [name, route] of Object.entries(API_ROUTES) as [ApiHandlerName, RouteSpec][]) {
+      const method = route.method.toUpperCase();
       if (route.database && !props.network) {
         throw new Error(
-          `ExportApi: route ${route.method} ${route.path} reads the database; props.network is required`,
+          `ExportApi: route ${method} ${route.path} reads the database; props.network is required`,
         );
       }
-      const handler = new ExportFunction(this, `${capitalise(route.handler)}Function`, {
+      const handler = new ExportFunction(this, `${capitalise(name)}Function`, {
         ...functionDefaults,
-        entry: handlerEntryPath(route.handler),
-        description: `${route.method} /${API_BASE_PATH}/${route.path}: ${route.description}`,
+        entry: handlerEntryPath(name),
+        description: `${method} ${API_BASE_PATH}${route.path}: ${route.summary}`.slice(0, 256),
         memorySize: route.memorySize,
+        ...(route.timeoutSeconds !== undefined && { timeout: Duration.seconds(route.timeoutSeconds) }),
         network: route.database ? props.network : undefined,
-        ...(route.access === 'link-token' && {
+        ...(route.auth === 'bearer-or-link' && {
           reservedConcurrentExecutions: props.publicRouteConcurrency ?? 10,
         }),
         environment: {
           ...props.environment,
-          ...(route.access === 'link-token' ? jwtEnvironment(props.jwt) : {}),
+          ...(route.auth === 'bearer-or-link' ? jwtEnvironment(props.jwt) : {}),
         },
       });
-      handlers[route.handler] = handler;
-      const method = this.addRoute(base, route, handler, validator, models);
-      methods.set(`${route.method} ${route.path}`, method);
+      handlers[name] = handler;
+      methods.set(`${method} ${route.path.slice(1)}`, this.addRoute(base, name, route, handler));
     }
     this.handlers = handlers as Record<ApiHandlerName, ExportFunction>;
     this.methods = methods;
@@ -389,9 +252,14 @@ export class ExportApi extends Construct {
         rateLimitPerIp: props.waf.rateLimitPerIp,
         publicRateLimitPerIp: props.waf.publicRateLimitPerIp,
       }),
-      publicPathSuffixes: API_ROUTES.filter((route) => route.access === 'link-token').map(
-        (route) => `/${route.path.split('/').at(-1)}`,
-      ),
+      publicPathSuffixes: Object.values(API_ROUTES as Record<string, RouteSpec>)
+        .filter((route) => route.auth === 'bearer-or-link')
+        .map((route) => `/${route.path.split('/').at(-1)}`),
+    });
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        "Each handler validates its request with the route declaration's schemas, as the local runtime does, so every 400 names the field at fault; API Gateway's validation would answer without field names and a model of its own would drift from the schemas.",
     });
     Validations.of(this.restApi).acknowledge({
       id: 'AwsSolutions-COG4',
@@ -407,39 +275,32 @@ export class ExportApi extends Construct {
     }
   }
 
-  private addRoute(
-    base: Resource,
-    route: ApiRoute,
-    handler: ExportFunction,
-    validator: RequestValidator,
-    models: Record<'BulkExportRequest', Model>,
-  ): Method {
-    const resource = base.resourceForPath(route.path);
+  private addRoute(base: Resource, name: ApiHandlerName, route: RouteSpec, handler: ExportFunction): Method {
+    const resource = base.resourceForPath(route.path.slice(1));
     const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
     const requestParameters: Record<string, boolean> = {};
-    for (const name of pathParameters) requestParameters[`method.request.path.${name}`] = true;
-    for (const name of route.query ?? []) requestParameters[`method.request.querystring.${name}`] = false;
+    for (const parameter of pathParameters) requestParameters[`method.request.path.${parameter}`] = true;
+    for (const parameter of queryParameterNames(route))
+      requestParameters[`method.request.querystring.${parameter}`] = false;
     const method = resource.addMethod(
-      route.method,
+      route.method.toUpperCase(),
       new LambdaIntegration(handler, { allowTestInvoke: false }),
       {
-        operationName: route.handler,
-        apiKeyRequired: route.access !== 'link-token',
-        ...(route.access === 'jwt'
+        operationName: name,
+        apiKeyRequired: route.auth !== 'bearer-or-link',
+        ...(route.auth === 'bearer'
           ? { authorizer: this.authorizer, authorizationType: AuthorizationType.CUSTOM }
           : { authorizationType: AuthorizationType.NONE }),
-        requestValidator: validator,
         requestParameters,
-        ...(route.body && { requestModels: { 'application/json': models[route.body] } }),
       },
     );
-    if (route.access === 'link-token') {
+    if (route.auth === 'bearer-or-link') {
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
           'Opened from an emailed link in a browser, so it carries no API key or authorizer header; the handler verifies the signed, expiring link token or a bearer JWT and audits every download.',
       });
-    } else if (route.access === 'api-key') {
+    } else if (route.auth === 'none') {
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
@@ -447,55 +308,6 @@ export class ExportApi extends Construct {
       });
     }
     return method;
-  }
-
-  private bulkExportModel(): Model {
-    return this.restApi.addModel('BulkExportRequestModel', {
-      contentType: 'application/json',
-      modelName: 'BulkExportRequest',
-      description:
-        'Shape of POST /bulk; the handler checks tables, filters and columns against the catalogue',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        title: 'BulkExportRequest',
-        type: JsonSchemaType.OBJECT,
-        required: ['tables', 'format'],
-        properties: {
-          tables: { type: JsonSchemaType.ARRAY, minItems: 1, items: { type: JsonSchemaType.STRING } },
-          format: { type: JsonSchemaType.STRING, enum: EXPORT_FORMATS },
-          filters: { type: JsonSchemaType.OBJECT },
-          columns: { type: JsonSchemaType.OBJECT },
-          compression: { type: JsonSchemaType.STRING },
-          csv: { type: JsonSchemaType.OBJECT },
-        },
-      },
-    });
-  }
-
-  /** Gateway-generated errors in the service's shape `{"error": {"code", "message"}}`. */
-  private addGatewayResponses(): void {
-    const responses: Array<[ResponseType, string, string?]> = [
-      [ResponseType.UNAUTHORIZED, 'unauthorized'],
-      [ResponseType.ACCESS_DENIED, 'forbidden'],
-      [ResponseType.INVALID_API_KEY, 'forbidden'],
-      [ResponseType.MISSING_AUTHENTICATION_TOKEN, 'not_found', '404'],
-      [ResponseType.THROTTLED, 'rate_limited'],
-      [ResponseType.QUOTA_EXCEEDED, 'rate_limited'],
-      [ResponseType.BAD_REQUEST_BODY, 'validation_failed'],
-      [ResponseType.BAD_REQUEST_PARAMETERS, 'validation_failed'],
-      [ResponseType.REQUEST_TOO_LARGE, 'payload_too_large'],
-      [ResponseType.DEFAULT_4XX, 'bad_request'],
-      [ResponseType.DEFAULT_5XX, 'internal_error'],
-    ];
-    for (const [type, code, statusCode] of responses) {
-      // messageString is already a quoted JSON string; other error fields may contain raw quotes.
-      const message = '$context.error.messageString';
-      this.restApi.addGatewayResponse(`GatewayResponse-${type.responseType}`, {
-        type,
-        statusCode,
-        templates: { 'application/json': `{"error":{"code":"${code}","message":${message}}}` },
-      });
-    }
   }
 }
 
@@ -505,29 +317,4 @@ function jwtEnvironment(jwt: JwtSettings): Record<string, string> {
 
 function capitalise(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
-}
-
-/** JSON access log line: who called what, with which key and outcome; never query strings (link tokens). */
-function accessLogFormat(): AccessLogFormat {
-  return AccessLogFormat.custom(
-    JSON.stringify({
-      requestId: AccessLogField.contextRequestId(),
-      requestTime: AccessLogField.contextRequestTime(),
-      ip: AccessLogField.contextIdentitySourceIp(),
-      userAgent: AccessLogField.contextIdentityUserAgent(),
-      httpMethod: AccessLogField.contextHttpMethod(),
-      resourcePath: AccessLogField.contextResourcePath(),
-      status: AccessLogField.contextStatus(),
-      protocol: AccessLogField.contextProtocol(),
-      responseLength: AccessLogField.contextResponseLength(),
-      responseLatency: AccessLogField.contextResponseLatency(),
-      integrationLatency: AccessLogField.contextIntegrationLatency(),
-      apiKeyId: AccessLogField.contextIdentityApiKeyId(),
-      principalId: AccessLogField.contextAuthorizerPrincipalId(),
-      authorizeStatus: AccessLogField.contextAuthorizeStatus(),
-      errorType: AccessLogField.contextErrorResponseType(),
-      errorMessage: AccessLogField.contextErrorMessage(),
-      xrayTraceId: AccessLogField.contextXrayTraceId(),
-    }),
-  );
 }

@@ -1,31 +1,29 @@
 import { fileURLToPath } from 'node:url';
+import { API_ROUTES, type RouteName } from '../functions/shared/api-routes.js';
 
 /** Repository root: `lib/` refers to Lambda code by file path only, relative to this directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/**
- * Every Lambda entry point of the service, by construct-friendly name. The single list that the
- * stack, the infra tests and `scripts/bundle-size.ts` share, so a new handler is added in one place.
- */
-export const HANDLER_ENTRIES = {
+/** The entries that serve no API route: the JWT authorizer, the queue worker, the stale-job sweeper. */
+const OTHER_ENTRIES = {
   authorizer: 'functions/handlers/authorizer.ts',
-  userExport: 'functions/handlers/user-export.ts',
-  bulkExport: 'functions/handlers/bulk-export.ts',
-  getJob: 'functions/handlers/get-job.ts',
-  listJobs: 'functions/handlers/list-jobs.ts',
-  cancelJob: 'functions/handlers/cancel-job.ts',
-  downloadJob: 'functions/handlers/download-job.ts',
-  listSchedules: 'functions/handlers/list-schedules.ts',
-  runSchedule: 'functions/handlers/run-schedule.ts',
-  getMetrics: 'functions/handlers/get-metrics.ts',
-  getLimits: 'functions/handlers/get-limits.ts',
-  getCatalogue: 'functions/handlers/get-catalogue.ts',
-  openapi: 'functions/handlers/openapi.ts',
   exportWorker: 'functions/handlers/export-worker.ts',
   sweepJobs: 'functions/handlers/sweep-jobs.ts',
 } as const;
 
-export type HandlerName = keyof typeof HANDLER_ENTRIES;
+export type HandlerName = RouteName | keyof typeof OTHER_ENTRIES;
+
+/**
+ * Every Lambda entry point of the service, by construct-friendly name: one per API route (from the
+ * route declaration, `functions/shared/api-routes.ts`) plus the others. The stack, the infra tests,
+ * the local runtime and `scripts/bundle-size.ts` read this list, so a handler is added in one place.
+ */
+export const HANDLER_ENTRIES: Readonly<Record<HandlerName, string>> = {
+  ...OTHER_ENTRIES,
+  ...(Object.fromEntries(
+    Object.entries(API_ROUTES).map(([name, route]) => [name, `functions/handlers/${route.handler}`]),
+  ) as Record<RouteName, string>),
+};
 
 /** Absolute path of a handler entry file. */
 export function handlerEntryPath(name: HandlerName): string {

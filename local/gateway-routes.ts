@@ -1,5 +1,5 @@
-import { API_ROUTES, type RouteName } from '../functions/shared/api-schemas.js';
-import { API_BASE_PATH } from '../functions/shared/openapi.js';
+import { API_ROUTES, type RouteName } from '../functions/shared/api-routes.js';
+import { API_BASE_PATH } from '../functions/shared/api-routes.js';
 import type { GatewayRoute, ProxyHandler } from './gateway.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ForbiddenError, UnauthorizedError } from './errors.js';
 
 /** The caller of an API request, from the verified bearer token (or the authorizer's context). */
@@ -16,18 +16,14 @@ export const ADMIN_ROLE = 'admin';
 /** What a principal must look like, wherever it comes from (token claims or authorizer context). */
 const PrincipalClaims = z.object({
   // Printable, no spaces: it becomes `requested_by` and appears in audit rows and object names.
-  sub: z
-    .string()
-    .min(1)
-    .max(128)
-    .regex(/^[\x21-\x7e]+$/),
-  email: z.string().max(320).nullish(),
-  roles: z.array(z.string().max(64)).max(50).nullish(),
+  sub: z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[\x21-\x7e]+$/)),
+  email: z.nullish(z.string().check(z.maxLength(320))),
+  roles: z.nullish(z.array(z.string().check(z.maxLength(64))).check(z.maxLength(50))),
 });
 
 /** Builds a principal from token claims. @throws UnauthorizedError when `sub`, `email` or `roles` are malformed. */
 export function principalFromClaims(claims: unknown): Principal {
-  const parsed = PrincipalClaims.safeParse(claims);
+  const parsed = z.safeParse(PrincipalClaims, claims);
   if (!parsed.success)
     throw new UnauthorizedError('the bearer token lacks a valid subject, email or roles claim');
   const roles = parsed.data.roles ?? [];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   CATALOGUE_TABLES,
   type CatalogueTable,
@@ -55,28 +55,31 @@ export function parseDateBound(value: string): DateBound | undefined {
     const valid = date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
     return valid && isInDateRange(date.getTime()) ? { value, dateOnly: true } : undefined;
   }
-  if (!DATE_TIME.safeParse(value).success) return undefined;
+  if (!z.safeParse(DATE_TIME, value).success) return undefined;
   const offset = OFFSET.exec(value);
   if (offset && Number(offset[2]) * 60 + Number(offset[3]) > MAX_OFFSET_MINUTES) return undefined;
   return isInDateRange(Date.parse(value)) ? { value, dateOnly: false } : undefined;
 }
 
 const DateFilterSchema = z.strictObject({
-  dateFrom: z.string().max(40).optional(),
-  dateTo: z.string().max(40).optional(),
+  dateFrom: z.optional(z.string().check(z.maxLength(40))),
+  dateTo: z.optional(z.string().check(z.maxLength(40))),
 });
 
 /** The body of `POST /bulk` (DESIGN §6). `columns` optionally narrows a table to some catalogue columns. */
+const Name = z.string().check(z.maxLength(64));
+
 export const BulkExportRequestSchema = z.strictObject({
-  tables: z.array(z.string().max(64)).min(1).max(CATALOGUE_TABLES.length),
-  filters: z.record(z.string().max(64), DateFilterSchema).optional(),
-  columns: z.record(z.string().max(64), z.array(z.string().max(64)).min(1).max(64)).optional(),
-  format: z.enum(EXPORT_FORMATS).describe('parquet: one Parquet file per table, typed from the catalogue'),
+  tables: z.array(Name).check(z.minLength(1), z.maxLength(CATALOGUE_TABLES.length)),
+  filters: z.optional(z.record(Name, DateFilterSchema)),
+  columns: z.optional(z.record(Name, z.array(Name).check(z.minLength(1), z.maxLength(64)))),
+  format: z
+    .enum(EXPORT_FORMATS)
+    .check(z.describe('parquet: one Parquet file per table, typed from the catalogue')),
   compression: z
-    .enum(COMPRESSIONS)
-    .default('none')
-    .describe('gzip the file (not for parquet, which compresses inside the file)'),
-  csv: z.strictObject({ formulaGuard: z.boolean().optional() }).optional(),
+    ._default(z.enum(COMPRESSIONS), 'none')
+    .check(z.describe('gzip the file (not for parquet, which compresses inside the file)')),
+  csv: z.optional(z.strictObject({ formulaGuard: z.optional(z.boolean()) })),
 });
 export type BulkExportRequest = z.input<typeof BulkExportRequestSchema>;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AuditAction, AuditLog } from './audit-log.js';
 import { ConflictError, ExportCancelledError, ExportError, ValidationError } from './errors.js';
 import { completedExportEmail, type EmailContent, failedExportEmail } from './export-emails.js';
@@ -28,7 +28,7 @@ import {
   windowFor,
 } from './schedule-catalogue.js';
 import { userExportSections } from './user-export.js';
-import { UuidSchema } from './validation.js';
+import { type Schema, UuidSchema } from './validation.js';
 
 /** Structured log lines; Powertools Logger fits it. Never give it tokens, links or URLs with credentials. */
 export interface WorkerLog {
@@ -599,12 +599,12 @@ interface ExportTarget {
 
 const UserJobOptions = z.object({
   userId: UuidSchema,
-  formulaGuard: z.boolean().optional(),
+  formulaGuard: z.optional(z.boolean()),
 });
 
 const BulkJobOptions = z.object({
-  columns: z.record(z.string(), z.array(z.string())).optional(),
-  formulaGuard: z.boolean().optional(),
+  columns: z.optional(z.record(z.string(), z.array(z.string()))),
+  formulaGuard: z.optional(z.boolean()),
 });
 
 /**
@@ -727,8 +727,8 @@ export function planFor(job: ExportJob, defaultBucket: string): ExportTarget {
   }
 }
 
-function parseJobOptions<S extends z.ZodType>(schema: S, options: unknown): z.output<S> {
-  const result = schema.safeParse(options);
+function parseJobOptions<S extends Schema>(schema: S, options: unknown): z.output<S> {
+  const result = z.safeParse(schema, options);
   if (!result.success) {
     throw new ValidationError(
       result.error.issues.map((issue) => ({

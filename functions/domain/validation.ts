@@ -1,5 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type FieldIssue, ValidationError } from './errors.js';
+
+// The service's schemas use zod's tree-shakable build, so a Lambda bundles only the parts it
+// uses; it ships no locale, and its messages are what clients read in a 400: English, once.
+z.config(z.locales.en());
+
+/** Any schema of the service (zod/mini and classic zod schemas alike). */
+export type Schema = z.core.$ZodType;
 
 /**
  * An id as Postgres's `uuid` type holds it: any 8-4-4-4-12 hex string. Product user ids need not
@@ -7,6 +14,24 @@ import { type FieldIssue, ValidationError } from './errors.js';
  * takes an id (API, worker messages, job options) uses this one schema.
  */
 export const UuidSchema = z.guid();
+
+/** A string holding JSON whose parsed value `schema` validates (an SQS message body, say). */
+export function jsonText<S extends Schema>(schema: S) {
+  return z.pipe(
+    z.string(),
+    z.pipe(
+      z.transform((text: string, context) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          context.issues.push({ code: 'custom', message: 'must be JSON', input: text });
+          return z.NEVER;
+        }
+      }),
+      schema,
+    ),
+  );
+}
 
 /** Renders a zod issue path as the field name clients see: `filters.users.dateFrom`, `tables[1]`. */
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -19,7 +44,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** Converts a zod error into field issues, one per problem, naming unknown keys individually. */
-export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): FieldIssue[] {
+export function zodIssues(error: z.core.$ZodError, prefix: readonly PropertyKey[] = []): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const issue of error.issues) {
     const path = [...prefix, ...issue.path];
@@ -54,13 +79,13 @@ function prototypeKeys(value: unknown, path: PropertyKey[], found: string[], dep
 }
 
 /** Parses `input` with `schema` or throws a ValidationError naming each bad field. */
-export function parseOrThrow<S extends z.ZodType>(
+export function parseOrThrow<S extends Schema>(
   schema: S,
   input: unknown,
   prefix: readonly PropertyKey[] = [],
 ): z.output<S> {
   const hidden = prototypeKeys(input, [...prefix], []);
-  const result = schema.safeParse(input);
+  const result = z.safeParse(schema, input);
   const issues = [
     ...hidden.map((field) => ({ field, message: 'unknown field' })),
     ...(result.success ? [] : zodIssues(result.error, prefix)),

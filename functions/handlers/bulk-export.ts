@@ -1,9 +1,8 @@
 import { ValidationError } from '../domain/errors.js';
 import { requestBulkExport } from '../domain/request-bulk-export.js';
 import { type ApiDeps, apiDeps } from '../shared/api-context.js';
-import { API_ROUTES } from '../shared/api-schemas.js';
+import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
 import { httpHandler, json, jsonBody, parseHeaders, parseQuery, principalFromEvent } from '../shared/http.js';
-import { API_BASE_PATH } from '../shared/openapi.js';
 
 const route = API_ROUTES.bulkExport;
 

@@ -1,6 +1,6 @@
 import { cancelJob } from '../domain/job-queries.js';
 import { type ApiDeps, apiDeps } from '../shared/api-context.js';
-import { API_ROUTES } from '../shared/api-schemas.js';
+import { API_ROUTES } from '../shared/api-routes.js';
 import { httpHandler, json, parsePath, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.cancelJob;

@@ -1,6 +1,6 @@
 import { downloadJob } from '../domain/download-job.js';
 import { type ApiDeps, apiDeps } from '../shared/api-context.js';
-import { API_ROUTES } from '../shared/api-schemas.js';
+import { API_ROUTES } from '../shared/api-routes.js';
 import { acceptsJson, header, httpHandler, json, parsePath, parseQuery, redirect } from '../shared/http.js';
 
 const route = API_ROUTES.downloadJob;

@@ -4,22 +4,25 @@ import { parser } from '@aws-lambda-powertools/batch/parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
-import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { processExportJob } from '../domain/process-export-job.js';
 import { ScheduledExportMessage } from '../domain/scheduled-export-message.js';
-import { UuidSchema } from '../domain/validation.js';
+import { jsonText, UuidSchema } from '../domain/validation.js';
 import { logger, metrics, tracer } from '../shared/powertools.js';
 import { type WorkerRuntime, workerRuntime } from '../shared/worker-context.js';
 
 /** The body of an export-queue message: an API job, or a scheduled run. */
 export const ExportWorkerMessage = z.union([z.strictObject({ jobId: UuidSchema }), ScheduledExportMessage]);
 
-const ExportWorkerRecord = SqsRecordSchema.extend({ body: JSONStringified(ExportWorkerMessage) });
+/** The fields of an SQS record the worker reads, its body parsed as an export message. */
+const ExportWorkerRecord = z.object({
+  messageId: z.string(),
+  attributes: z.object({ ApproximateReceiveCount: z.string() }),
+  body: jsonText(ExportWorkerMessage),
+});
 type ExportWorkerRecord = z.infer<typeof ExportWorkerRecord>;
 
 /** Used when the context has no deadline (a test or the local runtime calling the handler directly). */

@@ -1,5 +1,5 @@
 import { describeCatalogue } from '../domain/catalogue.js';
-import { API_ROUTES } from '../shared/api-schemas.js';
+import { API_ROUTES } from '../shared/api-routes.js';
 import { httpHandler, json, parseQuery } from '../shared/http.js';
 
 const route = API_ROUTES.getCatalogue;

@@ -1,4 +1,4 @@
-import { API_ROUTES } from '../shared/api-schemas.js';
+import { API_ROUTES } from '../shared/api-routes.js';
 import { httpHandler, parseQuery } from '../shared/http.js';
 import { openApiJson } from '../shared/openapi.js';
 

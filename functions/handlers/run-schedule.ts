@@ -1,8 +1,7 @@
 import { runSchedule } from '../domain/schedule-runs.js';
 import { type ApiDeps, apiDeps } from '../shared/api-context.js';
-import { API_ROUTES } from '../shared/api-schemas.js';
+import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
 import { httpHandler, json, parseBody, parsePath, parseQuery, principalFromEvent } from '../shared/http.js';
-import { API_BASE_PATH } from '../shared/openapi.js';
 
 const route = API_ROUTES.runSchedule;
 

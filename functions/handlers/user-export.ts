@@ -1,6 +1,6 @@
 import { requestUserExport } from '../domain/request-user-export.js';
 import { type ApiDeps, apiDeps } from '../shared/api-context.js';
-import { API_ROUTES } from '../shared/api-schemas.js';
+import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
 import {
   file,
   httpHandler,
@@ -11,7 +11,6 @@ import {
   prefersAsync,
   principalFromEvent,
 } from '../shared/http.js';
-import { API_BASE_PATH } from '../shared/openapi.js';
 
 const route = API_ROUTES.userExport;
 

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Sql } from 'postgres';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PostgresAuditLog } from '../adapters/postgres-audit-log.js';
 import { PostgresExportDatabase } from '../adapters/postgres-export-database.js';
 import { PostgresExportJobs } from '../adapters/postgres-export-jobs.js';
@@ -59,10 +59,10 @@ export const MAX_INLINE_BYTES = 4_000_000;
 
 /** The JWT settings, parsed on their own so the authorizer needs no database or bucket configuration. */
 const JwtEnv = z.object({
-  JWT_SECRET: z.string().optional(),
-  JWT_JWKS_URL: z.string().optional(),
-  JWT_ISSUER: z.string().optional(),
-  JWT_AUDIENCE: z.string().optional(),
+  JWT_SECRET: z.optional(z.string()),
+  JWT_JWKS_URL: z.optional(z.string()),
+  JWT_ISSUER: z.optional(z.string()),
+  JWT_AUDIENCE: z.optional(z.string()),
 });
 
 /**
@@ -72,7 +72,7 @@ const JwtEnv = z.object({
 export function tokenVerifierFromEnv(
   env: NodeJS.ProcessEnv | Partial<Config> = process.env,
 ): BearerTokenVerifier {
-  const jwt = JwtEnv.parse(env);
+  const jwt = z.parse(JwtEnv, env);
   const blank = (v: string | undefined) => (v === '' ? undefined : v);
   const secret = blank(jwt.JWT_SECRET);
   const jwksUrl = blank(jwt.JWT_JWKS_URL);

@@ -1,11 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { MAX_LINK_TTL_SECONDS } from '../domain/link-token.js';
 
-const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const optionalString = z
-  .string()
-  .optional()
-  .transform((v) => (v === '' ? undefined : v));
+const positiveInt = z.pipe(z.coerce.number(), z.int().check(z.positive()));
+const int = (fallback: number) => z._default(positiveInt, fallback);
+const optionalString = z.pipe(
+  z.optional(z.string()),
+  z.transform((v) => (v === '' ? undefined : v)),
+);
 
 /**
  * Every environment variable the service reads (DESIGN §8). Secrets are given either as plain
@@ -21,26 +22,26 @@ export const ConfigSchema = z
     /** In AWS instead: the endpoint (a cluster, instance or RDS Proxy) and the function's login, with IAM auth. */
     DATABASE_HOST: optionalString,
     DATABASE_PORT: int(5432),
-    DATABASE_NAME: z.string().min(1).default('postgres'),
+    DATABASE_NAME: z._default(z.string().check(z.minLength(1)), 'postgres'),
     DATABASE_USER: optionalString,
-    EXPORT_BUCKET: z.string().min(3),
+    EXPORT_BUCKET: z.string().check(z.minLength(3)),
     S3_ENDPOINT: optionalString,
     SQS_ENDPOINT: optionalString,
     EXPORT_QUEUE_URL: optionalString,
-    AWS_REGION: z.string().default('us-east-1'),
+    AWS_REGION: z._default(z.string(), 'us-east-1'),
     JWT_SECRET: optionalString,
     JWT_JWKS_URL: optionalString,
     JWT_ISSUER: optionalString,
     JWT_AUDIENCE: optionalString,
     LINK_SECRET: optionalString,
     LINK_SECRET_ARN: optionalString,
-    MAIL_FROM: z.string().default('Data Export <exports@example.com>'),
+    MAIL_FROM: z._default(z.string(), 'Data Export <exports@example.com>'),
     OUTBOX_DIR: optionalString,
-    PUBLIC_API_URL: z.string().url().default('http://localhost:3000'),
+    PUBLIC_API_URL: z._default(z.url(), 'http://localhost:3000'),
     RATE_LIMIT_MAX: int(5),
     RATE_LIMIT_WINDOW_SECONDS: int(900),
     INLINE_LIMIT_BYTES: int(1024 * 1024),
-    LINK_TTL_SECONDS: int(7 * 24 * 3600).pipe(z.number().max(MAX_LINK_TTL_SECONDS)),
+    LINK_TTL_SECONDS: z._default(positiveInt.check(z.lte(MAX_LINK_TTL_SECONDS)), 7 * 24 * 3600),
     DOWNLOAD_URL_TTL_SECONDS: int(300),
     MAX_BODY_BYTES: int(16 * 1024),
     LEASE_SECONDS: int(120),
@@ -62,28 +63,32 @@ export const ConfigSchema = z
     /** SES configuration set for delivery events (AWS only). */
     SES_CONFIGURATION_SET: optionalString,
   })
-  .superRefine((env, ctx) => {
-    if (!env.DATABASE_URL && !(env.DATABASE_HOST && env.DATABASE_USER))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['DATABASE_URL'],
-        message: 'set DATABASE_URL, or DATABASE_HOST and DATABASE_USER (IAM authentication)',
-      });
-    if (!env.JWT_SECRET && !(env.JWT_JWKS_URL && env.JWT_ISSUER))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_SECRET'],
-        message: 'set JWT_SECRET or JWT_JWKS_URL and JWT_ISSUER',
-      });
-  });
+  .check(
+    z.superRefine((env, ctx) => {
+      if (!env.DATABASE_URL && !(env.DATABASE_HOST && env.DATABASE_USER))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DATABASE_URL'],
+          message: 'set DATABASE_URL, or DATABASE_HOST and DATABASE_USER (IAM authentication)',
+        });
+      if (!env.JWT_SECRET && !(env.JWT_JWKS_URL && env.JWT_ISSUER))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_SECRET'],
+          message: 'set JWT_SECRET or JWT_JWKS_URL and JWT_ISSUER',
+        });
+    }),
+  );
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
 
 /** Parses `env` once; throws naming every missing or invalid key, so a cold start fails loudly. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = ConfigSchema.safeParse(env);
+  const result = z.safeParse(ConfigSchema, env);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`).join('; ');
+    const problems = result.error.issues
+      .map((i) => `${i.path.map(String).join('.') || 'env'}: ${i.message}`)
+      .join('; ');
     throw new Error(`invalid configuration: ${problems}`);
   }
   return Object.freeze(result.data);

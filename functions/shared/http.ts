@@ -4,7 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type Principal, principalFromClaims } from '../domain/auth.js';
 import { attachmentDisposition } from '../domain/content-disposition.js';
 import {
@@ -15,7 +15,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../domain/errors.js';
-import { parseOrThrow, zodIssues } from '../domain/validation.js';
+import { parseOrThrow, type Schema, zodIssues } from '../domain/validation.js';
 import { logger, metrics, tracer } from './powertools.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
@@ -167,9 +167,9 @@ export function jsonBody(event: Pick<ApiEvent, 'body' | 'isBase64Encoded'>, maxB
 }
 
 /** Parses a body with a zod schema; an absent body is parsed as `undefined`. */
-export function parseBody<S extends z.ZodType>(schema: S, event: ApiEvent, maxBytes: number): z.output<S> {
+export function parseBody<S extends Schema>(schema: S, event: ApiEvent, maxBytes: number): z.output<S> {
   const body = jsonBody(event, maxBytes);
-  if (body === undefined && !schema.safeParse(undefined).success) {
+  if (body === undefined && !z.safeParse(schema, undefined).success) {
     throw ValidationError.field('body', 'a JSON body is required');
   }
   return parseOrThrow(schema, body);
@@ -187,7 +187,7 @@ function requestKeyed(): Record<string, string> {
  * Validates the query string with a strict zod object: unknown parameters and repeated ones are
  * 400s naming them. Values arrive as strings.
  */
-export function parseQuery<S extends z.ZodType>(schema: S, event: ApiEvent): z.output<S> {
+export function parseQuery<S extends Schema>(schema: S, event: ApiEvent): z.output<S> {
   const issues: FieldIssue[] = [];
   const params = requestKeyed();
   for (const [key, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
@@ -201,7 +201,7 @@ export function parseQuery<S extends z.ZodType>(schema: S, event: ApiEvent): z.o
 }
 
 /** Validates path parameters (a malformed id is a 400 naming it, never a database error). */
-export function parsePath<S extends z.ZodType>(schema: S, event: ApiEvent): z.output<S> {
+export function parsePath<S extends Schema>(schema: S, event: ApiEvent): z.output<S> {
   const params = requestKeyed();
   for (const [key, value] of Object.entries(event.pathParameters ?? {})) {
     if (value !== undefined) params[key] = value;
@@ -211,7 +211,7 @@ export function parsePath<S extends z.ZodType>(schema: S, event: ApiEvent): z.ou
 
 /** Validates the headers a route documents (see `HeaderSpec`); absent ones are left out. */
 export function parseHeaders(
-  specs: readonly { readonly name: string; readonly schema: z.ZodType }[],
+  specs: readonly { readonly name: string; readonly schema: Schema }[],
   event: ApiEvent,
 ): Record<string, unknown> {
   const values: Record<string, unknown> = {};
@@ -219,7 +219,7 @@ export function parseHeaders(
   for (const spec of specs) {
     const value = header(event, spec.name);
     if (value === undefined) continue;
-    const result = spec.schema.safeParse(value);
+    const result = z.safeParse(spec.schema, value);
     if (result.success) values[spec.name] = result.data;
     else issues.push(...zodIssues(result.error, ['headers', spec.name]));
   }
@@ -230,8 +230,8 @@ export function parseHeaders(
 /** The context the authorizer attaches (API Gateway passes only strings, numbers and booleans). */
 const AuthorizerContext = z.object({
   userId: z.string(),
-  email: z.string().optional(),
-  roles: z.string().optional(),
+  email: z.optional(z.string()),
+  roles: z.optional(z.string()),
 });
 
 /**
@@ -239,7 +239,7 @@ const AuthorizerContext = z.object({
  * JSON array string). No context means the request did not pass the authorizer: 401.
  */
 export function principalFromEvent(event: Pick<ApiEvent, 'requestContext'>): Principal {
-  const parsed = AuthorizerContext.safeParse(event.requestContext?.authorizer);
+  const parsed = z.safeParse(AuthorizerContext, event.requestContext?.authorizer);
   if (!parsed.success) throw new UnauthorizedError();
   let roles: unknown = [];
   try {

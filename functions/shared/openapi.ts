@@ -1,13 +1,12 @@
-import { z } from 'zod';
-import { API_ROUTES, ErrorResponse, type RouteSpec } from './api-schemas.js';
-
-/** Base path of every route (DESIGN §6). */
-export const API_BASE_PATH = '/api/export';
+import * as z from 'zod/mini';
+import type { Schema } from '../domain/validation.js';
+import { API_BASE_PATH, API_ROUTES, type ObjectSchema, type RouteSpec } from './api-routes.js';
+import { ErrorResponse } from './api-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
 /** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of a zod schema, as requests (`input`) or responses (`output`) see it. */
-export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+export function jsonSchema(schema: Schema, io: 'input' | 'output'): JsonSchema {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, {
     io,
     target: 'draft-2020-12',
@@ -17,7 +16,7 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchem
 }
 
 /** The parameters of a strict zod object (query or path), one OpenAPI parameter per property. */
-function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): JsonSchema[] {
+function parameters(schema: ObjectSchema | undefined, where: 'path' | 'query'): JsonSchema[] {
   if (!schema) return [];
   const object = jsonSchema(schema, 'input') as {
     properties?: Record<string, JsonSchema>;
@@ -94,8 +93,8 @@ function operation(route: RouteSpec): JsonSchema {
   }));
   let requestBody: JsonSchema | undefined;
   if (route.body) {
-    const optional = route.body.safeParse(undefined).success;
-    const body = route.body instanceof z.ZodOptional ? (route.body.unwrap() as z.ZodType) : route.body;
+    const optional = z.safeParse(route.body, undefined).success;
+    const body = route.body instanceof z.ZodMiniOptional ? (route.body.def.innerType as Schema) : route.body;
     requestBody = {
       required: !optional,
       content: { 'application/json': { schema: jsonSchema(body, 'input') } },

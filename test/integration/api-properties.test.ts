@@ -9,8 +9,8 @@ vi.hoisted(() => {
 });
 
 import { encodeCursor } from '../../functions/domain/export-jobs.js';
-import { API_ROUTES, ErrorResponse, type RouteName } from '../../functions/shared/api-schemas.js';
-import { API_BASE_PATH } from '../../functions/shared/openapi.js';
+import { API_BASE_PATH, API_ROUTES, type RouteName } from '../../functions/shared/api-routes.js';
+import { ErrorResponse } from '../../functions/shared/api-schemas.js';
 import { demoUserId } from '../../local/demo-data.js';
 import type { Gateway } from '../../local/gateway.js';
 import { bearerToken, headerOf } from '../support/api-events.js';

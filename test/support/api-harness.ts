@@ -20,7 +20,7 @@ import { handler as openapi } from '../../functions/handlers/openapi.js';
 import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
 import { createHandler as userExport } from '../../functions/handlers/user-export.js';
 import { type ApiDeps, buildApiDeps } from '../../functions/shared/api-context.js';
-import { API_ROUTES, type RouteName } from '../../functions/shared/api-schemas.js';
+import { API_ROUTES, type RouteName } from '../../functions/shared/api-routes.js';
 import { loadConfig } from '../../functions/shared/config.js';
 import {
   type ApiEventInit,
