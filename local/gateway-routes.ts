@@ -1,5 +1,4 @@
-import { API_ROUTES, type RouteName } from '../functions/shared/api-routes.js';
-import { API_BASE_PATH } from '../functions/shared/api-routes.js';
+import { API_BASE_PATH, API_ROUTES, type RouteName } from '../functions/shared/api-routes.js';
 import type { GatewayRoute, ProxyHandler } from './gateway.js';
 
 /**
