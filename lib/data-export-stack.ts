@@ -2,6 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SERVICE_ROLES, type ServiceLogin } from '../db/service-roles.js';
+import { API_BASE_PATH } from '../functions/domain/api-paths.js';
 import { DatabaseAccess } from './database-access.js';
 import { type ApiHandlerName, ExportApi } from './export-api.js';
 import { API_EXPORT_PREFIX, ExportBucket } from './export-bucket.js';
@@ -210,7 +211,7 @@ export class DataExportStack extends Stack {
     });
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the routes',
-      value: `${this.api.restApi.url}api/export`,
+      value: `${this.api.restApi.url}${API_BASE_PATH.slice(1)}`,
     });
     new CfnOutput(this, 'ApiKeyIds', {
       description: 'API key ids; `aws apigateway get-api-key --include-value --api-key <id>` shows a value',

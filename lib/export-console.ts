@@ -21,11 +21,12 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import type { ISource } from 'aws-cdk-lib/aws-s3-deployment';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { API_BASE_PATH } from '../functions/domain/api-paths.js';
 import { ConsoleDeployment } from './console-deployment.js';
 import { CONSOLE_BASE_PATH, CONSOLE_CSP } from './console-site.js';
 
 /** Where CloudFront sends API calls: the REST API's base path (DESIGN §6). */
-const API_PATH_PATTERN = '/api/export/*';
+const API_PATH_PATTERN = `${API_BASE_PATH}/*`;
 
 export interface ExportConsoleProps {
   /** The REST API that `/api/export/*` is routed to. */

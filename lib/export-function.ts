@@ -7,16 +7,12 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/service-identity.js';
 import type { DatabaseAccess, FunctionNetwork } from './database-access.js';
 import { ESM_REQUIRE_BANNER, EXTERNAL_MODULES, LAMBDA_NODE_TARGET, MAIN_FIELDS } from './export-bundling.js';
 import type { ExportMailSender } from './export-mail-sender.js';
 import { PROJECT_ROOT } from './handler-entries.js';
 import { nagResourceText } from './nag-findings.js';
-
-/** EMF namespace of every metric the service publishes (as `functions/shared/powertools.ts`). */
-export const METRICS_NAMESPACE = 'DataExport';
-/** Powertools service name, the `service` metric dimension (as `functions/shared/powertools.ts`). */
-export const SERVICE_NAME = 'data-export';
 
 export interface ExportFunctionProps {
   /** Absolute path of the handler entry (see `handlerEntryPath`). */

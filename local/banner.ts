@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { API_BASE_PATH } from '../functions/domain/api-paths.js';
 import { CONSOLE_BASE_PATH } from '../lib/console-site.js';
 import type { LocalRuntime } from './runtime.js';
 
@@ -22,7 +23,7 @@ export interface CurlExampleProps {
 export function curlExamples(
   props: CurlExampleProps,
 ): { readonly title: string; readonly command: string }[] {
-  const api = `${props.apiUrl}/api/export`;
+  const api = `${props.apiUrl}${API_BASE_PATH}`;
   const key = `-H ${sh(`x-api-key: ${props.apiKey}`)}`;
   const user = `-H ${sh(`Authorization: Bearer ${props.userToken}`)}`;
   const admin = `-H ${sh(`Authorization: Bearer ${props.adminToken}`)}`;
@@ -73,7 +74,7 @@ export function renderBanner(runtime: LocalRuntime, dataDir: string): string {
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(10)} ${value}`);
   lines.push('', `Data Export Service is running (ready in ${(info.startupMs / 1000).toFixed(1)} s)`, '');
-  row('API', `${info.apiUrl}/api/export   (OpenAPI: ${info.apiUrl}/api/export/openapi.json)`);
+  row('API', `${info.apiUrl}${API_BASE_PATH}   (OpenAPI: ${info.apiUrl}${API_BASE_PATH}/openapi.json)`);
   row('API key', `${info.apiKey}   (header x-api-key)`);
   const links = consoleLinks({
     apiUrl: info.apiUrl,

@@ -112,3 +112,18 @@ export class UnrepresentableValueError extends ExportError {
     super('value_not_representable', message, 422);
   }
 }
+
+/** The export cannot finish in this invocation: released and retried by a fresh one. */
+export class TimeBudgetExceededError extends ExportError {
+  constructor(message: string) {
+    super('time_budget_exceeded', message, 503, { retryable: true });
+  }
+}
+
+/** This worker's lease was taken over (it had expired) or the job left `processing` under it. */
+export class LeaseLostError extends Error {
+  constructor() {
+    super('the job lease was lost');
+    this.name = 'LeaseLostError';
+  }
+}

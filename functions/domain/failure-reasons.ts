@@ -1,3 +1,4 @@
+import { ExportError } from './errors.js';
 import type { JobError } from './export-job.js';
 
 /**
@@ -58,3 +59,22 @@ export function jobFailure(code: string, retryable: boolean): JobError {
 export function publicJobError(error: JobError | null): JobError | null {
   return error === null ? null : jobFailure(error.code, error.retryable);
 }
+
+/**
+ * The error as stored on the job: an owner-facing code and its fixed message (see
+ * `FAILURE_REASONS`); anything not raised on purpose is assumed transient. The internal text goes
+ * to the log only (see {@link errorDetail}).
+ */
+export function toJobError(error: unknown): JobError {
+  if (error instanceof ExportError) return jobFailure(error.code, error.retryable);
+  return jobFailure('internal_error', true);
+}
+
+/** What went wrong, for the log: the error's own text and that of its cause. Never shown to owners. */
+export function errorDetail(error: unknown): { message: string; cause?: string } {
+  const text = (e: unknown) => truncate(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  const cause = error instanceof Error ? error.cause : undefined;
+  return { message: text(error), ...(cause !== undefined && { cause: text(cause) }) };
+}
+
+const truncate = (text: string) => (text.length > 500 ? `${text.slice(0, 497)}...` : text);

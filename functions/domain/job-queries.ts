@@ -1,4 +1,5 @@
 import { guard } from './api-guards.js';
+import { jobDownloadPath } from './api-paths.js';
 import type { AuditLog } from './audit-log.js';
 import { assertCanSeeJob, type Principal } from './auth.js';
 import { NotFoundError } from './errors.js';
@@ -39,11 +40,6 @@ export interface JobView {
 }
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
-
-/** The API route that downloads a job's file. */
-export function jobDownloadPath(jobId: string): string {
-  return `/api/export/jobs/${encodeURIComponent(jobId)}/download`;
-}
 
 /** Shapes a job for clients; `publicApiUrl` prefixes the download link. Internal fields stay out. */
 export function toJobView(job: ExportJob, publicApiUrl: string): JobView {

@@ -1,16 +1,16 @@
 import { enforceRateLimit, enqueueJob, guard } from './api-guards.js';
 import type { AuditLog } from './audit-log.js';
 import { assertAdmin, type Principal } from './auth.js';
-import { ValidationError } from './errors.js';
+import { ConflictError, ValidationError } from './errors.js';
 import { nextRunTimes, toEventBridgeCron } from './eventbridge-cron.js';
-import type { ExportJob } from './export-job.js';
+import type { ExportJob, JobStatus } from './export-job.js';
 import type { ExportJobs } from './export-jobs.js';
 import type { ExportQueue } from './export-queue.js';
 import { EARLIEST_DATE, isInDateRange } from './export-request.js';
 import type { JobLeases } from './job-leases.js';
-import { requestScheduledRun } from './process-export-job.js';
 import type { RateLimiter } from './rate-limit.js';
 import { getSchedule, SCHEDULES, windowFor } from './schedule-catalogue.js';
+import { scheduledJobInput, utcDay } from './scheduled-job.js';
 
 /** One catalogue entry as `GET /schedules` shows it. */
 export interface ScheduleView {
@@ -121,5 +121,48 @@ export async function runSchedule(
     jobId: job.id,
     details: { ...details, scheduledFor: scheduledFor.toISOString(), jobStatus: job.status },
   });
+  return job;
+}
+
+export interface ScheduledRunRequest {
+  /** A catalogue schedule name. */
+  readonly schedule: string;
+  /** Any instant on the run date (UTC) to run or backfill, e.g. `2024-05-01T00:00:00Z`. */
+  readonly scheduledFor: Date;
+  /** The admin's user id (JWT `sub`): the job's owner, who may download it and gets the email. */
+  readonly requestedBy: string;
+  readonly requesterEmail: string | null;
+  /** Run again even when the date's run already completed (its object is then replaced). */
+  readonly force: boolean;
+}
+
+/**
+ * For `POST /schedules/{name}/run`: creates the job of a schedule's run date, or resets it to a
+ * fresh `queued` run owned by the requesting admin. Without `force`, a failed or cancelled run is
+ * reset but a completed one is refused; a queued or running job is returned unchanged. The caller
+ * then enqueues `{jobId: job.id}` (a duplicate message for a queued or running job is harmless).
+ * A rerun writes the same object key, so the date keeps one object and one completed job.
+ *
+ * @throws NotFoundError for an unknown schedule (404); ConflictError when the date's run already
+ * completed and `force` is false (409, `details.jobId`).
+ */
+export async function requestScheduledRun(
+  deps: { readonly leases: JobLeases },
+  request: ScheduledRunRequest,
+): Promise<ExportJob> {
+  const def = getSchedule(request.schedule);
+  const slot = scheduledJobInput(def, request.scheduledFor, request);
+  const resettable: JobStatus[] = request.force
+    ? ['completed', 'failed', 'cancelled']
+    : ['failed', 'cancelled'];
+  const { job, outcome } = await deps.leases.resetScheduledJob(slot, resettable);
+  if (outcome === 'unchanged' && job.status === 'completed') {
+    throw new ConflictError(
+      `the ${def.name} run for ${utcDay(slot.scheduledFor)} already completed; force a rerun to replace it`,
+      {
+        jobId: job.id,
+      },
+    );
+  }
   return job;
 }

@@ -2,7 +2,9 @@ import type { JobError } from './export-job.js';
 import type { ExportQueue } from './export-queue.js';
 import { jobFailure } from './failure-reasons.js';
 import type { ExpiredLeaseCriteria, JobLeases } from './job-leases.js';
-import { type ProcessExportJobDeps, reportJobFailure, type WorkerLog } from './process-export-job.js';
+import { reportJobFailure } from './job-outcomes.js';
+import type { ProcessExportJobDeps } from './process-export-job.js';
+import { SILENT_LOG, type WorkerLog } from './worker-log.js';
 
 /** What the sweep needs: the worker's job leases and failure reporting, and the export queue. */
 export interface SweepStaleJobsDeps
@@ -45,8 +47,6 @@ export interface SweepResult {
   readonly failed: number;
 }
 
-const SILENT: WorkerLog = { info() {}, warn() {}, error() {} };
-
 /** The error stored on a job whose worker disappeared after its last allowed attempt. */
 export const ABANDONED_ERROR: JobError = Object.freeze(jobFailure('abandoned', false));
 
@@ -76,7 +76,7 @@ export async function sweepStaleJobs(
   deps: SweepStaleJobsDeps,
   input: SweepStaleJobsInput,
 ): Promise<SweepResult> {
-  const log = deps.log ?? SILENT;
+  const log = deps.log ?? SILENT_LOG;
   const graceMs = (input.queuedGraceSeconds ?? 300) * 1000;
   const limit = input.batchSize ?? 100;
   const now = input.now.getTime();

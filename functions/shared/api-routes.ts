@@ -30,8 +30,7 @@ import {
  * serves them; tests check that each reader agrees with this table.
  */
 
-/** Base path of every route. */
-export const API_BASE_PATH = '/api/export';
+export { API_BASE_PATH } from '../domain/api-paths.js';
 
 /**
  * Media types API Gateway may turn a base64 proxy body into bytes for (and the local gateway

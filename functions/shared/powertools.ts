@@ -1,11 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-
-/** Powertools service name: the `service` key of log lines and the `service` metric dimension. */
-export const SERVICE_NAME = 'data-export';
-/** CloudWatch metrics namespace of the service's EMF metrics. */
-export const METRICS_NAMESPACE = 'DataExport';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './service-identity.js';
 
 /**
  * The service's Powertools instances, created once per execution environment and shared by every

@@ -1,7 +1,7 @@
 import { createSqsClient, SqsExportQueue } from '../adapters/sqs-export-queue.js';
 import type { ExportQueue } from '../domain/export-queue.js';
-import type { WorkerLog } from '../domain/process-export-job.js';
 import { type SweepResult, sweepStaleJobs } from '../domain/sweep-stale-jobs.js';
+import type { WorkerLog } from '../domain/worker-log.js';
 import { type Config, config } from './config.js';
 import { tracer } from './powertools.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-context.js';

@@ -14,8 +14,9 @@ import type { ObjectStore } from '../domain/ports.js';
 import type { ProcessExportJobDeps, ProcessExportJobSettings } from '../domain/process-export-job.js';
 import { type Config, config } from './config.js';
 import { databaseConnection, lambdaSql } from './lambda-sql.js';
-import { METRICS_NAMESPACE, SERVICE_NAME, tracer } from './powertools.js';
+import { tracer } from './powertools.js';
 import { resolveLinkSecret } from './secrets.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './service-identity.js';
 
 /** What the export worker handler needs: the use case's dependencies and the queue's redrive limit. */
 export interface WorkerRuntime {

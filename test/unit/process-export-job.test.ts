@@ -3,19 +3,19 @@ import {
   ConflictError,
   DependencyError,
   NotFoundError,
+  TimeBudgetExceededError,
   UnrepresentableValueError,
 } from '../../functions/domain/errors.js';
 import type { ExportJob } from '../../functions/domain/export-job.js';
 import { FAILURE_REASONS } from '../../functions/domain/failure-reasons.js';
+import { emailMessageId } from '../../functions/domain/job-outcomes.js';
 import { verifyLinkToken } from '../../functions/domain/link-token.js';
 import {
-  emailMessageId,
   type ProcessExportJobDeps,
   type ProcessExportJobInput,
   processExportJob,
-  requestScheduledRun,
-  TimeBudgetExceededError,
 } from '../../functions/domain/process-export-job.js';
+import { requestScheduledRun } from '../../functions/domain/schedule-runs.js';
 import {
   type FakeDatabaseOptions,
   FakeExportDatabase,

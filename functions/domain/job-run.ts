@@ -1,0 +1,193 @@
+import { downloadLink } from './api-paths.js';
+import type { AuditAction } from './audit-log.js';
+import { ExportCancelledError, LeaseLostError, TimeBudgetExceededError } from './errors.js';
+import { completedExportEmail, type EmailContent } from './export-emails.js';
+import type { ExportJob, JobProgress, JobResult } from './export-job.js';
+import { runExport } from './export-runner.js';
+import { errorDetail, toJobError } from './failure-reasons.js';
+import { JobMonitor, settingsOf } from './job-monitor.js';
+import { auditJob, discardObjects, reportJobFailure, sendOutcomeEmail } from './job-outcomes.js';
+import { attemptObjects, type ExportTarget, planFor } from './job-plan.js';
+import { createLinkToken } from './link-token.js';
+import type { ProcessExportJobDeps, ProcessExportJobInput, ProcessOutcome } from './process-export-job.js';
+import type { WorkerLog } from './worker-log.js';
+
+/** One claimed job, from plan to outcome. */
+export class JobRun {
+  private readonly now: () => number;
+  private readonly settings: ReturnType<typeof settingsOf>;
+
+  constructor(
+    private readonly deps: ProcessExportJobDeps,
+    private readonly input: ProcessExportJobInput,
+    private readonly job: ExportJob,
+    private readonly owner: string,
+    private readonly log: WorkerLog,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.settings = settingsOf(deps);
+  }
+
+  async run(): Promise<ProcessOutcome> {
+    const { job } = this;
+    this.log.info('job claimed', {
+      jobId: job.id,
+      kind: job.kind,
+      format: job.format,
+      attempt: job.attempts,
+    });
+    await this.audit('started', 'ok', { attempt: job.attempts, receiveCount: this.input.receiveCount });
+    if (job.cancelRequested) return this.cancelled();
+
+    let target: ExportTarget;
+    try {
+      target = planFor(job, this.deps.defaultBucket);
+    } catch (error) {
+      return this.failed(error);
+    }
+    if (this.input.remainingTimeMs() <= this.settings.safetyMarginMs) {
+      return this.failed(
+        new TimeBudgetExceededError('not enough time left in this invocation to start the export'),
+      );
+    }
+
+    const startedAt = this.now();
+    const monitor = new JobMonitor(this.deps, this.input, this.job, this.owner, this.log, startedAt);
+    let result: JobResult;
+    let progress: JobProgress;
+    try {
+      const exported = await runExport(
+        { database: this.deps.database, store: this.deps.storeFor(target.bucket) },
+        target.plan,
+        {
+          signal: monitor.signal,
+          onProgress: (p) => monitor.onProgress(p),
+        },
+      );
+      await monitor.stop();
+      result = { ...exported, bucket: target.bucket };
+      progress = {
+        rowsExported: exported.rows,
+        rowsTotal: exported.rows,
+        bytesWritten: exported.bytes,
+        tablesDone: exported.tables.length,
+        tablesTotal: exported.tables.length,
+        percent: 100,
+        etaSeconds: 0,
+      };
+      if (!(await this.deps.leases.complete(job.id, this.owner, result, progress))) {
+        this.log.warn('lease lost before completion; the new lease holder finishes the job', {
+          jobId: job.id,
+        });
+        // This attempt's own object is nobody's result: remove it (a scheduled destination stays).
+        if (job.kind !== 'scheduled') await discardObjects(this.deps, job, [result.objectKey], this.log);
+        return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
+      }
+    } catch (thrown) {
+      await monitor.stop();
+      const error = monitor.reason ?? thrown;
+      if (error instanceof ExportCancelledError) return this.cancelled();
+      if (error instanceof LeaseLostError) {
+        this.log.warn('lease lost while exporting; stopped', { jobId: job.id });
+        return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
+      }
+      return this.failed(error);
+    }
+
+    // Objects of earlier attempts (one that crashed after its upload completed) are not the result.
+    await discardObjects(
+      this.deps,
+      job,
+      attemptObjects(job, this.deps.defaultBucket, result.objectKey).keys,
+      this.log,
+    );
+    const durationMs = this.now() - startedAt;
+    this.log.info('export completed', {
+      jobId: job.id,
+      objectKey: result.objectKey,
+      bucket: result.bucket,
+      rows: result.rows,
+      bytes: result.bytes,
+      durationMs,
+      rowsPerSecond: durationMs > 0 ? Math.round((result.rows * 1000) / durationMs) : undefined,
+    });
+    this.deps.metrics.exportCompleted(job.kind, job.format, durationMs, result.rows, result.bytes);
+    await this.audit('completed', 'ok', {
+      objectKey: result.objectKey,
+      bucket: result.bucket,
+      bytes: result.bytes,
+      rows: result.rows,
+      sha256: result.sha256,
+      durationMs,
+      attempt: job.attempts,
+    });
+    await this.notify('completed', async (owner) => {
+      const ttl = this.deps.settings.linkTtlSeconds;
+      const token = await createLinkToken(this.deps.linkSecret, { jobId: job.id, userId: owner }, ttl);
+      return completedExportEmail({
+        job,
+        result,
+        downloadUrl: downloadLink(this.deps.publicApiUrl, job.id, token),
+        expiresAt: new Date(this.now() + ttl * 1000),
+      });
+    });
+    return { status: 'completed', jobId: job.id, result };
+  }
+
+  private async cancelled(): Promise<ProcessOutcome> {
+    const { job } = this;
+    if (!(await this.deps.leases.markCancelled(job.id, this.owner))) {
+      return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
+    }
+    this.log.info('export cancelled', { jobId: job.id });
+    await discardObjects(this.deps, job, attemptObjects(job, this.deps.defaultBucket).keys, this.log);
+    await this.audit('cancelled', 'ok', { attempt: job.attempts });
+    return { status: 'cancelled', jobId: job.id };
+  }
+
+  /** Releases and rethrows a retryable error, or records the failure (see `processExportJob`). */
+  private async failed(thrown: unknown): Promise<ProcessOutcome> {
+    const { job, input } = this;
+    const error = toJobError(thrown);
+    const lastReceive = input.receiveCount >= input.maxReceiveCount;
+    if (error.retryable && !lastReceive) {
+      this.log.warn('retryable failure; lease released for redelivery', {
+        jobId: job.id,
+        error,
+        detail: errorDetail(thrown),
+        receiveCount: input.receiveCount,
+        maxReceiveCount: input.maxReceiveCount,
+      });
+      try {
+        await this.deps.leases.release(job.id, this.owner);
+      } catch (releaseError) {
+        // The lease then expires by itself before the redelivery (visibility timeout ≫ lease).
+        this.log.warn('could not release the lease', { jobId: job.id, detail: errorDetail(releaseError) });
+      }
+      throw thrown;
+    }
+    if (await this.deps.leases.fail(job.id, this.owner, error)) {
+      this.log.error('export failed', {
+        jobId: job.id,
+        error,
+        receiveCount: input.receiveCount,
+        detail: errorDetail(thrown),
+      });
+      await reportJobFailure(this.deps, job, error, { receiveCount: input.receiveCount }, this.log);
+    }
+    // Last receive of a retryable failure: the message goes on to the dead-letter queue.
+    if (error.retryable) throw thrown;
+    return { status: 'failed', jobId: job.id, error };
+  }
+
+  private audit(action: AuditAction, status: string, details: Record<string, unknown>): Promise<void> {
+    return auditJob(this.deps, this.job, action, status, details, this.log);
+  }
+
+  private notify(
+    kind: 'completed' | 'failed',
+    content: (owner: string) => Promise<EmailContent>,
+  ): Promise<void> {
+    return sendOutcomeEmail(this.deps, this.job, kind, content, this.log);
+  }
+}
