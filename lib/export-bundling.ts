@@ -24,5 +24,8 @@ export const MAIN_FIELDS: readonly string[] = ['module', 'main'];
  */
 export const EXTERNAL_MODULES: readonly string[] = [];
 
-/** Upper bound for one minified bundle (issue 7): keeps cold starts short. */
+/** Upper bound for one minified bundle of the worker or the sweeper: keeps cold starts short. */
 export const BUNDLE_BUDGET_BYTES = 1.5 * 1024 * 1024;
+
+/** Upper bound for a bundle on the request path (an API route or the authorizer): a caller waits for its cold start. */
+export const API_BUNDLE_BUDGET_BYTES = 700 * 1024;

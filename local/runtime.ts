@@ -12,9 +12,14 @@ import {
 import postgres, { type Sql } from 'postgres';
 import { migrate } from '../db/migrate.js';
 import { SERVICE_ROLES, type ServiceLogin, serviceUrl, setServicePasswords } from '../db/service-roles.js';
+import { OutboxMailer } from '../functions/adapters/outbox-mailer.js';
+import { createS3Client } from '../functions/adapters/s3-client.js';
+import { SqsExportQueue } from '../functions/adapters/sqs-export-queue.js';
 import { createAccessToken } from '../functions/domain/auth.js';
 import { nextRunTimes } from '../functions/domain/eventbridge-cron.js';
 import { SCHEDULES } from '../functions/domain/schedule-catalogue.js';
+import { DEFAULT_MAIL_FROM } from '../functions/shared/config.js';
+import { once } from '../functions/shared/once.js';
 import { CONSOLE_DIST_DIR } from '../lib/console-site.js';
 import { handlerEntryPath } from '../lib/handler-entries.js';
 import { consoleFiles } from './console-files.js';
@@ -93,18 +98,6 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
   return value;
-}
-
-/** Retries a failed creation on the next call instead of caching the rejection. */
-function lazy<T>(create: () => Promise<T>): () => Promise<T> {
-  let current: Promise<T> | undefined;
-  return () => {
-    current ??= create().catch((error: unknown) => {
-      current = undefined;
-      throw error;
-    });
-    return current;
-  };
 }
 
 async function withDeadline(what: Promise<unknown>, ms: number): Promise<void> {
@@ -244,6 +237,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     const apiUrl = env.PUBLIC_API_URL || `http://${publicHost}:${port}`;
     const outboxDir = path.resolve(env.OUTBOX_DIR || path.join(dataDir, 'outbox'));
+    // The local runtime's mail goes to a folder instead of SES; the worker and sweeper are given it.
+    const outboxMailer = new OutboxMailer({ dir: outboxDir, from: env.MAIL_FROM || DEFAULT_MAIL_FROM });
 
     // The environment the handlers read at cold start (functions/shared/config.ts), set before
     // any handler module loads.
@@ -265,14 +260,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_REGION: region,
       JWT_SECRET: secrets.jwtSecret,
       LINK_SECRET: secrets.linkSecret,
-      OUTBOX_DIR: outboxDir,
       PUBLIC_API_URL: apiUrl,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
       QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(visibilityTimeoutSeconds),
     });
 
     const { config } = await import('../functions/shared/config.js');
-    const { buildApiDeps, setApiDeps } = await import('../functions/shared/api-context.js');
+    const { buildApiDeps } = await import('../functions/shared/api-context.js');
+    const { setApiDeps } = await import('../functions/shared/api-wiring/provided.js');
     const { createWorkerRuntime } = await import('../functions/shared/worker-context.js');
     const { createExportWorkerHandler } = await import('../functions/handlers/export-worker.js');
     const cfg = config();
@@ -286,17 +281,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       onnotice: () => {},
     });
     stops.push({ name: 'API connections', stop: () => apiSql.end({ timeout: 2 }) });
-    setApiDeps(buildApiDeps({ config: cfg, sql: apiSql, linkSecret: async () => secrets.linkSecret }));
+    setApiDeps(
+      buildApiDeps({
+        config: cfg,
+        sql: apiSql,
+        linkSecret: async () => secrets.linkSecret,
+        s3: createS3Client({ endpoint: s3Endpoint, region }),
+        queue: new SqsExportQueue({ client: sqs, queueUrl }),
+      }),
+    );
 
     const importHandler = async <T>(file: string): Promise<T> => {
       const module = (await import(pathToFileURL(file).href)) as { handler?: T };
       if (typeof module.handler !== 'function') throw new Error(`${file} exports no handler`);
       return module.handler;
     };
-    const authorizer = lazy(() => importHandler<AuthorizerHandler>(handlerEntryPath('authorizer')));
+    const authorizer = once(() => importHandler<AuthorizerHandler>(handlerEntryPath('authorizer')));
     const handlersDir = path.dirname(handlerEntryPath('authorizer'));
     const routes: GatewayRoute[] = gatewayRoutes((_name, file) =>
-      lazy(() => importHandler<ProxyHandler>(path.join(handlersDir, file))),
+      once(() => importHandler<ProxyHandler>(path.join(handlersDir, file))),
     );
     // Load every handler now: a broken one fails the start, not the first request.
     await Promise.all([authorizer(), ...routes.map((route) => route.handler())]);
@@ -323,7 +326,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Lambda instances would be; the worker holds a connection per export for its snapshot.
     const workerHandlers = Array.from({ length: workerConcurrency }, () =>
       createExportWorkerHandler(
-        lazy(() => createWorkerRuntime({ ...cfg, DATABASE_URL: loginUrl(SERVICE_ROLES.worker) })),
+        once(() =>
+          createWorkerRuntime(
+            { ...cfg, DATABASE_URL: loginUrl(SERVICE_ROLES.worker) },
+            { mailer: outboxMailer },
+          ),
+        ),
       ),
     ) as unknown as SqsHandler[];
     const eventSource: SqsEventSource = startSqsEventSource({
@@ -360,7 +368,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const { createSweeperFromConfig } = await import('../functions/shared/sweeper.js');
     const { createSweepJobsHandler } = await import('../functions/handlers/sweep-jobs.js');
     const sweep = createSweepJobsHandler(
-      lazy(() => createSweeperFromConfig({ ...cfg, DATABASE_URL: loginUrl(SERVICE_ROLES.sweeper) })),
+      once(() =>
+        createSweeperFromConfig(
+          { ...cfg, DATABASE_URL: loginUrl(SERVICE_ROLES.sweeper) },
+          { mailer: outboxMailer },
+        ),
+      ),
     );
     const sweepTimer = setInterval(
       () => {

@@ -1,20 +1,10 @@
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { attachmentDisposition } from '../domain/content-disposition.js';
-import { DependencyError, ExportError } from '../domain/errors.js';
 import type { ObjectStore, StoredObject, UploadRequest } from '../domain/ports.js';
+import { isNotFound, translateS3Error, unquote } from './s3-client.js';
+import { S3ObjectDownloads, type S3ObjectDownloadsProps } from './s3-object-downloads.js';
 
-export interface S3ObjectStoreProps {
-  readonly client: S3Client;
-  readonly bucket: string;
+export interface S3ObjectStoreProps extends S3ObjectDownloadsProps {
   /**
    * @default 5 MiB, S3's minimum: memory stays ≈ partSize × (queueSize + 2). With S3's 10,000-part
    * limit one object can reach 48.8 GiB; raise it (`UPLOAD_PART_SIZE_MIB`) for larger exports.
@@ -24,65 +14,11 @@ export interface S3ObjectStoreProps {
   readonly queueSize?: number;
 }
 
-/**
- * S3 client for the export bucket. With a custom endpoint (the local emulator) it uses path-style
- * URLs; checksums are sent only when required, otherwise a streamed body is framed as aws-chunked,
- * which emulators may store verbatim.
- */
-export function createS3Client(options: { endpoint?: string; region?: string } = {}): S3Client {
-  const config: S3ClientConfig = {
-    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  };
-  if (options.endpoint) {
-    config.endpoint = options.endpoint;
-    config.forcePathStyle = true;
-    config.credentials = {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    };
+/** The ObjectStore port on S3: multipart uploads through `@aws-sdk/lib-storage`, and the reads. */
+export class S3ObjectStore extends S3ObjectDownloads implements ObjectStore {
+  constructor(protected override readonly props: S3ObjectStoreProps) {
+    super(props);
   }
-  return new S3Client(config);
-}
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-]);
-const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'NetworkingError', 'AbortError']);
-
-/** Translates an S3 SDK error: throttling, 5xx and network failures are retryable. */
-function translateS3Error(error: unknown, what: string): Error {
-  if (error instanceof ExportError) return error;
-  const e = error as {
-    name?: string;
-    $metadata?: { httpStatusCode?: number };
-    $retryable?: unknown;
-    code?: string;
-  };
-  const status = e.$metadata?.httpStatusCode;
-  const networkFailure =
-    status === undefined && (NETWORK_CODES.has(e.code ?? '') || NETWORK_NAMES.has(e.name ?? ''));
-  if (networkFailure || (status !== undefined && (status >= 500 || status === 429)) || e.$retryable) {
-    return new DependencyError(`object store unavailable while ${what}`, error);
-  }
-  return new ExportError('object_store_error', `object store refused ${what}: ${e.name ?? 'error'}`, 500, {
-    cause: error,
-  });
-}
-
-/** S3 returns entity tags in quotes (`"abc…-3"`); the port compares them without. */
-const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
-
-/** The ObjectStore port on S3: multipart uploads through `@aws-sdk/lib-storage`. */
-export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly props: S3ObjectStoreProps) {}
 
   async upload(request: UploadRequest): Promise<StoredObject> {
     const upload = new Upload({
@@ -128,33 +64,8 @@ export class S3ObjectStore implements ObjectStore {
         );
         return;
       } catch (error) {
-        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return;
+        if (isNotFound(error)) return;
       }
-    }
-  }
-
-  async presignDownload(
-    key: string,
-    options: { expiresInSeconds: number; filename: string },
-  ): Promise<string> {
-    const command = new GetObjectCommand({
-      Bucket: this.props.bucket,
-      Key: key,
-      ResponseContentDisposition: attachmentDisposition(options.filename),
-    });
-    return getSignedUrl(this.props.client, command, { expiresIn: options.expiresInSeconds });
-  }
-
-  async head(key: string): Promise<StoredObject | undefined> {
-    try {
-      const head = await this.props.client.send(
-        new HeadObjectCommand({ Bucket: this.props.bucket, Key: key }),
-      );
-      return { etag: unquote(head.ETag) };
-    } catch (error) {
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
-        return undefined;
-      throw translateS3Error(error, `checking ${key}`);
     }
   }
 

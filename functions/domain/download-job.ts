@@ -4,13 +4,13 @@ import { ConflictError, type ExportError, ForbiddenError, NotFoundError } from '
 import type { ExportJob } from './export-job.js';
 import type { ExportJobs } from './export-jobs.js';
 import { verifyLinkToken } from './link-token.js';
-import type { ObjectStore } from './ports.js';
+import type { ObjectDownloads } from './ports.js';
 
 export interface DownloadDeps {
   readonly jobs: ExportJobs;
   readonly audit: AuditLog;
   /** The store of a bucket (scheduled exports may live in another bucket than `EXPORT_BUCKET`). */
-  readonly storeFor: (bucket: string | undefined) => ObjectStore;
+  readonly storeFor: (bucket: string | undefined) => ObjectDownloads;
   /** The key that signs link tokens, resolved when a link token is presented. */
   readonly linkSecret: () => Promise<string>;
   /** Verifies the bearer token: this route has no authorizer, so an emailed link works in a browser. */

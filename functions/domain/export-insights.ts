@@ -8,11 +8,17 @@ import type { RateLimiter, RateLimitState } from './rate-limit.js';
 export const DEFAULT_METRICS_WINDOW_MS = 24 * 3600 * 1000;
 
 /** `GET /metrics` (admins): job aggregates since `since` (default: the last 24 hours). */
-export async function getMetrics(
-  deps: { readonly jobs: ExportJobs; readonly audit: AuditLog; readonly now: () => Date },
-  principal: Principal,
-  since?: Date,
-): Promise<JobMetrics> {
+export interface MetricsDeps {
+  readonly jobs: ExportJobs;
+  readonly audit: AuditLog;
+  readonly now: () => Date;
+}
+
+export interface LimitsDeps {
+  readonly rateLimiter: RateLimiter;
+}
+
+export async function getMetrics(deps: MetricsDeps, principal: Principal, since?: Date): Promise<JobMetrics> {
   await guard(deps.audit, principal, { exportType: 'metrics' }, () => assertAdmin(principal));
   return deps.jobs.metrics(since ?? new Date(deps.now().getTime() - DEFAULT_METRICS_WINDOW_MS));
 }
@@ -26,10 +32,7 @@ export interface LimitsView {
 }
 
 /** `GET /limits`: the caller's export-request window, read without counting. */
-export async function getLimits(
-  deps: { readonly rateLimiter: RateLimiter },
-  principal: Principal,
-): Promise<LimitsView> {
+export async function getLimits(deps: LimitsDeps, principal: Principal): Promise<LimitsView> {
   const state: RateLimitState = await deps.rateLimiter.peek(principal.userId);
   return {
     limit: state.limit,

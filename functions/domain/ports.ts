@@ -33,17 +33,21 @@ export interface StoredObject {
   readonly etag: string;
 }
 
+/** The read side of the object store: what a download needs. */
+export interface ObjectDownloads {
+  /** A short-lived URL that downloads `key` as `filename`. */
+  presignDownload(key: string, options: { expiresInSeconds: number; filename: string }): Promise<string>;
+  /** The object at `key`, or undefined when there is none. */
+  head(key: string): Promise<StoredObject | undefined>;
+}
+
 /** Port to the object store holding export files (S3 in AWS and locally). */
-export interface ObjectStore {
+export interface ObjectStore extends ObjectDownloads {
   /**
    * Streams `body` to `key`. The object becomes visible only when the whole body was stored; when
    * the body errors or the store fails, nothing is left behind (no object, no unfinished upload).
    */
   upload(request: UploadRequest): Promise<StoredObject>;
-  /** A short-lived URL that downloads `key` as `filename`. */
-  presignDownload(key: string, options: { expiresInSeconds: number; filename: string }): Promise<string>;
-  /** The object at `key`, or undefined when there is none. */
-  head(key: string): Promise<StoredObject | undefined>;
   /** Removes `key`; removing a missing key is no error. */
   delete(key: string): Promise<void>;
 }

@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
+import { en } from 'zod/v4/locales';
 import { type FieldIssue, ValidationError } from './errors.js';
 
 // The service's schemas use zod's tree-shakable build, so a Lambda bundles only the parts it
 // uses; it ships no locale, and its messages are what clients read in a 400: English, once.
-z.config(z.locales.en());
+z.config(en());
 
 /** Any schema of the service (zod/mini and classic zod schemas alike). */
 export type Schema = z.core.$ZodType;

@@ -4,8 +4,9 @@ import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { type BearerTokenVerifier, verifyBearerToken } from '../domain/auth.js';
 import { UnauthorizedError } from '../domain/errors.js';
-import { tokenVerifierFromEnv } from '../shared/api-context.js';
+import { header } from '../shared/http.js';
 import { logger, tracer } from '../shared/powertools.js';
+import { tokenVerifierFromEnv } from '../shared/token-verifier.js';
 
 /** What the authorizer passes to the handlers (`event.requestContext.authorizer`); values must be scalars. */
 export interface AuthorizerContext {
@@ -25,12 +26,13 @@ function stageWildcard(methodArn: string): string {
   return apiArn && stage ? `${apiArn}/${stage}/*/*` : methodArn;
 }
 
+/** The `Authorization` header; a repeated one counts as none (the request is then refused). */
 function authorizationHeader(event: APIGatewayRequestAuthorizerEvent): string | undefined {
-  const values = Object.entries(event.multiValueHeaders ?? {}).find(
-    ([k]) => k.toLowerCase() === 'authorization',
-  )?.[1];
-  if (values && values.length > 1) return undefined;
-  return Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+  try {
+    return header(event, 'authorization');
+  } catch {
+    return undefined;
+  }
 }
 
 /**

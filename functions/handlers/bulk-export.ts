@@ -1,18 +1,24 @@
 import { ValidationError } from '../domain/errors.js';
-import { requestBulkExport } from '../domain/request-bulk-export.js';
-import { type ApiDeps, apiDeps } from '../shared/api-context.js';
+import { type BulkExportDeps, requestBulkExport } from '../domain/request-bulk-export.js';
 import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
+import { apiAudit, apiJobs, apiRateLimiter } from '../shared/api-wiring/database.js';
+import { apiSetting } from '../shared/api-wiring/provided.js';
+import { apiQueue } from '../shared/api-wiring/queue.js';
 import { httpHandler, json, jsonBody, parseHeaders, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.bulkExport;
 
 /** `POST /bulk` (admins): 202 `{jobId, status}`; `Idempotency-Key` replays return the same job. */
-export function createHandler(deps: () => Promise<ApiDeps>) {
+export function createHandler(
+  deps: () =>
+    | (BulkExportDeps & { readonly maxBodyBytes: number })
+    | Promise<BulkExportDeps & { readonly maxBodyBytes: number }>,
+) {
   return httpHandler('bulk-export', deps, async (event, d) => {
     const principal = principalFromEvent(event);
     parseQuery(route.query, event);
     const headers = parseHeaders(route.headers, event);
-    const body = jsonBody(event, d.settings.maxBodyBytes);
+    const body = jsonBody(event, d.maxBodyBytes);
     if (body === undefined) throw ValidationError.field('body', 'a JSON body is required');
     const idempotencyKey = headers['Idempotency-Key'] as string | undefined;
     const { job, created } = await requestBulkExport(d, {
@@ -28,4 +34,11 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
   });
 }
 
-export const handler = createHandler(apiDeps);
+/** The Lambda entry point: builds only the clients and adapters this route uses. */
+export const handler = createHandler(() => ({
+  jobs: apiJobs(),
+  queue: apiQueue(),
+  audit: apiAudit(),
+  rateLimiter: apiRateLimiter(),
+  maxBodyBytes: apiSetting('maxBodyBytes'),
+}));

@@ -1,12 +1,13 @@
-import { cancelJob } from '../domain/job-queries.js';
-import { type ApiDeps, apiDeps } from '../shared/api-context.js';
+import { cancelJob, type JobQueryDeps } from '../domain/job-queries.js';
 import { API_ROUTES } from '../shared/api-routes.js';
+import { apiAudit, apiJobs } from '../shared/api-wiring/database.js';
+import { apiSetting } from '../shared/api-wiring/provided.js';
 import { httpHandler, json, parsePath, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.cancelJob;
 
 /** `DELETE /jobs/{jobId}`: 200 when cancelled, 202 when a running job was asked to stop, 409 when finished. */
-export function createHandler(deps: () => Promise<ApiDeps>) {
+export function createHandler(deps: () => JobQueryDeps | Promise<JobQueryDeps>) {
   return httpHandler('cancel-job', deps, async (event, d) => {
     const principal = principalFromEvent(event);
     const { jobId } = parsePath(route.pathParams, event);
@@ -16,4 +17,9 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
   });
 }
 
-export const handler = createHandler(apiDeps);
+/** The Lambda entry point: builds only the clients and adapters this route uses. */
+export const handler = createHandler(() => ({
+  jobs: apiJobs(),
+  audit: apiAudit(),
+  publicApiUrl: apiSetting('publicApiUrl'),
+}));

@@ -1,6 +1,9 @@
-import { downloadJob } from '../domain/download-job.js';
-import { type ApiDeps, apiDeps } from '../shared/api-context.js';
+import { type DownloadDeps, downloadJob } from '../domain/download-job.js';
 import { API_ROUTES } from '../shared/api-routes.js';
+import { apiAudit, apiJobs } from '../shared/api-wiring/database.js';
+import { apiSetting } from '../shared/api-wiring/provided.js';
+import { apiStores } from '../shared/api-wiring/stores.js';
+import { apiLinkSecret, apiTokens } from '../shared/api-wiring/tokens.js';
 import { acceptsJson, header, httpHandler, json, parsePath, parseQuery, redirect } from '../shared/http.js';
 
 const route = API_ROUTES.downloadJob;
@@ -11,7 +14,7 @@ const route = API_ROUTES.downloadJob;
  * token (`?token=`) or the bearer token itself. With `Accept: application/json` it answers the
  * URL as JSON instead: a script in a browser cannot read the `Location` of a cross-origin redirect.
  */
-export function createHandler(deps: () => Promise<ApiDeps>) {
+export function createHandler(deps: () => DownloadDeps | Promise<DownloadDeps>) {
   return httpHandler('download-job', deps, async (event, d) => {
     const { jobId } = parsePath(route.pathParams, event);
     const { token } = parseQuery(route.query, event);
@@ -27,4 +30,12 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
   });
 }
 
-export const handler = createHandler(apiDeps);
+/** The Lambda entry point: builds only the clients and adapters this route uses. */
+export const handler = createHandler(() => ({
+  jobs: apiJobs(),
+  audit: apiAudit(),
+  storeFor: apiStores(),
+  linkSecret: apiLinkSecret(),
+  tokens: apiTokens(),
+  downloadUrlTtlSeconds: apiSetting('downloadUrlTtlSeconds'),
+}));

@@ -1,12 +1,12 @@
-import { getLimits } from '../domain/export-insights.js';
-import { type ApiDeps, apiDeps } from '../shared/api-context.js';
+import { getLimits, type LimitsDeps } from '../domain/export-insights.js';
 import { API_ROUTES } from '../shared/api-routes.js';
+import { apiRateLimiter } from '../shared/api-wiring/database.js';
 import { httpHandler, json, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.getLimits;
 
 /** `GET /limits`: the caller's export window, without counting this request. */
-export function createHandler(deps: () => Promise<ApiDeps>) {
+export function createHandler(deps: () => LimitsDeps | Promise<LimitsDeps>) {
   return httpHandler('get-limits', deps, async (event, d) => {
     const principal = principalFromEvent(event);
     parseQuery(route.query, event);
@@ -14,4 +14,7 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
   });
 }
 
-export const handler = createHandler(apiDeps);
+/** The Lambda entry point: builds only the clients and adapters this route uses. */
+export const handler = createHandler(() => ({
+  rateLimiter: apiRateLimiter(),
+}));

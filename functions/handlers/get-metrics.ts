@@ -1,12 +1,13 @@
-import { getMetrics } from '../domain/export-insights.js';
-import { type ApiDeps, apiDeps } from '../shared/api-context.js';
+import { getMetrics, type MetricsDeps } from '../domain/export-insights.js';
 import { API_ROUTES } from '../shared/api-routes.js';
+import { apiAudit, apiJobs } from '../shared/api-wiring/database.js';
+import { apiClock } from '../shared/api-wiring/provided.js';
 import { httpHandler, json, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.getMetrics;
 
 /** `GET /metrics?since=` (admins). A date-only `since` means midnight UTC. */
-export function createHandler(deps: () => Promise<ApiDeps>) {
+export function createHandler(deps: () => MetricsDeps | Promise<MetricsDeps>) {
   return httpHandler('get-metrics', deps, async (event, d) => {
     const principal = principalFromEvent(event);
     const { since } = parseQuery(route.query, event);
@@ -16,4 +17,9 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
   });
 }
 
-export const handler = createHandler(apiDeps);
+/** The Lambda entry point: builds only the clients and adapters this route uses. */
+export const handler = createHandler(() => ({
+  jobs: apiJobs(),
+  audit: apiAudit(),
+  now: apiClock(),
+}));

@@ -1,13 +1,14 @@
-import { listJobs } from '../domain/job-queries.js';
-import { type ApiDeps, apiDeps } from '../shared/api-context.js';
+import { type JobQueryDeps, listJobs } from '../domain/job-queries.js';
 import { API_ROUTES } from '../shared/api-routes.js';
+import { apiAudit, apiJobs } from '../shared/api-wiring/database.js';
+import { apiSetting } from '../shared/api-wiring/provided.js';
 import { httpHandler, json, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.listJobs;
 const DEFAULT_PAGE_SIZE = 20;
 
 /** `GET /jobs?status=&limit=&cursor=`: own jobs (admins: all), newest first. */
-export function createHandler(deps: () => Promise<ApiDeps>) {
+export function createHandler(deps: () => JobQueryDeps | Promise<JobQueryDeps>) {
   return httpHandler('list-jobs', deps, async (event, d) => {
     const principal = principalFromEvent(event);
     const query = parseQuery(route.query, event);
@@ -20,4 +21,9 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
   });
 }
 
-export const handler = createHandler(apiDeps);
+/** The Lambda entry point: builds only the clients and adapters this route uses. */
+export const handler = createHandler(() => ({
+  jobs: apiJobs(),
+  audit: apiAudit(),
+  publicApiUrl: apiSetting('publicApiUrl'),
+}));

@@ -1,12 +1,13 @@
-import { listSchedules } from '../domain/schedule-runs.js';
-import { type ApiDeps, apiDeps } from '../shared/api-context.js';
+import { listSchedules, type ScheduleDeps } from '../domain/schedule-runs.js';
 import { API_ROUTES } from '../shared/api-routes.js';
+import { apiAudit } from '../shared/api-wiring/database.js';
+import { apiClock, apiSetting } from '../shared/api-wiring/provided.js';
 import { httpHandler, json, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.listSchedules;
 
 /** `GET /schedules` (admins): the catalogue with next run times. */
-export function createHandler(deps: () => Promise<ApiDeps>) {
+export function createHandler(deps: () => ScheduleDeps | Promise<ScheduleDeps>) {
   return httpHandler('list-schedules', deps, async (event, d) => {
     const principal = principalFromEvent(event);
     parseQuery(route.query, event);
@@ -14,4 +15,9 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
   });
 }
 
-export const handler = createHandler(apiDeps);
+/** The Lambda entry point: builds only the clients and adapters this route uses. */
+export const handler = createHandler(() => ({
+  audit: apiAudit(),
+  bucket: apiSetting('bucket'),
+  now: apiClock(),
+}));

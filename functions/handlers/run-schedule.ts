@@ -1,17 +1,23 @@
-import { runSchedule } from '../domain/schedule-runs.js';
-import { type ApiDeps, apiDeps } from '../shared/api-context.js';
+import { type RunScheduleDeps, runSchedule } from '../domain/schedule-runs.js';
 import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
+import { apiAudit, apiJobs, apiLeases, apiRateLimiter } from '../shared/api-wiring/database.js';
+import { apiClock, apiSetting } from '../shared/api-wiring/provided.js';
+import { apiQueue } from '../shared/api-wiring/queue.js';
 import { httpHandler, json, parseBody, parsePath, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.runSchedule;
 
 /** `POST /schedules/{name}/run` `{date?, force?}` (admins): 202 `{jobId, status}`. */
-export function createHandler(deps: () => Promise<ApiDeps>) {
+export function createHandler(
+  deps: () =>
+    | (RunScheduleDeps & { readonly maxBodyBytes: number })
+    | Promise<RunScheduleDeps & { readonly maxBodyBytes: number }>,
+) {
   return httpHandler('run-schedule', deps, async (event, d) => {
     const principal = principalFromEvent(event);
     const { name } = parsePath(route.pathParams, event);
     parseQuery(route.query, event);
-    const body = parseBody(route.body, event, d.settings.maxBodyBytes) ?? {};
+    const body = parseBody(route.body, event, d.maxBodyBytes) ?? {};
     const job = await runSchedule(d, principal, {
       name,
       ...(body.date !== undefined && { date: body.date }),
@@ -21,4 +27,14 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
   });
 }
 
-export const handler = createHandler(apiDeps);
+/** The Lambda entry point: builds only the clients and adapters this route uses. */
+export const handler = createHandler(() => ({
+  audit: apiAudit(),
+  bucket: apiSetting('bucket'),
+  now: apiClock(),
+  leases: apiLeases(),
+  jobs: apiJobs(),
+  queue: apiQueue(),
+  rateLimiter: apiRateLimiter(),
+  maxBodyBytes: apiSetting('maxBodyBytes'),
+}));

@@ -1,6 +1,8 @@
-import { requestUserExport } from '../domain/request-user-export.js';
-import { type ApiDeps, apiDeps } from '../shared/api-context.js';
+import { requestUserExport, type UserExportDeps } from '../domain/request-user-export.js';
 import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
+import { apiAudit, apiDatabase, apiJobs, apiRateLimiter } from '../shared/api-wiring/database.js';
+import { apiSetting } from '../shared/api-wiring/provided.js';
+import { apiQueue } from '../shared/api-wiring/queue.js';
 import {
   file,
   httpHandler,
@@ -15,7 +17,7 @@ import {
 const route = API_ROUTES.userExport;
 
 /** `GET /user/{userId}?format=`: inline export (200) or a queued job (202). */
-export function createHandler(deps: () => Promise<ApiDeps>) {
+export function createHandler(deps: () => UserExportDeps | Promise<UserExportDeps>) {
   return httpHandler('user-export', deps, async (event, d) => {
     const principal = principalFromEvent(event);
     const { userId } = parsePath(route.pathParams, event);
@@ -41,4 +43,12 @@ export function createHandler(deps: () => Promise<ApiDeps>) {
   });
 }
 
-export const handler = createHandler(apiDeps);
+/** The Lambda entry point: builds only the clients and adapters this route uses. */
+export const handler = createHandler(() => ({
+  jobs: apiJobs(),
+  queue: apiQueue(),
+  audit: apiAudit(),
+  database: apiDatabase(),
+  rateLimiter: apiRateLimiter(),
+  inlineLimitBytes: apiSetting('inlineLimitBytes'),
+}));

@@ -1,6 +1,9 @@
 import * as z from 'zod/mini';
 import { MAX_LINK_TTL_SECONDS } from '../domain/link-token.js';
 
+/** The sender of the service's emails unless `MAIL_FROM` names another. */
+export const DEFAULT_MAIL_FROM = 'Data Export <exports@example.com>';
+
 const positiveInt = z.pipe(z.coerce.number(), z.int().check(z.positive()));
 const int = (fallback: number) => z._default(positiveInt, fallback);
 const optionalString = z.pipe(
@@ -35,8 +38,7 @@ export const ConfigSchema = z
     JWT_AUDIENCE: optionalString,
     LINK_SECRET: optionalString,
     LINK_SECRET_ARN: optionalString,
-    MAIL_FROM: z._default(z.string(), 'Data Export <exports@example.com>'),
-    OUTBOX_DIR: optionalString,
+    MAIL_FROM: z._default(z.string(), DEFAULT_MAIL_FROM),
     PUBLIC_API_URL: z._default(z.url(), 'http://localhost:3000'),
     RATE_LIMIT_MAX: int(5),
     RATE_LIMIT_WINDOW_SECONDS: int(900),

@@ -108,7 +108,10 @@ export function unauthorizedResponse(message = 'a valid bearer token is required
 
 /** A header by case-insensitive name; repeated headers (multi-value) are a 400 naming it. */
 export function header(
-  event: Pick<ApiEvent, 'headers' | 'multiValueHeaders'>,
+  event: {
+    readonly headers?: Readonly<Record<string, string | undefined>> | null;
+    readonly multiValueHeaders?: Readonly<Record<string, readonly string[] | undefined>> | null;
+  },
   name: string,
 ): string | undefined {
   const wanted = name.toLowerCase();

@@ -1,10 +1,11 @@
-import { createSqsClient, SqsExportQueue } from '../adapters/sqs-export-queue.js';
+import { SqsExportQueue } from '../adapters/sqs-export-queue.js';
 import type { ExportQueue } from '../domain/export-queue.js';
 import { type SweepResult, sweepStaleJobs } from '../domain/sweep-stale-jobs.js';
 import type { WorkerLog } from '../domain/worker-log.js';
+import { exportQueueUrl, sqsClient } from './aws/sqs-client.js';
 import { type Config, config } from './config.js';
-import { tracer } from './powertools.js';
-import { createWorkerRuntime, type WorkerRuntime } from './worker-context.js';
+import { once } from './once.js';
+import { createWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOverrides } from './worker-context.js';
 
 /** One sweep of stale jobs; `now` defaults to the clock. */
 export type Sweeper = (options?: { readonly now?: Date; readonly log?: WorkerLog }) => Promise<SweepResult>;
@@ -51,29 +52,19 @@ export function createSweeper(
 }
 
 /**
- * Builds the sweeper from `config()`: the worker's runtime (`createWorkerRuntime`: Postgres, SES or
- * the outbox, metrics) and SQS at `EXPORT_QUEUE_URL` (`SQS_ENDPOINT` for the local emulator).
+ * Builds the sweeper from `cfg`: the worker's runtime (`createWorkerRuntime`, with its overrides)
+ * and the export queue on the traced SQS client.
  */
-export async function createSweeperFromConfig(cfg: Config = config()): Promise<Sweeper> {
-  if (!cfg.EXPORT_QUEUE_URL)
-    throw new Error('invalid configuration: EXPORT_QUEUE_URL: required by the sweeper');
-  const client = tracer.captureAWSv3Client(
-    createSqsClient({ endpoint: cfg.SQS_ENDPOINT, region: cfg.AWS_REGION }),
-  );
+export async function createSweeperFromConfig(
+  cfg: Config = config(),
+  overrides: WorkerRuntimeOverrides = {},
+): Promise<Sweeper> {
   return createSweeper(
-    await createWorkerRuntime(cfg),
-    new SqsExportQueue({ client, queueUrl: cfg.EXPORT_QUEUE_URL }),
+    await createWorkerRuntime(cfg, overrides),
+    new SqsExportQueue({ client: sqsClient(), queueUrl: exportQueueUrl() }),
     { graceSeconds: cfg.SWEEP_GRACE_SECONDS, redeliveryDelaySeconds: cfg.QUEUE_VISIBILITY_TIMEOUT_SECONDS },
   );
 }
 
-let cached: Promise<Sweeper> | undefined;
-
-/** The process-wide sweeper, built on first use (a failed build is retried by the next invocation). */
-export function sweeper(): Promise<Sweeper> {
-  cached ??= createSweeperFromConfig().catch((error) => {
-    cached = undefined;
-    throw error;
-  });
-  return cached;
-}
+/** The Lambda's sweeper, built on first use and kept for the execution environment's life. */
+export const sweeper = once(() => createSweeperFromConfig());

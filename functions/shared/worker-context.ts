@@ -1,20 +1,19 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Sql } from 'postgres';
-import { OutboxMailer } from '../adapters/outbox-mailer.js';
 import { PostgresAuditLog } from '../adapters/postgres-audit-log.js';
 import { PostgresExportDatabase } from '../adapters/postgres-export-database.js';
 import { PostgresJobLeases } from '../adapters/postgres-job-leases.js';
 import { PowertoolsMetricsSink } from '../adapters/powertools-metrics-sink.js';
-import { createS3Client, S3ObjectStore } from '../adapters/s3-object-store.js';
+import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { SesMailer } from '../adapters/ses-mailer.js';
 import type { Mailer } from '../domain/mailer.js';
 import type { MetricsSink } from '../domain/metrics-sink.js';
-import type { ObjectStore } from '../domain/ports.js';
 import type { ProcessExportJobDeps, ProcessExportJobSettings } from '../domain/process-export-job.js';
+import { s3Client } from './aws/s3-client.js';
+import { sesClient } from './aws/ses-client.js';
 import { type Config, config } from './config.js';
 import { databaseConnection, lambdaSql } from './lambda-sql.js';
-import { tracer } from './powertools.js';
+import { once, perKey } from './once.js';
 import { resolveLinkSecret } from './secrets.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './service-identity.js';
 
@@ -46,19 +45,13 @@ export interface WorkerDepsProps {
 
 /** Wires the Postgres and S3 adapters into the use case's dependencies (one ObjectStore per bucket). */
 export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
-  const stores = new Map<string, ObjectStore>();
   return {
     leases: new PostgresJobLeases(props.jobsSql),
     audit: new PostgresAuditLog(props.jobsSql),
     database: new PostgresExportDatabase(props.exportSql),
-    storeFor: (bucket) => {
-      let store = stores.get(bucket);
-      if (!store) {
-        store = new S3ObjectStore({ client: props.s3, bucket, partSize: props.partSize });
-        stores.set(bucket, store);
-      }
-      return store;
-    },
+    storeFor: perKey(
+      (bucket: string) => new S3ObjectStore({ client: props.s3, bucket, partSize: props.partSize }),
+    ),
     defaultBucket: props.defaultBucket,
     mailer: props.mailer,
     metrics: props.metrics,
@@ -68,28 +61,36 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
   };
 }
 
+/** What a runtime other than Lambda's provides instead of the AWS defaults. */
+export interface WorkerRuntimeOverrides {
+  /** @default SES from `MAIL_FROM` (the local runtime gives its outbox folder) */
+  readonly mailer?: Mailer;
+}
+
 /**
- * Builds the worker's clients from `config()` and the resolved secrets: two single-connection
- * postgres.js clients (job state, export snapshots), S3 (`S3_ENDPOINT` for the local emulator),
- * and the mailer: the `OUTBOX_DIR` folder when set, SES otherwise.
+ * Builds the worker's dependencies from `cfg`: two single-connection postgres.js clients (job
+ * state, export snapshots) as the function's own database login, the traced S3 client, SES (or the
+ * given mailer), EMF metrics and the link-signing key.
  */
-export async function createWorkerRuntime(cfg: Config = config()): Promise<WorkerRuntime> {
+export async function createWorkerRuntime(
+  cfg: Config = config(),
+  overrides: WorkerRuntimeOverrides = {},
+): Promise<WorkerRuntime> {
   const linkSecret = await resolveLinkSecret(cfg);
   const database = databaseConnection(cfg);
-  const s3 = tracer.captureAWSv3Client(createS3Client({ endpoint: cfg.S3_ENDPOINT, region: cfg.AWS_REGION }));
-  const mailer: Mailer = cfg.OUTBOX_DIR
-    ? new OutboxMailer({ dir: cfg.OUTBOX_DIR, from: cfg.MAIL_FROM })
-    : new SesMailer({
-        client: tracer.captureAWSv3Client(new SESv2Client({ region: cfg.AWS_REGION })),
-        from: cfg.MAIL_FROM,
-        ...(cfg.SES_CONFIGURATION_SET && { configurationSetName: cfg.SES_CONFIGURATION_SET }),
-      });
+  const mailer =
+    overrides.mailer ??
+    new SesMailer({
+      client: sesClient(),
+      from: cfg.MAIL_FROM,
+      ...(cfg.SES_CONFIGURATION_SET && { configurationSetName: cfg.SES_CONFIGURATION_SET }),
+    });
   return {
     maxReceiveCount: cfg.MAX_RECEIVE_COUNT,
     deps: buildWorkerDeps({
       jobsSql: lambdaSql(database),
       exportSql: lambdaSql(database),
-      s3,
+      s3: s3Client(),
       partSize: cfg.UPLOAD_PART_SIZE_MIB * 1024 * 1024,
       defaultBucket: cfg.EXPORT_BUCKET,
       mailer,
@@ -101,16 +102,5 @@ export async function createWorkerRuntime(cfg: Config = config()): Promise<Worke
   };
 }
 
-let cached: Promise<WorkerRuntime> | undefined;
-
-/**
- * The process-wide worker runtime, built on first use and kept for the execution environment's
- * life (a failed build is retried by the next invocation).
- */
-export function workerRuntime(): Promise<WorkerRuntime> {
-  cached ??= createWorkerRuntime().catch((error) => {
-    cached = undefined;
-    throw error;
-  });
-  return cached;
-}
+/** The Lambda's worker runtime, built on first use and kept for the execution environment's life. */
+export const workerRuntime = once(() => createWorkerRuntime());

@@ -17,7 +17,8 @@ vi.hoisted(() => {
 import { applyServiceRoles } from '../../db/service-roles.js';
 import { OutboxMailer, outboxFileName } from '../../functions/adapters/outbox-mailer.js';
 import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres-job-leases.js';
-import { createS3Client, S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
+import { createS3Client } from '../../functions/adapters/s3-client.js';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
 import { CATALOGUE } from '../../functions/domain/catalogue.js';
 import { DependencyError } from '../../functions/domain/errors.js';

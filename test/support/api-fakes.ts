@@ -22,7 +22,7 @@ import {
   type RateLimitState,
   windowState,
 } from '../../functions/domain/rate-limit.js';
-import type { ApiDeps } from '../../functions/shared/api-context.js';
+import type { ApiDeps } from '../../functions/shared/api-deps.js';
 import { TEST_JWT_SECRET, TEST_LINK_SECRET } from './api-events.js';
 import {
   FakeExportDatabase,
@@ -216,7 +216,6 @@ export function fakeApiDeps(
     downloadUrlTtlSeconds: 300,
   };
   return {
-    settings,
     ...settings,
     tokens: new BearerTokenVerifier({ secret: TEST_JWT_SECRET }),
     jobs: new InMemoryExportJobs(now),

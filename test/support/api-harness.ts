@@ -3,7 +3,7 @@ import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Sql } from 'postgres';
 import { inject } from 'vitest';
-import { createSqsClient } from '../../functions/adapters/sqs-export-queue.js';
+import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
 import { BearerTokenVerifier } from '../../functions/domain/auth.js';
 import type { ExportQueue } from '../../functions/domain/export-queue.js';
 import { createAuthorizer } from '../../functions/handlers/authorizer.js';
@@ -19,7 +19,8 @@ import { createHandler as listSchedules } from '../../functions/handlers/list-sc
 import { handler as openapi } from '../../functions/handlers/openapi.js';
 import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
 import { createHandler as userExport } from '../../functions/handlers/user-export.js';
-import { type ApiDeps, buildApiDeps } from '../../functions/shared/api-context.js';
+import { buildApiDeps } from '../../functions/shared/api-context.js';
+import type { ApiDeps } from '../../functions/shared/api-deps.js';
 import { API_ROUTES, type RouteName } from '../../functions/shared/api-routes.js';
 import { loadConfig } from '../../functions/shared/config.js';
 import {
@@ -108,7 +109,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     linkSecret: async () => TEST_LINK_SECRET,
     s3: testS3(),
     now: clock.now,
-    ...(options.queue && { queue: options.queue }),
+    queue: options.queue ?? new SqsExportQueue({ client: sqs, queueUrl: QueueUrl! }),
   });
   const provide = () => Promise.resolve(deps);
   const handlers: Record<RouteName, ApiHandler> = {

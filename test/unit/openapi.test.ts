@@ -21,7 +21,7 @@ import { createHandler as listSchedules } from '../../functions/handlers/list-sc
 import { handler as openapi } from '../../functions/handlers/openapi.js';
 import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
 import { createHandler as userExport } from '../../functions/handlers/user-export.js';
-import type { ApiDeps } from '../../functions/shared/api-context.js';
+import type { ApiDeps } from '../../functions/shared/api-deps.js';
 import { API_ROUTES, type RouteName, type RouteSpec } from '../../functions/shared/api-routes.js';
 import { buildOpenApiDocument } from '../../functions/shared/openapi.js';
 import {
