@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import postgres from 'postgres';
-import { NullObjectStore } from '../functions/adapters/null-object-store.js';
 import { OutboxMailer } from '../functions/adapters/outbox-mailer.js';
 import { PostgresExportDatabase } from '../functions/adapters/postgres-export-database.js';
 import { createS3Client } from '../functions/adapters/s3-client.js';
@@ -20,6 +19,7 @@ import { runExport } from '../functions/domain/export-runner.js';
 import { NO_METRICS } from '../functions/domain/metrics-sink.js';
 import type { ObjectStore } from '../functions/domain/ports.js';
 import { buildWorkerDeps } from '../functions/shared/worker-context.js';
+import { NullObjectStore } from './null-object-store.js';
 
 const [name, databaseUrl, s3Endpoint, bucket] = process.argv.slice(2) as [string, string, string, string];
 const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });

@@ -84,69 +84,74 @@ export class ExportMonitoring extends Construct {
     const notify = new SnsAction(this.alarmTopic);
     const fiveMinutes = Duration.minutes(5);
 
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterQueueNotEmpty', {
-      alarmDescription: 'Export messages failed every retry and wait in the dead-letter queue',
-      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+    /**
+     * An alarm that fires when `metric` is above `threshold` (default: any occurrence) in
+     * `evaluationPeriods` periods (default 1); no data is good news, and every alarm notifies.
+     */
+    const alarm = (
+      id: string,
+      description: string,
+      metric: IMetric,
+      options: { threshold?: number; evaluationPeriods?: number; orEqual?: boolean } = {},
+    ) => {
+      const created = new Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold: options.threshold ?? 0,
+        comparisonOperator: options.orEqual
+          ? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+          : ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: options.evaluationPeriods ?? 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(notify);
+      return created;
+    };
+
+    this.deadLetterAlarm = alarm(
+      'DeadLetterQueueNotEmpty',
+      'Export messages failed every retry and wait in the dead-letter queue',
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: Stats.MAXIMUM,
       }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.workerErrorsAlarm = new Alarm(this, 'WorkerErrors', {
-      alarmDescription: 'The export worker threw (a retryable failure or a crash)',
-      metric: props.worker.metricErrors({ period: fiveMinutes, statistic: Stats.SUM }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.failedExportsAlarm = new Alarm(this, 'ExportsFailed', {
-      alarmDescription: 'Exports ended as failed (any kind, any format)',
+    );
+    this.workerErrorsAlarm = alarm(
+      'WorkerErrors',
+      'The export worker threw (a retryable failure or a crash)',
+      props.worker.metricErrors({ period: fiveMinutes, statistic: Stats.SUM }),
+    );
+    this.failedExportsAlarm = alarm(
+      'ExportsFailed',
+      'Exports ended as failed (any kind, any format)',
       // Metrics Insights sums every kind/format combination, which a plain metric alarm cannot.
-      metric: new MathExpression({
+      new MathExpression({
         label: 'ExportsFailed',
         expression: `SELECT SUM(ExportsFailed) FROM SCHEMA("${METRICS_NAMESPACE}", ${EXPORT_METRIC_DIMENSIONS}) WHERE service = '${serviceName}'`,
         period: fiveMinutes,
         usingMetrics: {},
       }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.queueAgeAlarm = new Alarm(this, 'QueueStalled', {
-      alarmDescription: 'The oldest queued export waits too long: workers are failing or throttled',
-      metric: props.queue.metricApproximateAgeOfOldestMessage({
-        period: fiveMinutes,
-        statistic: Stats.MAXIMUM,
-      }),
-      threshold: (props.maxQueueAge ?? Duration.hours(1)).toSeconds(),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.apiServerErrorsAlarm = new Alarm(this, 'ApiServerErrors', {
-      alarmDescription: 'The API answered 5xx (handlers map bad input to 4xx, so 5xx is a defect or outage)',
-      metric: props.api.metricServerError({ period: fiveMinutes, statistic: Stats.SUM }),
-      threshold: 5,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    );
+    this.queueAgeAlarm = alarm(
+      'QueueStalled',
+      'The oldest queued export waits too long: workers are failing or throttled',
+      props.queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: Stats.MAXIMUM }),
+      { threshold: (props.maxQueueAge ?? Duration.hours(1)).toSeconds(), evaluationPeriods: 2 },
+    );
+    this.apiServerErrorsAlarm = alarm(
+      'ApiServerErrors',
+      'The API answered 5xx (handlers map bad input to 4xx, so 5xx is a defect or outage)',
+      props.api.metricServerError({ period: fiveMinutes, statistic: Stats.SUM }),
+      { threshold: 5, orEqual: true },
+    );
     if (props.sweeper) {
-      this.sweeperErrorsAlarm = new Alarm(this, 'SweeperErrors', {
-        alarmDescription:
-          'The stale-job sweeper failed three runs in a row: jobs without a queue message or with a vanished worker are not recovered',
-        metric: props.sweeper.metricErrors({ period: fiveMinutes, statistic: Stats.SUM }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      this.sweeperErrorsAlarm = alarm(
+        'SweeperErrors',
+        'The stale-job sweeper failed three runs in a row: jobs without a queue message or with a vanished worker are not recovered',
+        props.sweeper.metricErrors({ period: fiveMinutes, statistic: Stats.SUM }),
         // One failed run heals itself at the next; a sweeper that keeps failing does not.
-        evaluationPeriods: 3,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
+        { evaluationPeriods: 3 },
+      );
     }
     const alarms = [
       this.deadLetterAlarm,
@@ -156,7 +161,6 @@ export class ExportMonitoring extends Construct {
       this.apiServerErrorsAlarm,
       ...(this.sweeperErrorsAlarm ? [this.sweeperErrorsAlarm] : []),
     ];
-    for (const alarm of alarms) alarm.addAlarmAction(notify);
 
     const search = (metricName: string, statistic: string, label: string): IMetric =>
       new MathExpression({

@@ -215,9 +215,6 @@ const StageSettings = z
     }
   });
 
-/** Settings of one stage as written in context, before stage-dependent defaults. */
-export type StageSettingsInput = z.input<typeof StageSettings>;
-
 /** Validated settings of the stage being synthesised. */
 export type StageConfig = z.output<typeof StageSettings> & {
   readonly stage: StageName;

@@ -68,7 +68,3 @@ export function objectTypeFor(
   if (compression === 'gzip') return { extension: `${format}.gz`, contentType: 'application/gzip' };
   return { extension: format, contentType: CONTENT_TYPES[format] };
 }
-
-export function entryContentType(format: ExportFormat): string {
-  return CONTENT_TYPES[format];
-}

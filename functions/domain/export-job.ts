@@ -37,8 +37,9 @@ export interface JobError {
 }
 
 /**
- * One `export_jobs` row (DESIGN §5). `spec` is what the kind needs to rebuild its sources:
- * a BulkExportSpec for bulk, `{ userId }` for user exports, `{ schedule }` for scheduled ones.
+ * One `export_jobs` row (DESIGN §5). What a kind needs to rebuild its sources is stored in
+ * `tables`, `filters` and `options` (bulk: the request; user: `options.userId`) or, for scheduled
+ * runs, `scheduleName` and `scheduledFor` (see `planFor`).
  */
 export interface ExportJob {
   readonly id: string;

@@ -32,7 +32,7 @@ export interface LeaseState {
 /** The export_jobs row of one scheduled run, keyed by (schedule name, UTC run date). */
 export interface ScheduledJobInput {
   readonly schedule: string;
-  /** The slot: midnight UTC of the run date (see `scheduledSlot`). */
+  /** The slot: midnight UTC of the run date (see `scheduledJobInput`). */
   readonly scheduledFor: Date;
   readonly format: ExportFormat;
   readonly compression: Compression;
