@@ -19,7 +19,7 @@ import {
   startBackingServices,
 } from './backing-services.js';
 import { consoleFiles } from './console-files.js';
-import { DEMO_ADMIN_EMAIL, DEMO_ADMIN_ID, DEMO_USER_EMAIL, DEMO_USER_ID } from './demo-data.js';
+import { DEMO_ADMIN_EMAIL, DEMO_ADMIN_ID, DEMO_USER_EMAIL, DEMO_USER_ID } from './demo/identities.js';
 import { freePort } from './embedded-postgres.js';
 import { type SqsHandler, startSqsEventSource } from './event-source.js';
 import { type AuthorizerHandler, type GatewayRoute, type ProxyHandler, startGateway } from './gateway.js';
