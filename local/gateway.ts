@@ -9,8 +9,14 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { policyAllows } from './authorizer-policy.js';
 import type { StaticSite } from './console-files.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, lambdaContext, withTimeout } from './lambda-context.js';
+import { hasBody, isBinary, queryParameters, readBody, requestHeaders } from './proxy-request.js';
+import { matchRoute } from './route-matching.js';
+import { type UsagePlanLimits, UsagePlanMeter } from './usage-plan-meter.js';
+
+export type { UsagePlanLimits } from './usage-plan-meter.js';
 
 /** A REST API proxy-integration handler, as every HTTP Lambda of the service exports it. */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -34,16 +40,6 @@ export interface GatewayRoute {
   readonly apiKeyRequired: boolean;
   /** Resolved on first use, so handler modules load only after the environment is set. */
   readonly handler: () => Promise<ProxyHandler>;
-}
-
-/** A usage plan's limits, applied per API key. */
-export interface UsagePlanLimits {
-  /** Steady-state requests per second (token refill rate). */
-  readonly rateLimit: number;
-  /** Bucket size. */
-  readonly burstLimit: number;
-  /** Requests per UTC day; unlimited when absent. */
-  readonly quotaPerDay?: number;
 }
 
 export interface GatewayProps {
@@ -109,166 +105,6 @@ const GATEWAY_ERRORS = {
 } as const satisfies Record<string, readonly [number, string, string, string]>;
 
 type GatewayError = keyof typeof GATEWAY_ERRORS;
-
-/** Token bucket per API key plus a daily quota: the usage plan's throttle, in memory. */
-class UsagePlanMeter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  private readonly quotas = new Map<string, { day: string; used: number }>();
-
-  constructor(private readonly limits: UsagePlanLimits) {}
-
-  /** Takes one request from `key`'s allowance; the refusal reason otherwise. */
-  take(key: string, now = Date.now()): GatewayError | undefined {
-    const bucket = this.buckets.get(key) ?? { tokens: this.limits.burstLimit, at: now };
-    bucket.tokens = Math.min(
-      this.limits.burstLimit,
-      bucket.tokens + ((now - bucket.at) / 1000) * this.limits.rateLimit,
-    );
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens < 1) return 'throttled';
-    if (this.limits.quotaPerDay !== undefined) {
-      const day = new Date(now).toISOString().slice(0, 10);
-      const quota = this.quotas.get(key);
-      const used = quota?.day === day ? quota.used : 0;
-      if (used >= this.limits.quotaPerDay) return 'quotaExceeded';
-      this.quotas.set(key, { day, used: used + 1 });
-    }
-    bucket.tokens -= 1;
-    return undefined;
-  }
-}
-
-interface MatchedRoute {
-  readonly route: GatewayRoute;
-  readonly pathParameters: Record<string, string> | null;
-}
-
-/** The route of `method` and `path`; API Gateway answers an unknown resource or method alike (Missing Authentication Token). */
-function matchRoute(routes: readonly GatewayRoute[], method: string, path: string): MatchedRoute | undefined {
-  const segments = path.split('/');
-  for (const route of routes) {
-    if (route.method !== method) continue;
-    const pattern = route.resource.split('/');
-    if (pattern.length !== segments.length) continue;
-    const params: Record<string, string> = {};
-    let matches = true;
-    for (const [index, part] of pattern.entries()) {
-      const segment = segments[index] ?? '';
-      const param = /^\{(\w+)\}$/.exec(part);
-      if (param) {
-        if (segment === '') {
-          matches = false;
-          break;
-        }
-        let value: string;
-        try {
-          value = decodeURIComponent(segment);
-        } catch {
-          value = segment;
-        }
-        params[param[1]!] = value;
-      } else if (part !== segment) {
-        matches = false;
-        break;
-      }
-    }
-    if (matches) return { route, pathParameters: Object.keys(params).length > 0 ? params : null };
-  }
-  return undefined;
-}
-
-/**
- * An object for keys that come from the request (header and query names): without a prototype,
- * `constructor`, `toString` or `__proto__` are plain keys, as in the JSON event API Gateway sends.
- */
-function requestKeyed<V>(): Record<string, V> {
-  return Object.create(null) as Record<string, V>;
-}
-
-/** Headers as API Gateway gives them: original case, `headers` holds the last value of each. */
-function requestHeaders(req: IncomingMessage): {
-  headers: Record<string, string>;
-  multiValueHeaders: Record<string, string[]>;
-} {
-  const headers = requestKeyed<string>();
-  const multiValueHeaders = requestKeyed<string[]>();
-  const names = new Map<string, string>();
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const raw = req.rawHeaders[i]!;
-    const value = req.rawHeaders[i + 1]!;
-    const name = names.get(raw.toLowerCase()) ?? raw;
-    names.set(raw.toLowerCase(), name);
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
-  }
-  return { headers, multiValueHeaders };
-}
-
-function queryParameters(url: URL): {
-  queryStringParameters: Record<string, string> | null;
-  multiValueQueryStringParameters: Record<string, string[]> | null;
-} {
-  const single = requestKeyed<string>();
-  const multi = requestKeyed<string[]>();
-  for (const [key, value] of url.searchParams) {
-    single[key] = value;
-    multi[key] = [...(multi[key] ?? []), value];
-  }
-  return Object.keys(single).length === 0
-    ? { queryStringParameters: null, multiValueQueryStringParameters: null }
-    : { queryStringParameters: single, multiValueQueryStringParameters: multi };
-}
-
-/** Whether the request announces a body (which is then still unread on the socket). */
-function hasBody(req: IncomingMessage): boolean {
-  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function isBinary(contentType: string | undefined, binaryTypes: readonly string[]): boolean {
-  if (!contentType) return false;
-  const [type = '', subtype = ''] = (contentType.split(';')[0] ?? '').trim().toLowerCase().split('/');
-  return binaryTypes.some((candidate) => {
-    const [t, s] = candidate.toLowerCase().split('/');
-    return (t === '*' || t === type) && (s === '*' || s === subtype);
-  });
-}
-
-function wildcardMatch(pattern: string, value: string): boolean {
-  const regex = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${regex}$`).test(value);
-}
-
-/** IAM-style evaluation of the authorizer's policy for `methodArn`: an explicit Deny wins, then an Allow. */
-export function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
-  let allowed = false;
-  for (const statement of result.policyDocument?.Statement ?? []) {
-    const s = statement as { Effect?: string; Action?: string | string[]; Resource?: string | string[] };
-    const actions = [s.Action ?? []].flat();
-    const resources = [s.Resource ?? []].flat();
-    if (!actions.some((action) => wildcardMatch(action, 'execute-api:Invoke'))) continue;
-    if (!resources.some((resource) => wildcardMatch(resource, methodArn))) continue;
-    if (s.Effect === 'Deny') return false;
-    if (s.Effect === 'Allow') allowed = true;
-  }
-  return allowed;
-}
 
 function isProxyResult(value: unknown): value is APIGatewayProxyResult {
   if (typeof value !== 'object' || value === null) return false;

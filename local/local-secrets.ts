@@ -22,14 +22,20 @@ export interface LocalSecrets {
 
 const FILE = 'secrets.json';
 
+/** Values that replace the stored secrets: the environment, or the runtime's parsed settings. */
+export interface SecretOverrides {
+  readonly JWT_SECRET?: string | undefined;
+  readonly LINK_SECRET?: string | undefined;
+  readonly EXPORT_API_KEY?: string | undefined;
+}
+
 /**
  * The secrets in `<dataDir>/secrets.json`, created (mode 0600) with random values on first use.
- * `JWT_SECRET`, `LINK_SECRET` and `EXPORT_API_KEY` from the environment take precedence and are not
- * written to the file.
+ * `JWT_SECRET`, `LINK_SECRET` and `EXPORT_API_KEY` take precedence and are not written to the file.
  */
 export async function loadLocalSecrets(
   dataDir: string,
-  env: NodeJS.ProcessEnv = process.env,
+  env: SecretOverrides = process.env,
 ): Promise<LocalSecrets> {
   const file = path.join(dataDir, FILE);
   let stored: Partial<LocalSecrets> = {};

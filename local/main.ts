@@ -3,8 +3,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureConsoleBuilt } from '../console/build.js';
 import { renderBanner } from './banner.js';
-import { localDataDir, RUNTIME_INFO_FILE } from './local-secrets.js';
+import { RUNTIME_INFO_FILE } from './local-secrets.js';
 import { type LocalRuntime, startLocalRuntime } from './runtime.js';
+import { InvalidSettingsError, loadLocalConfig } from './runtime-config.js';
 
 const USAGE = `Usage: npm start [-- --rows <users>]
 
@@ -70,8 +71,8 @@ async function main(): Promise<void> {
     return;
   }
   const demoUsers = parseCount('--rows', values.rows, DEFAULT_DEMO_USERS, 12, 50_000_000);
-  const port = parseCount('PORT', process.env.PORT, 3000, 0, 65_535);
-  const dataDir = localDataDir();
+  const config = loadLocalConfig(process.env);
+  const dataDir = config.LOCAL_DATA_DIR;
 
   let runtime: LocalRuntime | undefined;
   let stopping = false;
@@ -112,9 +113,7 @@ async function main(): Promise<void> {
   );
   try {
     runtime = await startLocalRuntime({
-      dataDir,
-      port,
-      host: process.env.HOST || '127.0.0.1',
+      config,
       demoUsers,
       env: process.env,
       log: logLine,
@@ -126,7 +125,7 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') console.error(`port ${port} is in use: set PORT to another port`);
+    if (code === 'EADDRINUSE') console.error(`port ${config.PORT} is in use: set PORT to another port`);
     throw error;
   }
   if (stopping) {
@@ -143,6 +142,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  logError('start-up failed', error);
+  // A bad setting is the user's to fix: its message says which, a stack trace would not help.
+  if (error instanceof InvalidSettingsError) console.error(`${time()} ${error.message}`);
+  else logError('start-up failed', error);
   process.exit(1);
 });

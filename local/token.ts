@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createAccessToken } from '../functions/domain/auth.js';
-import { DEMO_ADMIN_EMAIL, DEMO_ADMIN_ID, DEMO_USER_EMAIL, DEMO_USER_ID } from './demo-data.js';
+import { DEMO_ADMIN_EMAIL, DEMO_ADMIN_ID, DEMO_USER_EMAIL, DEMO_USER_ID } from './demo/identities.js';
 import { loadLocalSecrets, localDataDir } from './local-secrets.js';
 
 const USAGE = `Usage: npm run token -- --user <id> [--admin] [--email <address>] [--ttl <seconds>]
