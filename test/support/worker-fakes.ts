@@ -70,7 +70,11 @@ interface StoredJob {
   leaseOwner: string | null;
 }
 
-/** JobLeases with the Postgres adapter's conditional semantics, in memory; keeps every progress write. */
+/**
+ * JobLeases with the Postgres adapter's conditional semantics, in memory; keeps every progress
+ * write. Held to `PostgresJobLeases` by `test/integration/contracts/job-leases.test.ts`. Like one
+ * SQL statement, each method reads the clock once, so the times it writes agree with each other.
+ */
 export class InMemoryJobLeases implements JobLeases {
   readonly jobs = new Map<string, StoredJob>();
   readonly progressHistory = new Map<string, JobProgress[]>();
@@ -95,25 +99,31 @@ export class InMemoryJobLeases implements JobLeases {
     const stored = this.jobs.get(jobId);
     if (!stored) return { skipped: 'not_found' };
     const { job } = stored;
-    const expired = job.status === 'processing' && (!job.leaseUntil || job.leaseUntil.getTime() < Date.now());
+    const now = new Date();
+    const expired = job.status === 'processing' && (!job.leaseUntil || job.leaseUntil < now);
     if (job.status !== 'queued' && !expired) {
       return { skipped: FINISHED_STATUSES.has(job.status) ? 'finished' : 'leased', status: job.status };
     }
     stored.leaseOwner = owner;
-    return this.patch(jobId, {
-      status: 'processing',
-      attempts: job.attempts + 1,
-      leaseUntil: new Date(Date.now() + leaseSeconds * 1000),
-      startedAt: new Date(),
-      progress: {},
-      rowsExported: 0,
-      bytesWritten: 0,
-    });
+    return this.patch(
+      jobId,
+      {
+        status: 'processing',
+        attempts: job.attempts + 1,
+        leaseUntil: secondsAfter(now, leaseSeconds),
+        startedAt: now,
+        progress: {},
+        rowsExported: 0,
+        bytesWritten: 0,
+      },
+      now,
+    );
   }
 
   async extendLease(jobId: string, owner: string, leaseSeconds: number): Promise<LeaseState> {
     if (!this.holds(jobId, owner)) return { held: false, cancelRequested: false };
-    const job = this.patch(jobId, { leaseUntil: new Date(Date.now() + leaseSeconds * 1000) });
+    const now = new Date();
+    const job = this.patch(jobId, { leaseUntil: secondsAfter(now, leaseSeconds) }, now);
     return { held: true, cancelRequested: job.cancelRequested };
   }
 
@@ -125,12 +135,17 @@ export class InMemoryJobLeases implements JobLeases {
   ): Promise<LeaseState> {
     if (!this.holds(jobId, owner)) return { held: false, cancelRequested: false };
     this.history(jobId).push(progress);
-    const job = this.patch(jobId, {
-      progress,
-      rowsExported: progress.rowsExported,
-      bytesWritten: progress.bytesWritten,
-      ...(leaseSeconds !== undefined && { leaseUntil: new Date(Date.now() + leaseSeconds * 1000) }),
-    });
+    const now = new Date();
+    const job = this.patch(
+      jobId,
+      {
+        progress,
+        rowsExported: progress.rowsExported,
+        bytesWritten: progress.bytesWritten,
+        ...(leaseSeconds !== undefined && { leaseUntil: secondsAfter(now, leaseSeconds) }),
+      },
+      now,
+    );
     return { held: true, cancelRequested: job.cancelRequested };
   }
 
@@ -144,6 +159,8 @@ export class InMemoryJobLeases implements JobLeases {
       progress,
       rowsExported: result.rows,
       bytesWritten: result.bytes,
+      // An error an earlier attempt left does not outlive the success.
+      error: null,
     });
     return true;
   }
@@ -186,15 +203,20 @@ export class InMemoryJobLeases implements JobLeases {
     const run = Number(existing.options.run ?? 1) + 1;
     const job = this.patch(existing.id, {
       status: 'queued',
+      tables: input.tables,
+      format: input.format,
+      compression: input.compression,
       options: { ...existing.options, ...input.options, run },
       requestedBy: input.requestedBy,
       requesterEmail: input.requesterEmail,
       attempts: 0,
       cancelRequested: false,
       leaseUntil: null,
+      progress: {},
+      rowsExported: 0,
+      bytesWritten: 0,
       result: null,
       error: null,
-      progress: {},
       startedAt: null,
       completedAt: null,
     });
@@ -232,9 +254,13 @@ export class InMemoryJobLeases implements JobLeases {
     });
   }
 
-  /** Makes the current lease look expired, as after a crashed worker. */
+  /**
+   * Makes the current lease look expired, as after a crashed worker. Only time passes: nothing
+   * writes the row, so `updatedAt` stays.
+   */
   expireLease(jobId: string): void {
-    this.patch(jobId, { leaseUntil: new Date(Date.now() - 1000) });
+    const stored = this.jobs.get(jobId)!;
+    stored.job = { ...stored.job, leaseUntil: new Date(Date.now() - 1000) };
   }
 
   private leaseExpired(job: ExportJob, before: Date): boolean {
@@ -263,7 +289,10 @@ export class InMemoryJobLeases implements JobLeases {
   }
 
   private scheduledJob(input: ScheduledJobInput): ExportJob {
+    const now = new Date();
     return jobFixture({
+      createdAt: now,
+      updatedAt: now,
       kind: 'scheduled',
       tables: input.tables,
       format: input.format,
@@ -292,15 +321,19 @@ export class InMemoryJobLeases implements JobLeases {
 
   private finish(jobId: string, patch: Partial<ExportJob>) {
     this.jobs.get(jobId)!.leaseOwner = null;
-    this.patch(jobId, { ...patch, leaseUntil: null, completedAt: new Date() });
+    const now = new Date();
+    this.patch(jobId, { ...patch, leaseUntil: null, completedAt: now }, now);
   }
 
-  patch(jobId: string, patch: Partial<ExportJob>): ExportJob {
+  /** Changes the job as an UPDATE would: `updatedAt` becomes `now`. */
+  patch(jobId: string, patch: Partial<ExportJob>, now = new Date()): ExportJob {
     const stored = this.jobs.get(jobId)!;
-    stored.job = { ...stored.job, ...patch, updatedAt: new Date() };
+    stored.job = { ...stored.job, ...patch, updatedAt: now };
     return stored.job;
   }
 }
+
+const secondsAfter = (time: Date, seconds: number) => new Date(time.getTime() + seconds * 1000);
 
 export interface FakeDatabaseOptions {
   /** Rows per source name. @default 100 */
