@@ -200,7 +200,10 @@ function percentileCont(sorted: readonly number[], fraction: number): number | n
   return below + (above - below) * (position - Math.floor(position));
 }
 
-/** The sliding window in memory, with the same arithmetic as the Postgres adapter. */
+/**
+ * The sliding window in memory, with the same arithmetic as the Postgres adapter; held to
+ * `PostgresRateLimiter` by `test/integration/contracts/rate-limiter.test.ts`.
+ */
 export class InMemoryRateLimiter implements RateLimiter {
   readonly events = new Map<string, Date[]>();
 
