@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditEntry, AuditLog } from '../../functions/domain/audit-log.js';
+import { attachmentDisposition } from '../../functions/domain/content-disposition.js';
 import type { ExportFormat } from '../../functions/domain/export-format.js';
 import {
   type ExportJob,
@@ -404,12 +405,34 @@ export class FakeExportDatabase implements ExportDatabase {
   }
 }
 
-/** An ObjectStore that keeps complete uploads in memory; a failed or aborted upload stores nothing. */
 /** S3's entity tag of a single-part object: the MD5 of its bytes. */
 const etagOf = (body: Buffer) => createHash('md5').update(body).digest('hex');
 
+/** What the in-memory store keeps of an object besides its bytes, as S3 keeps them. */
+export interface StoredHeaders {
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** What a client gets by following a URL of {@link InMemoryObjectStore.presignDownload}. */
+export type FakeDownload =
+  | {
+      readonly status: 200;
+      readonly body: Buffer;
+      readonly contentType?: string;
+      readonly contentDisposition: string;
+    }
+  | { readonly status: 404 };
+
+const FAKE_S3_ORIGIN = 'https://s3.example.com';
+
+/**
+ * An ObjectStore that keeps complete uploads in memory; a failed or aborted upload stores nothing.
+ * Held to `S3ObjectStore` by `test/integration/contracts/object-store.test.ts`.
+ */
 export class InMemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, Buffer>();
+  readonly headers = new Map<string, StoredHeaders>();
   /** Completed uploads per key: more than one means a second object version. */
   readonly puts = new Map<string, number>();
   aborted = 0;
@@ -421,7 +444,8 @@ export class InMemoryObjectStore implements ObjectStore {
     try {
       for await (const chunk of request.body) {
         if (this.options.fail) throw this.options.fail();
-        parts.push(chunk as Buffer);
+        // A body may stream strings, which S3 stores as their UTF-8 bytes.
+        parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
       }
     } catch (error) {
       this.aborted++;
@@ -429,12 +453,36 @@ export class InMemoryObjectStore implements ObjectStore {
     }
     const body = Buffer.concat(parts);
     this.objects.set(request.key, body);
+    this.headers.set(request.key, { contentType: request.contentType, metadata: { ...request.metadata } });
     this.puts.set(request.key, (this.puts.get(request.key) ?? 0) + 1);
     return { etag: etagOf(body) };
   }
 
-  async presignDownload(key: string): Promise<string> {
-    return `https://s3.example.com/${key}?signed`;
+  /** A URL of S3's presigned shape: the key as its path, the download's name and lifetime in its query. */
+  async presignDownload(
+    key: string,
+    options: { expiresInSeconds: number; filename: string },
+  ): Promise<string> {
+    const query = new URLSearchParams({
+      'X-Amz-Expires': String(options.expiresInSeconds),
+      'response-content-disposition': attachmentDisposition(options.filename),
+    });
+    return `${FAKE_S3_ORIGIN}/${key.split('/').map(encodeURIComponent).join('/')}?${query}`;
+  }
+
+  /** Follows a URL of {@link presignDownload} as a browser would: the object as it is now. */
+  download(url: string): FakeDownload {
+    const parsed = new URL(url);
+    const key = parsed.pathname.slice(1).split('/').map(decodeURIComponent).join('/');
+    const body = parsed.origin === FAKE_S3_ORIGIN ? this.objects.get(key) : undefined;
+    if (body === undefined) return { status: 404 };
+    const contentType = this.headers.get(key)?.contentType;
+    return {
+      status: 200,
+      body,
+      ...(contentType !== undefined && { contentType }),
+      contentDisposition: parsed.searchParams.get('response-content-disposition') ?? 'attachment',
+    };
   }
 
   async head(key: string): Promise<StoredObject | undefined> {
@@ -444,6 +492,7 @@ export class InMemoryObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
+    this.headers.delete(key);
   }
 }
 
