@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BearerTokenVerifier } from '../../functions/domain/auth.js';
-import { ConflictError } from '../../functions/domain/errors.js';
+import { ConflictError, DependencyError } from '../../functions/domain/errors.js';
 import type { ExportJob, JobError } from '../../functions/domain/export-job.js';
 import {
   type CreateJobResult,
@@ -231,14 +231,19 @@ export class InMemoryRateLimiter implements RateLimiter {
   }
 }
 
-/** A queue that records messages, or fails while `failing` is set. */
+/**
+ * A queue that records the messages its consumer would receive, or refuses them while
+ * `unavailable` is set, as `SqsExportQueue` does when SQS cannot be reached. Held to it by
+ * `test/integration/contracts/export-queue.test.ts`.
+ */
 export class RecordingQueue implements ExportQueue {
   readonly messages: ExportQueueMessage[] = [];
-  failing: (() => Error) | undefined;
+  unavailable = false;
 
   async enqueue(message: ExportQueueMessage): Promise<void> {
-    if (this.failing) throw this.failing();
-    this.messages.push(message);
+    if (this.unavailable) throw new DependencyError('export queue unavailable');
+    // The consumer receives the message's JSON, not the sender's object.
+    this.messages.push(JSON.parse(JSON.stringify(message)) as ExportQueueMessage);
   }
 }
 

@@ -8,7 +8,6 @@ vi.hoisted(() => {
 
 import { BearerTokenVerifier } from '../../functions/domain/auth.js';
 import { attachmentDisposition } from '../../functions/domain/content-disposition.js';
-import { DependencyError } from '../../functions/domain/errors.js';
 import { createLinkToken } from '../../functions/domain/link-token.js';
 import { createAuthorizer } from '../../functions/handlers/authorizer.js';
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
@@ -301,7 +300,7 @@ describe('POST /bulk', () => {
   });
 
   it('marks the job failed and answers 503 when the queue is down', async () => {
-    deps.queue.failing = () => new DependencyError('sqs down');
+    deps.queue.unavailable = true;
 
     const response = await invoke(handler(), apiEvent({ method: 'POST', authorizer: asAdmin, body }));
 
