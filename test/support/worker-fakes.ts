@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditEntry, AuditLog } from '../../functions/domain/audit-log.js';
 import { attachmentDisposition } from '../../functions/domain/content-disposition.js';
+import { ExportError } from '../../functions/domain/errors.js';
 import type { ExportFormat } from '../../functions/domain/export-format.js';
 import {
   type ExportJob,
@@ -505,10 +506,40 @@ export class RecordingMailer implements Mailer {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a value holds a NUL character, in a string or a key, which Postgres text and jsonb cannot store. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, inner]) => key.includes('\0') || holdsNul(inner));
+}
+
+/**
+ * An AuditLog that keeps its entries as the `export_audit_log` row reads back: no job is null, no
+ * details are `{}`, details are their JSON, and what Postgres refuses (a job id that is not a
+ * uuid, a NUL character) is refused as the adapter refuses it. Held to `PostgresAuditLog` by
+ * `test/integration/contracts/audit-log.test.ts`.
+ */
 export class RecordingAuditLog implements AuditLog {
   readonly entries: AuditEntry[] = [];
   async record(entry: AuditEntry): Promise<void> {
-    this.entries.push(entry);
+    const row: AuditEntry = {
+      userId: entry.userId,
+      exportType: entry.exportType,
+      action: entry.action,
+      status: entry.status,
+      jobId: entry.jobId ?? null,
+      details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
+    };
+    if ((typeof row.jobId === 'string' && !UUID.test(row.jobId)) || holdsNul(row)) {
+      throw new ExportError(
+        'invalid_parameters',
+        'the database refused a value while writing the audit log',
+        400,
+      );
+    }
+    this.entries.push(row);
   }
   actions(jobId: string): string[] {
     return this.entries.filter((e) => e.jobId === jobId).map((e) => e.action);
