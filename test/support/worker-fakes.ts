@@ -497,6 +497,11 @@ export class InMemoryObjectStore implements ObjectStore {
   }
 }
 
+/**
+ * A Mailer that records every send, or throws `fail()`. Unlike the outbox it keeps a second send
+ * of one message id, as SES does, so tests can count sends. Held to `OutboxMailer` by
+ * `test/integration/contracts/mailer.test.ts`.
+ */
 export class RecordingMailer implements Mailer {
   readonly sent: EmailMessage[] = [];
   constructor(private readonly fail?: () => Error) {}
