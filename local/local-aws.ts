@@ -21,6 +21,33 @@ export interface LocalAws {
   stop(): Promise<void>;
 }
 
+/** S3's GetObject query parameters that set a response header, and the header each sets. */
+const RESPONSE_OVERRIDES: Readonly<Record<string, string>> = {
+  'response-content-disposition': 'content-disposition',
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-content-encoding': 'content-encoding',
+  'response-cache-control': 'cache-control',
+  'response-expires': 'expires',
+};
+
+/**
+ * Sets the headers a GetObject's `response-*` parameters ask for, as S3 does and fauxqs does not:
+ * a presigned download URL names the file (`response-content-disposition`), so that a browser
+ * saves it under that name locally as in AWS.
+ */
+function applyResponseOverrides(
+  url: string,
+  reply: { statusCode: number; header(name: string, value: string): unknown },
+) {
+  if (reply.statusCode !== 200 && reply.statusCode !== 206) return;
+  const query = new URL(url, 'http://local').searchParams;
+  for (const [parameter, header] of Object.entries(RESPONSE_OVERRIDES)) {
+    const value = query.get(parameter);
+    if (value !== null) reply.header(header, value);
+  }
+}
+
 /**
  * Starts fauxqs, which speaks the S3 REST and the SQS JSON protocols of the current AWS SDK. It
  * was chosen over s3rver because it implements AbortMultipartUpload (s3rver answers
@@ -34,6 +61,9 @@ export async function startLocalAws(
   props: { port?: number; buckets?: readonly string[] } = {},
 ): Promise<LocalAws> {
   const app = buildApp({ logger: false, host: LOOPBACK });
+  app.addHook('onSend', async (request, reply) => {
+    if (request.method === 'GET') applyResponseOverrides(request.url, reply);
+  });
   await app.listen({ port: props.port ?? 0, host: LOOPBACK });
   const { port } = app.server.address() as AddressInfo;
   const endpoint = `http://${LOOPBACK}:${port}`;

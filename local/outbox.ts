@@ -9,6 +9,8 @@ export interface OutboxEmail {
   readonly subject: string;
   /** The text/plain body, decoded. */
   readonly text: string;
+  /** The text/html body, decoded; empty when the message has none. */
+  readonly html: string;
   /** The emailed download links (`…/jobs/{jobId}/download?token=…`). */
   readonly downloadLinks: readonly string[];
 }
@@ -36,33 +38,34 @@ function decodeBody(headers: Map<string, string>, body: string): string {
 }
 
 /**
- * Reads the `.eml` files the outbox mailer writes (RFC 5322, `multipart/alternative` with a
- * text/plain part): recipient, subject, text and the download links in it.
+ * Reads the `.eml` files the outbox mailer writes (RFC 5322, `multipart/alternative` with
+ * text/plain and text/html parts): recipient, subject, both bodies and the download links.
  */
 export function parseEml(file: string, raw: string): OutboxEmail {
   const split = raw.indexOf('\r\n\r\n');
   const headers = splitHeaders(split < 0 ? raw : raw.slice(0, split));
   const rest = split < 0 ? '' : raw.slice(split + 4);
-  let text = '';
+  const bodies = new Map<string, string>();
   const boundary = /boundary="?([^";]+)"?/i.exec(headers.get('content-type') ?? '')?.[1];
   if (boundary) {
     for (const part of rest.split(`--${boundary}`)) {
       const partSplit = part.indexOf('\r\n\r\n');
       if (partSplit < 0) continue;
       const partHeaders = splitHeaders(part.slice(0, partSplit).replace(/^\r\n/, ''));
-      if ((partHeaders.get('content-type') ?? '').toLowerCase().startsWith('text/plain')) {
-        text = decodeBody(partHeaders, part.slice(partSplit + 4).replace(/\r\n$/, ''));
-        break;
-      }
+      const type = (partHeaders.get('content-type') ?? '').toLowerCase().split(';')[0]!.trim();
+      if (!bodies.has(type))
+        bodies.set(type, decodeBody(partHeaders, part.slice(partSplit + 4).replace(/\r\n$/, '')));
     }
   } else {
-    text = decodeBody(headers, rest);
+    bodies.set('text/plain', decodeBody(headers, rest));
   }
+  const text = bodies.get('text/plain') ?? '';
   return {
     file,
     to: headers.get('to') ?? '',
     subject: decodeWords(headers.get('subject') ?? ''),
     text,
+    html: bodies.get('text/html') ?? '',
     downloadLinks: text.match(/https?:\/\/\S+\/download\?token=[A-Za-z0-9._~%-]+/g) ?? [],
   };
 }

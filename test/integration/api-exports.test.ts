@@ -8,7 +8,6 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { DependencyError } from '../../functions/domain/errors.js';
 import {
   JobAccepted,
   JobViewSchema,
@@ -145,7 +144,7 @@ describe('a failed enqueue', () => {
       body: { tables: ['courses'], format: 'csv' },
       headers: { 'Idempotency-Key': 'retry-me' },
     };
-    queue.failing = () => new DependencyError('SQS is down');
+    queue.unavailable = true;
 
     const failed = await harness.call('bulkExport', request);
 
@@ -157,7 +156,7 @@ describe('a failed enqueue', () => {
     );
     expect(view).toMatchObject({ status: 'failed', error: { code: 'enqueue_failed', retryable: true } });
 
-    queue.failing = undefined;
+    queue.unavailable = false;
     const retried = await harness.call('bulkExport', request);
 
     expect(retried.statusCode).toBe(202);

@@ -31,6 +31,7 @@ import { createExportWorkerHandler } from '../../functions/handlers/export-worke
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
+import { type SqsHandler, startSqsEventSource } from '../../local/event-source.js';
 import { readParquet } from '../support/parquet.js';
 import {
   etagOf,
@@ -41,8 +42,8 @@ import {
   testS3,
   testSql,
 } from '../support/services.js';
-import { lambdaContext, sqsEvent, sqsRecord } from '../support/sqs-events.js';
-import { createQueueWithDlq, pumpQueue, queueDepth } from '../support/sqs-pump.js';
+import { receivedMessage, sqsEventOf, WORKER_TIMEOUT_MS, workerContext } from '../support/sqs-invocations.js';
+import { createQueueWithDlq, type QueuePair, queueDepth } from '../support/sqs-queues.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
 
 /** requested_by of every job this file creates, so they can be told apart and removed. */
@@ -233,6 +234,26 @@ function uniqueQueueName(label: string): string {
   return `worker-it-${process.pid}-${label}-${++queueCounter}`;
 }
 
+/**
+ * The worker Lambda behind `queue` as `npm start` runs it: the local SQS event source, one poller
+ * per handler (concurrent execution environments), failures left to the queue's visibility timeout
+ * and redrive policy.
+ */
+function startWorkers(queue: QueuePair, handlers: readonly SqsHandler[], batchSize = 1) {
+  return startSqsEventSource({
+    sqs,
+    queueUrl: queue.queueUrl,
+    queueArn: queue.queueArn,
+    handlers,
+    functionName: 'export-worker',
+    // The worker's real timeout: it refuses to start an export it has too little time left for.
+    timeoutMs: WORKER_TIMEOUT_MS,
+    batchSize,
+    waitTimeSeconds: 1,
+    logError: () => {},
+  });
+}
+
 describe('export worker on Postgres, S3 and SQS', () => {
   it('handles the same message delivered twice, also concurrently, with one object, one email and one completion', async () => {
     const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
@@ -241,11 +262,13 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const messageId = `dup-${id}`;
 
     const concurrent = await Promise.all(
-      [1, 1, 1].map(() => handler(sqsEvent(sqsRecord({ jobId: id }, { messageId })), lambdaContext())),
+      [1, 1, 1].map(() =>
+        handler(sqsEventOf(receivedMessage({ jobId: id }, { messageId })), workerContext()),
+      ),
     );
     const redelivered = await handler(
-      sqsEvent(sqsRecord({ jobId: id }, { messageId, receiveCount: 2 })),
-      lambdaContext(),
+      sqsEventOf(receivedMessage({ jobId: id }, { messageId, receiveCount: 2 })),
+      workerContext(),
     );
 
     for (const response of [...concurrent, redelivered]) expect(response.batchItemFailures).toEqual([]);
@@ -264,7 +287,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const id = await insertJob({ tables: ['transactions'], format: 'parquet' });
     const handler = handlerFor(workerDeps({ sql: bigWorkerSql }));
 
-    const response = await handler(sqsEvent(sqsRecord({ jobId: id })), lambdaContext());
+    const response = await handler(sqsEventOf(receivedMessage({ jobId: id })), workerContext());
 
     expect(response.batchItemFailures).toEqual([]);
     const job = await jobRow(id);
@@ -335,8 +358,8 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const handler = handlerFor({ ...base, database: crashing, storeFor });
 
     const first = await handler(
-      sqsEvent(sqsRecord({ jobId: id }, { messageId: `crash-${id}` })),
-      lambdaContext(),
+      sqsEventOf(receivedMessage({ jobId: id }, { messageId: `crash-${id}` })),
+      workerContext(),
     );
 
     expect(first.batchItemFailures).toHaveLength(1);
@@ -348,8 +371,8 @@ describe('export worker on Postgres, S3 and SQS', () => {
     expect(await emailsFor(id)).toEqual([]);
 
     const second = await handler(
-      sqsEvent(sqsRecord({ jobId: id }, { messageId: `crash-${id}`, receiveCount: 2 })),
-      lambdaContext(),
+      sqsEventOf(receivedMessage({ jobId: id }, { messageId: `crash-${id}`, receiveCount: 2 })),
+      workerContext(),
     );
 
     expect(second.batchItemFailures).toEqual([]);
@@ -369,16 +392,16 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const handler = handlerFor(workerDeps());
 
     const whileLeased = await handler(
-      sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 2 })),
-      lambdaContext(),
+      sqsEventOf(receivedMessage({ jobId: id }, { receiveCount: 2 })),
+      workerContext(),
     );
     expect(whileLeased.batchItemFailures).toEqual([]);
     expect(await jobRow(id)).toMatchObject({ status: 'processing', attempts: 1 });
 
     await jobsSql`UPDATE export_jobs SET lease_until = now() - interval '1 second' WHERE id = ${id}`;
     const afterExpiry = await handler(
-      sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 3 })),
-      lambdaContext(),
+      sqsEventOf(receivedMessage({ jobId: id }, { receiveCount: 3 })),
+      workerContext(),
     );
 
     expect(afterExpiry.batchItemFailures).toEqual([]);
@@ -401,15 +424,19 @@ describe('export worker on Postgres, S3 and SQS', () => {
       metrics,
       storeFor: (name) => new S3ObjectStore({ client: deadS3, bucket: name }),
     });
-    const queue = await createQueueWithDlq(sqs, uniqueQueueName('s3-down'), { maxReceiveCount: 3 });
+    // A short visibility timeout: each failed receive comes back a second later, as SQS redelivers it.
+    const queue = await createQueueWithDlq(sqs, uniqueQueueName('s3-down'), {
+      maxReceiveCount: 3,
+      visibilityTimeoutSeconds: 1,
+    });
     await new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }).enqueue({ jobId: id });
 
-    await pumpQueue({
-      sqs,
-      queue,
-      handler: handlerFor(deps, 3),
-      done: async () => (await queueDepth(sqs, queue.dlqUrl)) === 1,
-    });
+    const source = startWorkers(queue, [handlerFor(deps, 3)]);
+    try {
+      await expect.poll(() => queueDepth(sqs, queue.dlqUrl), { timeout: 30_000, interval: 200 }).toBe(1);
+    } finally {
+      await source.stop();
+    }
 
     const job = await jobRow(id);
     expect(job).toMatchObject({
@@ -441,8 +468,8 @@ describe('export worker on Postgres, S3 and SQS', () => {
     );
 
     const response = await handlerFor({ ...base, database }, 5)(
-      sqsEvent(sqsRecord({ jobId: id }, { receiveCount: 1 })),
-      lambdaContext(),
+      sqsEventOf(receivedMessage({ jobId: id }, { receiveCount: 1 })),
+      workerContext(),
     );
 
     expect(response.batchItemFailures).toEqual([]);
@@ -463,7 +490,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
       database: withCopyStage(base.database, () => throttle(2_000, 100)),
     });
 
-    const running = handler(sqsEvent(sqsRecord({ jobId: id })), lambdaContext());
+    const running = handler(sqsEventOf(receivedMessage({ jobId: id })), workerContext());
     await expect
       .poll(async () => ((await jobRow(id)).progress as JobProgress).rowsExported ?? 0, {
         timeout: 10_000,
@@ -503,7 +530,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
       }
     })();
 
-    const response = await handler(sqsEvent(sqsRecord({ jobId: id })), lambdaContext());
+    const response = await handler(sqsEventOf(receivedMessage({ jobId: id })), workerContext());
     done = true;
     await watcher;
 
@@ -543,19 +570,31 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const exportQueue = new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl });
     await Promise.all([...ids, ...ids.slice(0, 10)].map((jobId) => exportQueue.enqueue({ jobId })));
 
-    const invocations = await pumpQueue({
-      sqs,
+    let invocations = 0;
+    const handler = handlerFor(deps, 5);
+    const counted: SqsHandler = (event, context) => {
+      invocations++;
+      return handler(event, context);
+    };
+    const source = startWorkers(
       queue,
-      handler: handlerFor(deps, 5),
-      concurrency: 6,
-      batchSize: 3,
-      timeoutMs: 55_000,
-      done: async () => {
-        const [row] = await jobsSql<{ n: number }[]>`
-          SELECT count(*)::int AS n FROM export_jobs WHERE id = ANY(${ids}::uuid[]) AND status = 'completed'`;
-        return row!.n === ids.length && (await queueDepth(sqs, queue.queueUrl)) === 0;
-      },
-    });
+      Array.from({ length: 6 }, () => counted),
+      3,
+    );
+    try {
+      await expect
+        .poll(
+          async () => {
+            const [row] = await jobsSql<{ n: number }[]>`
+              SELECT count(*)::int AS n FROM export_jobs WHERE id = ANY(${ids}::uuid[]) AND status = 'completed'`;
+            return row!.n === ids.length && (await queueDepth(sqs, queue.queueUrl)) === 0;
+          },
+          { timeout: 55_000, interval: 250 },
+        )
+        .toBe(true);
+    } finally {
+      await source.stop();
+    }
 
     expect(invocations).toBeGreaterThan(6);
     const completions = await jobsSql<{ job_id: string; n: number }[]>`
@@ -581,7 +620,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
     const deps = workerDeps();
     const handler = handlerFor(deps);
 
-    await handler(sqsEvent(sqsRecord(message), sqsRecord(message)), lambdaContext());
+    await handler(sqsEventOf(receivedMessage(message), receivedMessage(message)), workerContext());
     const jobs = await jobsSql<ExportJobRow[]>`
       SELECT * FROM export_jobs WHERE kind = 'scheduled' AND schedule_name = 'daily_transactions'
       AND scheduled_for = ${`${day}T00:00:00Z`}::timestamptz`;
@@ -604,7 +643,7 @@ describe('export worker on Postgres, S3 and SQS', () => {
       requesterEmail: EMAIL,
       force: true,
     });
-    await handler(sqsEvent(sqsRecord({ jobId: rerun.id })), lambdaContext());
+    await handler(sqsEventOf(receivedMessage({ jobId: rerun.id })), workerContext());
 
     expect(rerun.id).toBe(job.id);
     const after = await jobRow(job.id);

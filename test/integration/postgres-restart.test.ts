@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline, type Readable, Transform } from 'node:stream';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -31,7 +31,7 @@ import { bearerToken } from '../support/api-events.js';
 import { startApiGateway, TEST_API_KEY } from '../support/api-gateway.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
 import { copyToBuffer, readObject, testS3 } from '../support/services.js';
-import { createQueueWithDlq, type QueuePair, queueDepth } from '../support/sqs-pump.js';
+import { createQueueWithDlq, type QueuePair, queueDepth } from '../support/sqs-queues.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
 
 /**
@@ -178,19 +178,6 @@ async function call(method: string, route: string, token: string, body?: unknown
   return { status: response.status, headers: response.headers, body: (await response.json()) as unknown };
 }
 
-async function dlqDepth(): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queue.dlqUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
-
 describe('a Postgres restart in the middle of an export', () => {
   it('keeps the process alive, answers 503 while the database is down and 200 right after, and completes the job exactly once', async () => {
     const jobsSql = lambdaSql({ url: pg.url });
@@ -289,7 +276,7 @@ describe('a Postgres restart in the middle of an export', () => {
     expect(object.equals(oracle)).toBe(true);
     expect(emails).toHaveLength(1);
     expect(emails[0]).toMatch(/completed/);
-    expect(await dlqDepth()).toBe(0);
+    expect(await queueDepth(sqs, queue.dlqUrl)).toBe(0);
     expect(fatal).toEqual([]);
   }, 150_000);
 });

@@ -15,7 +15,7 @@ import { createExportWorkerHandler } from '../../functions/handlers/export-worke
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, DEMO_USER_ID, seedDemoData } from '../../local/demo-data.js';
 import { readObject, testS3, testSql } from '../support/services.js';
-import { lambdaContext, sqsEvent, sqsRecord } from '../support/sqs-events.js';
+import { receivedMessage, sqsEventOf, workerContext } from '../support/sqs-invocations.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
 
 const bucket = inject('bucket');
@@ -60,7 +60,7 @@ async function runSchedule(schedule: string, scheduledTime: string) {
     settings: { leaseSeconds: 30, linkTtlSeconds: 3600 },
   });
   const handler = createExportWorkerHandler(() => ({ deps, maxReceiveCount: 3 }));
-  const response = await handler(sqsEvent(sqsRecord({ schedule, scheduledTime })), lambdaContext());
+  const response = await handler(sqsEventOf(receivedMessage({ schedule, scheduledTime })), workerContext());
   expect(response.batchItemFailures).toEqual([]);
 }
 

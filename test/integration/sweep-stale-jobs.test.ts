@@ -26,8 +26,10 @@ import { createExportWorkerHandler } from '../../functions/handlers/export-worke
 import { createSweeper, type Sweeper } from '../../functions/shared/sweeper.js';
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
+import { startSqsEventSource } from '../../local/event-source.js';
 import { serviceSql, testS3, testSql } from '../support/services.js';
-import { createQueueWithDlq, pumpQueue, type QueuePair, queueDepth } from '../support/sqs-pump.js';
+import { WORKER_TIMEOUT_MS } from '../support/sqs-invocations.js';
+import { createQueueWithDlq, type QueuePair, queueDepth } from '../support/sqs-queues.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
 
 const MAX_RECEIVE_COUNT = 3;
@@ -147,15 +149,26 @@ async function auditActions(id: string): Promise<string[]> {
   return rows.map((r) => r.action);
 }
 
-/** Runs the worker over the queue until `jobId` is completed. */
+/** Runs the worker behind the queue, through the local SQS event source, until `jobId` is completed. */
 async function workUntilCompleted(jobId: string): Promise<void> {
-  await pumpQueue({
+  const source = startSqsEventSource({
     sqs,
-    queue,
-    handler: createExportWorkerHandler(() => ({ deps, maxReceiveCount: MAX_RECEIVE_COUNT })),
-    done: async () => (await jobRow(jobId)).status === 'completed',
-    timeoutMs: 30_000,
+    queueUrl: queue.queueUrl,
+    queueArn: queue.queueArn,
+    handlers: [createExportWorkerHandler(() => ({ deps, maxReceiveCount: MAX_RECEIVE_COUNT }))],
+    functionName: 'export-worker',
+    // The worker's real timeout: it refuses to start an export it has too little time left for.
+    timeoutMs: WORKER_TIMEOUT_MS,
+    waitTimeSeconds: 1,
+    logError: () => {},
   });
+  try {
+    await expect
+      .poll(async () => (await jobRow(jobId)).status, { timeout: 30_000, interval: 100 })
+      .toBe('completed');
+  } finally {
+    await source.stop();
+  }
 }
 
 describe('sweeping stale jobs on Postgres and SQS', () => {

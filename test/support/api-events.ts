@@ -8,7 +8,7 @@ import type {
 } from 'aws-lambda';
 import { createAccessToken } from '../../functions/domain/auth.js';
 import { unauthorizedResponse } from '../../functions/shared/http.js';
-import { lambdaContext } from './sqs-events.js';
+import { lambdaContext } from '../../local/lambda-context.js';
 
 /** The HS256 secret the API tests sign bearer tokens with. */
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
@@ -102,7 +102,7 @@ export type ApiHandler = LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResu
 export type AuthorizerHandler = LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>;
 
 export function apiContext(): Context {
-  return { ...lambdaContext({ timeoutMs: 30_000 }), functionName: 'export-api' };
+  return lambdaContext({ functionName: 'export-api', timeoutMs: 29_000 });
 }
 
 /** Calls a handler in-process as Lambda would. */

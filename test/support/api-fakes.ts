@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BearerTokenVerifier } from '../../functions/domain/auth.js';
-import { ConflictError } from '../../functions/domain/errors.js';
+import { ConflictError, DependencyError } from '../../functions/domain/errors.js';
 import type { ExportJob, JobError } from '../../functions/domain/export-job.js';
 import {
   type CreateJobResult,
@@ -11,6 +11,7 @@ import {
   type JobListQuery,
   type JobMetrics,
   type JobPage,
+  type MetricsBucket,
   type NewExportJob,
 } from '../../functions/domain/export-jobs.js';
 import type { ExportQueue, ExportQueueMessage } from '../../functions/domain/export-queue.js';
@@ -32,7 +33,11 @@ import {
   RecordingAuditLog,
 } from './worker-fakes.js';
 
-/** ExportJobs in memory, with the Postgres adapter's idempotency, ordering and cancel rules. */
+/**
+ * ExportJobs in memory, with the Postgres adapter's idempotency, ordering, cancel and metrics
+ * rules; held to `PostgresExportJobs` by `test/integration/contracts/export-jobs.test.ts`. The
+ * request hash stays inside, as the adapter shows it only through `findByIdempotencyKey`.
+ */
 export class InMemoryExportJobs implements ExportJobs {
   readonly jobs = new Map<string, IdempotentJob>();
   private tick = 0;
@@ -40,19 +45,21 @@ export class InMemoryExportJobs implements ExportJobs {
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   /** Stores a job as it is (tests arrange jobs in any state). */
-  put(overrides: Partial<ExportJob> = {}): ExportJob {
-    const job = { ...jobFixture(overrides), requestHash: null };
-    this.jobs.set(job.id, job);
+  put(overrides: Partial<ExportJob> = {}, requestHash: string | null = null): ExportJob {
+    const job = jobFixture(overrides);
+    this.jobs.set(job.id, { ...job, requestHash });
     return job;
   }
 
   async create(input: NewExportJob): Promise<CreateJobResult> {
     if (input.idempotencyKey) {
-      const existing = await this.findByIdempotencyKey(input.requestedBy, input.idempotencyKey);
+      // Looked up without an await before the insert, so concurrent retries see each other's job
+      // as they do through the unique index.
+      const existing = this.byKey(input.requestedBy, input.idempotencyKey);
       if (existing) {
         if (existing.requestHash !== (input.requestHash ?? null))
           throw new ConflictError('key reused', { jobId: existing.id });
-        return { job: existing, created: false };
+        return { job: withoutHash(existing), created: false };
       }
     }
     // Distinct, increasing creation times, like rows inserted one after another.
@@ -75,17 +82,20 @@ export class InMemoryExportJobs implements ExportJobs {
       requestHash: input.requestHash ?? null,
     };
     this.jobs.set(job.id, job);
-    return { job, created: true };
+    return { job: withoutHash(job), created: true };
   }
 
   async findByIdempotencyKey(requestedBy: string, key: string): Promise<IdempotentJob | null> {
-    return (
-      [...this.jobs.values()].find((j) => j.requestedBy === requestedBy && j.idempotencyKey === key) ?? null
-    );
+    return this.byKey(requestedBy, key) ?? null;
+  }
+
+  private byKey(requestedBy: string, key: string): IdempotentJob | undefined {
+    return [...this.jobs.values()].find((j) => j.requestedBy === requestedBy && j.idempotencyKey === key);
   }
 
   async get(id: string): Promise<ExportJob | null> {
-    return this.jobs.get(id) ?? null;
+    const job = this.jobs.get(id);
+    return job ? withoutHash(job) : null;
   }
 
   async list(query: JobListQuery): Promise<JobPage> {
@@ -99,7 +109,7 @@ export class InMemoryExportJobs implements ExportJobs {
     const page = all.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      jobs: page,
+      jobs: page.map(withoutHash),
       nextCursor:
         all.length > query.limit && last
           ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
@@ -112,42 +122,88 @@ export class InMemoryExportJobs implements ExportJobs {
     if (!job) return null;
     if (job.status !== 'queued' && job.status !== 'processing')
       throw new ConflictError('finished', { status: job.status });
+    const now = this.now();
     const next: IdempotentJob = {
       ...job,
       cancelRequested: true,
-      ...(job.status === 'queued' && { status: 'cancelled' as const, completedAt: this.now() }),
+      updatedAt: now,
+      ...(job.status === 'queued' && { status: 'cancelled' as const, completedAt: now }),
     };
     this.jobs.set(id, next);
-    return next;
+    return withoutHash(next);
   }
 
   async markEnqueueFailed(id: string, error: JobError): Promise<void> {
     const job = this.jobs.get(id);
-    if (job?.status === 'queued')
-      this.jobs.set(id, { ...job, status: 'failed', error, idempotencyKey: null });
+    if (job?.status !== 'queued') return;
+    const now = this.now();
+    this.jobs.set(id, {
+      ...job,
+      status: 'failed',
+      error,
+      idempotencyKey: null,
+      completedAt: now,
+      updatedAt: now,
+    });
   }
 
   async metrics(since: Date): Promise<JobMetrics> {
     const jobs = [...this.jobs.values()].filter((j) => j.createdAt >= since);
-    const count = (status: string) => jobs.filter((j) => j.status === status).length;
+    const groups = (key: (job: ExportJob) => string) => {
+      const names = [...new Set(jobs.map(key))];
+      return Object.fromEntries(
+        names.map((name) => [name, metricsBucket(jobs.filter((j) => key(j) === name))]),
+      );
+    };
     return {
       since: since.toISOString(),
-      total: jobs.length,
-      succeeded: count('completed'),
-      failed: count('failed'),
-      cancelled: count('cancelled'),
-      queued: count('queued'),
-      processing: count('processing'),
-      durationMs: { avg: null, p50: null, p95: null },
-      rows: jobs.reduce((n, j) => n + j.rowsExported, 0),
-      bytes: jobs.reduce((n, j) => n + j.bytesWritten, 0),
-      byKind: {},
-      byFormat: {},
+      ...metricsBucket(jobs),
+      byKind: groups((j) => j.kind),
+      byFormat: groups((j) => j.format),
     };
   }
 }
 
-/** The sliding window in memory, with the same arithmetic as the Postgres adapter. */
+const withoutHash = ({ requestHash: _, ...job }: IdempotentJob): ExportJob => job;
+
+/** One bucket of `GET /metrics`, computed as the adapter's SQL does. */
+function metricsBucket(jobs: readonly ExportJob[]): MetricsBucket {
+  const count = (status: string) => jobs.filter((j) => j.status === status).length;
+  const durations = jobs
+    .filter((j) => j.status === 'completed' && j.startedAt && j.completedAt)
+    .map((j) => j.completedAt!.getTime() - j.startedAt!.getTime())
+    .sort((a, b) => a - b);
+  const round = (value: number | null) => (value === null ? null : Math.round(value));
+  return {
+    total: jobs.length,
+    succeeded: count('completed'),
+    failed: count('failed'),
+    cancelled: count('cancelled'),
+    queued: count('queued'),
+    processing: count('processing'),
+    durationMs: {
+      avg: round(durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : null),
+      p50: round(percentileCont(durations, 0.5)),
+      p95: round(percentileCont(durations, 0.95)),
+    },
+    rows: jobs.reduce((n, j) => n + j.rowsExported, 0),
+    bytes: jobs.reduce((n, j) => n + j.bytesWritten, 0),
+  };
+}
+
+/** Postgres's `percentile_cont`: linear interpolation between the two nearest of the sorted values. */
+function percentileCont(sorted: readonly number[], fraction: number): number | null {
+  if (sorted.length === 0) return null;
+  const position = fraction * (sorted.length - 1);
+  const below = sorted[Math.floor(position)]!;
+  const above = sorted[Math.ceil(position)]!;
+  return below + (above - below) * (position - Math.floor(position));
+}
+
+/**
+ * The sliding window in memory, with the same arithmetic as the Postgres adapter; held to
+ * `PostgresRateLimiter` by `test/integration/contracts/rate-limiter.test.ts`.
+ */
 export class InMemoryRateLimiter implements RateLimiter {
   readonly events = new Map<string, Date[]>();
 
@@ -175,14 +231,19 @@ export class InMemoryRateLimiter implements RateLimiter {
   }
 }
 
-/** A queue that records messages, or fails while `failing` is set. */
+/**
+ * A queue that records the messages its consumer would receive, or refuses them while
+ * `unavailable` is set, as `SqsExportQueue` does when SQS cannot be reached. Held to it by
+ * `test/integration/contracts/export-queue.test.ts`.
+ */
 export class RecordingQueue implements ExportQueue {
   readonly messages: ExportQueueMessage[] = [];
-  failing: (() => Error) | undefined;
+  unavailable = false;
 
   async enqueue(message: ExportQueueMessage): Promise<void> {
-    if (this.failing) throw this.failing();
-    this.messages.push(message);
+    if (this.unavailable) throw new DependencyError('export queue unavailable');
+    // The consumer receives the message's JSON, not the sender's object.
+    this.messages.push(JSON.parse(JSON.stringify(message)) as ExportQueueMessage);
   }
 }
 

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditEntry, AuditLog } from '../../functions/domain/audit-log.js';
+import { attachmentDisposition } from '../../functions/domain/content-disposition.js';
+import { ExportError } from '../../functions/domain/errors.js';
 import type { ExportFormat } from '../../functions/domain/export-format.js';
 import {
   type ExportJob,
@@ -70,7 +72,11 @@ interface StoredJob {
   leaseOwner: string | null;
 }
 
-/** JobLeases with the Postgres adapter's conditional semantics, in memory; keeps every progress write. */
+/**
+ * JobLeases with the Postgres adapter's conditional semantics, in memory; keeps every progress
+ * write. Held to `PostgresJobLeases` by `test/integration/contracts/job-leases.test.ts`. Like one
+ * SQL statement, each method reads the clock once, so the times it writes agree with each other.
+ */
 export class InMemoryJobLeases implements JobLeases {
   readonly jobs = new Map<string, StoredJob>();
   readonly progressHistory = new Map<string, JobProgress[]>();
@@ -95,25 +101,31 @@ export class InMemoryJobLeases implements JobLeases {
     const stored = this.jobs.get(jobId);
     if (!stored) return { skipped: 'not_found' };
     const { job } = stored;
-    const expired = job.status === 'processing' && (!job.leaseUntil || job.leaseUntil.getTime() < Date.now());
+    const now = new Date();
+    const expired = job.status === 'processing' && (!job.leaseUntil || job.leaseUntil < now);
     if (job.status !== 'queued' && !expired) {
       return { skipped: FINISHED_STATUSES.has(job.status) ? 'finished' : 'leased', status: job.status };
     }
     stored.leaseOwner = owner;
-    return this.patch(jobId, {
-      status: 'processing',
-      attempts: job.attempts + 1,
-      leaseUntil: new Date(Date.now() + leaseSeconds * 1000),
-      startedAt: new Date(),
-      progress: {},
-      rowsExported: 0,
-      bytesWritten: 0,
-    });
+    return this.patch(
+      jobId,
+      {
+        status: 'processing',
+        attempts: job.attempts + 1,
+        leaseUntil: secondsAfter(now, leaseSeconds),
+        startedAt: now,
+        progress: {},
+        rowsExported: 0,
+        bytesWritten: 0,
+      },
+      now,
+    );
   }
 
   async extendLease(jobId: string, owner: string, leaseSeconds: number): Promise<LeaseState> {
     if (!this.holds(jobId, owner)) return { held: false, cancelRequested: false };
-    const job = this.patch(jobId, { leaseUntil: new Date(Date.now() + leaseSeconds * 1000) });
+    const now = new Date();
+    const job = this.patch(jobId, { leaseUntil: secondsAfter(now, leaseSeconds) }, now);
     return { held: true, cancelRequested: job.cancelRequested };
   }
 
@@ -125,12 +137,17 @@ export class InMemoryJobLeases implements JobLeases {
   ): Promise<LeaseState> {
     if (!this.holds(jobId, owner)) return { held: false, cancelRequested: false };
     this.history(jobId).push(progress);
-    const job = this.patch(jobId, {
-      progress,
-      rowsExported: progress.rowsExported,
-      bytesWritten: progress.bytesWritten,
-      ...(leaseSeconds !== undefined && { leaseUntil: new Date(Date.now() + leaseSeconds * 1000) }),
-    });
+    const now = new Date();
+    const job = this.patch(
+      jobId,
+      {
+        progress,
+        rowsExported: progress.rowsExported,
+        bytesWritten: progress.bytesWritten,
+        ...(leaseSeconds !== undefined && { leaseUntil: secondsAfter(now, leaseSeconds) }),
+      },
+      now,
+    );
     return { held: true, cancelRequested: job.cancelRequested };
   }
 
@@ -144,6 +161,8 @@ export class InMemoryJobLeases implements JobLeases {
       progress,
       rowsExported: result.rows,
       bytesWritten: result.bytes,
+      // An error an earlier attempt left does not outlive the success.
+      error: null,
     });
     return true;
   }
@@ -186,15 +205,20 @@ export class InMemoryJobLeases implements JobLeases {
     const run = Number(existing.options.run ?? 1) + 1;
     const job = this.patch(existing.id, {
       status: 'queued',
+      tables: input.tables,
+      format: input.format,
+      compression: input.compression,
       options: { ...existing.options, ...input.options, run },
       requestedBy: input.requestedBy,
       requesterEmail: input.requesterEmail,
       attempts: 0,
       cancelRequested: false,
       leaseUntil: null,
+      progress: {},
+      rowsExported: 0,
+      bytesWritten: 0,
       result: null,
       error: null,
-      progress: {},
       startedAt: null,
       completedAt: null,
     });
@@ -232,9 +256,13 @@ export class InMemoryJobLeases implements JobLeases {
     });
   }
 
-  /** Makes the current lease look expired, as after a crashed worker. */
+  /**
+   * Makes the current lease look expired, as after a crashed worker. Only time passes: nothing
+   * writes the row, so `updatedAt` stays.
+   */
   expireLease(jobId: string): void {
-    this.patch(jobId, { leaseUntil: new Date(Date.now() - 1000) });
+    const stored = this.jobs.get(jobId)!;
+    stored.job = { ...stored.job, leaseUntil: new Date(Date.now() - 1000) };
   }
 
   private leaseExpired(job: ExportJob, before: Date): boolean {
@@ -263,7 +291,10 @@ export class InMemoryJobLeases implements JobLeases {
   }
 
   private scheduledJob(input: ScheduledJobInput): ExportJob {
+    const now = new Date();
     return jobFixture({
+      createdAt: now,
+      updatedAt: now,
       kind: 'scheduled',
       tables: input.tables,
       format: input.format,
@@ -292,15 +323,19 @@ export class InMemoryJobLeases implements JobLeases {
 
   private finish(jobId: string, patch: Partial<ExportJob>) {
     this.jobs.get(jobId)!.leaseOwner = null;
-    this.patch(jobId, { ...patch, leaseUntil: null, completedAt: new Date() });
+    const now = new Date();
+    this.patch(jobId, { ...patch, leaseUntil: null, completedAt: now }, now);
   }
 
-  patch(jobId: string, patch: Partial<ExportJob>): ExportJob {
+  /** Changes the job as an UPDATE would: `updatedAt` becomes `now`. */
+  patch(jobId: string, patch: Partial<ExportJob>, now = new Date()): ExportJob {
     const stored = this.jobs.get(jobId)!;
-    stored.job = { ...stored.job, ...patch, updatedAt: new Date() };
+    stored.job = { ...stored.job, ...patch, updatedAt: now };
     return stored.job;
   }
 }
+
+const secondsAfter = (time: Date, seconds: number) => new Date(time.getTime() + seconds * 1000);
 
 export interface FakeDatabaseOptions {
   /** Rows per source name. @default 100 */
@@ -371,12 +406,34 @@ export class FakeExportDatabase implements ExportDatabase {
   }
 }
 
-/** An ObjectStore that keeps complete uploads in memory; a failed or aborted upload stores nothing. */
 /** S3's entity tag of a single-part object: the MD5 of its bytes. */
 const etagOf = (body: Buffer) => createHash('md5').update(body).digest('hex');
 
+/** What the in-memory store keeps of an object besides its bytes, as S3 keeps them. */
+export interface StoredHeaders {
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** What a client gets by following a URL of {@link InMemoryObjectStore.presignDownload}. */
+export type FakeDownload =
+  | {
+      readonly status: 200;
+      readonly body: Buffer;
+      readonly contentType?: string;
+      readonly contentDisposition: string;
+    }
+  | { readonly status: 404 };
+
+const FAKE_S3_ORIGIN = 'https://s3.example.com';
+
+/**
+ * An ObjectStore that keeps complete uploads in memory; a failed or aborted upload stores nothing.
+ * Held to `S3ObjectStore` by `test/integration/contracts/object-store.test.ts`.
+ */
 export class InMemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, Buffer>();
+  readonly headers = new Map<string, StoredHeaders>();
   /** Completed uploads per key: more than one means a second object version. */
   readonly puts = new Map<string, number>();
   aborted = 0;
@@ -388,7 +445,8 @@ export class InMemoryObjectStore implements ObjectStore {
     try {
       for await (const chunk of request.body) {
         if (this.options.fail) throw this.options.fail();
-        parts.push(chunk as Buffer);
+        // A body may stream strings, which S3 stores as their UTF-8 bytes.
+        parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
       }
     } catch (error) {
       this.aborted++;
@@ -396,12 +454,36 @@ export class InMemoryObjectStore implements ObjectStore {
     }
     const body = Buffer.concat(parts);
     this.objects.set(request.key, body);
+    this.headers.set(request.key, { contentType: request.contentType, metadata: { ...request.metadata } });
     this.puts.set(request.key, (this.puts.get(request.key) ?? 0) + 1);
     return { etag: etagOf(body) };
   }
 
-  async presignDownload(key: string): Promise<string> {
-    return `https://s3.example.com/${key}?signed`;
+  /** A URL of S3's presigned shape: the key as its path, the download's name and lifetime in its query. */
+  async presignDownload(
+    key: string,
+    options: { expiresInSeconds: number; filename: string },
+  ): Promise<string> {
+    const query = new URLSearchParams({
+      'X-Amz-Expires': String(options.expiresInSeconds),
+      'response-content-disposition': attachmentDisposition(options.filename),
+    });
+    return `${FAKE_S3_ORIGIN}/${key.split('/').map(encodeURIComponent).join('/')}?${query}`;
+  }
+
+  /** Follows a URL of {@link presignDownload} as a browser would: the object as it is now. */
+  download(url: string): FakeDownload {
+    const parsed = new URL(url);
+    const key = parsed.pathname.slice(1).split('/').map(decodeURIComponent).join('/');
+    const body = parsed.origin === FAKE_S3_ORIGIN ? this.objects.get(key) : undefined;
+    if (body === undefined) return { status: 404 };
+    const contentType = this.headers.get(key)?.contentType;
+    return {
+      status: 200,
+      body,
+      ...(contentType !== undefined && { contentType }),
+      contentDisposition: parsed.searchParams.get('response-content-disposition') ?? 'attachment',
+    };
   }
 
   async head(key: string): Promise<StoredObject | undefined> {
@@ -411,9 +493,15 @@ export class InMemoryObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
+    this.headers.delete(key);
   }
 }
 
+/**
+ * A Mailer that records every send, or throws `fail()`. Unlike the outbox it keeps a second send
+ * of one message id, as SES does, so tests can count sends. Held to `OutboxMailer` by
+ * `test/integration/contracts/mailer.test.ts`.
+ */
 export class RecordingMailer implements Mailer {
   readonly sent: EmailMessage[] = [];
   constructor(private readonly fail?: () => Error) {}
@@ -423,10 +511,40 @@ export class RecordingMailer implements Mailer {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a value holds a NUL character, in a string or a key, which Postgres text and jsonb cannot store. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, inner]) => key.includes('\0') || holdsNul(inner));
+}
+
+/**
+ * An AuditLog that keeps its entries as the `export_audit_log` row reads back: no job is null, no
+ * details are `{}`, details are their JSON, and what Postgres refuses (a job id that is not a
+ * uuid, a NUL character) is refused as the adapter refuses it. Held to `PostgresAuditLog` by
+ * `test/integration/contracts/audit-log.test.ts`.
+ */
 export class RecordingAuditLog implements AuditLog {
   readonly entries: AuditEntry[] = [];
   async record(entry: AuditEntry): Promise<void> {
-    this.entries.push(entry);
+    const row: AuditEntry = {
+      userId: entry.userId,
+      exportType: entry.exportType,
+      action: entry.action,
+      status: entry.status,
+      jobId: entry.jobId ?? null,
+      details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
+    };
+    if ((typeof row.jobId === 'string' && !UUID.test(row.jobId)) || holdsNul(row)) {
+      throw new ExportError(
+        'invalid_parameters',
+        'the database refused a value while writing the audit log',
+        400,
+      );
+    }
+    this.entries.push(row);
   }
   actions(jobId: string): string[] {
     return this.entries.filter((e) => e.jobId === jobId).map((e) => e.action);

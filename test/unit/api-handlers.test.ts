@@ -7,7 +7,7 @@ vi.hoisted(() => {
 });
 
 import { BearerTokenVerifier } from '../../functions/domain/auth.js';
-import { DependencyError } from '../../functions/domain/errors.js';
+import { attachmentDisposition } from '../../functions/domain/content-disposition.js';
 import { createLinkToken } from '../../functions/domain/link-token.js';
 import { createAuthorizer } from '../../functions/handlers/authorizer.js';
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
@@ -300,7 +300,7 @@ describe('POST /bulk', () => {
   });
 
   it('marks the job failed and answers 503 when the queue is down', async () => {
-    deps.queue.failing = () => new DependencyError('sqs down');
+    deps.queue.unavailable = true;
 
     const response = await invoke(handler(), apiEvent({ method: 'POST', authorizer: asAdmin, body }));
 
@@ -531,7 +531,13 @@ describe('GET /jobs/{jobId}/download', () => {
     );
 
     expect(response.statusCode).toBe(302);
-    expect(headerOf(response, 'location')).toBe('https://s3.example.com/exports/j/users.csv?signed');
+    const location = headerOf(response, 'location')!;
+    expect(new URL(location).searchParams.get('X-Amz-Expires')).toBe('300');
+    expect(deps.store.download(location)).toEqual({
+      status: 200,
+      body: Buffer.from('a,b'),
+      contentDisposition: attachmentDisposition('users.csv'),
+    });
     expect(deps.audit.entries).toEqual([
       expect.objectContaining({ action: 'download', status: 'ok', userId: USER }),
     ]);
@@ -557,10 +563,9 @@ describe('GET /jobs/{jobId}/download', () => {
     );
 
     expect(response.statusCode).toBe(200);
-    expect(bodyOf<{ url: string; expiresAt: string }>(response)).toEqual({
-      url: 'https://s3.example.com/exports/j/users.csv?signed',
-      expiresAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
-    });
+    const { url, expiresAt } = bodyOf<{ url: string; expiresAt: string }>(response);
+    expect(deps.store.download(url)).toMatchObject({ status: 200, body: Buffer.from('a,b') });
+    expect(expiresAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(browser.statusCode).toBe(302);
     expect(deps.audit.entries.map((e) => `${e.action}:${e.status}`)).toEqual(['download:ok', 'download:ok']);
   });

@@ -8,7 +8,7 @@ vi.hoisted(() => {
 import { DependencyError } from '../../functions/domain/errors.js';
 import type { ProcessExportJobDeps } from '../../functions/domain/process-export-job.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
-import { lambdaContext, sqsEvent, sqsRecord } from '../support/sqs-events.js';
+import { receivedMessage, sqsEventOf, workerContext } from '../support/sqs-invocations.js';
 import {
   FakeExportDatabase,
   InMemoryJobLeases,
@@ -42,15 +42,15 @@ describe('export worker handler', () => {
   it('processes a valid record and reports only the malformed ones as batch item failures', async () => {
     const { leases, handler } = runtime();
     const job = leases.add(jobFixture());
-    const good = sqsRecord({ jobId: job.id });
-    const notJson = sqsRecord('{"jobId": ');
-    const badId = sqsRecord({ jobId: 'not-a-uuid' });
-    const extraKey = sqsRecord({ jobId: job.id, admin: true });
+    const good = receivedMessage({ jobId: job.id });
+    const notJson = receivedMessage('{"jobId": ');
+    const badId = receivedMessage({ jobId: 'not-a-uuid' });
+    const extraKey = receivedMessage({ jobId: job.id, admin: true });
 
-    const response = await handler(sqsEvent(notJson, good, badId, extraKey), lambdaContext());
+    const response = await handler(sqsEventOf(notJson, good, badId, extraKey), workerContext());
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
-      [notJson.messageId, badId.messageId, extraKey.messageId].sort(),
+      [notJson.MessageId, badId.MessageId, extraKey.MessageId].sort(),
     );
     expect(leases.get(job.id).status).toBe('completed');
   });
@@ -60,11 +60,11 @@ describe('export worker handler', () => {
       new FakeExportDatabase({ unavailable: () => new DependencyError('db down') }),
     );
     const job = leases.add(jobFixture());
-    const record = sqsRecord({ jobId: job.id }, { receiveCount: 1 });
+    const record = receivedMessage({ jobId: job.id }, { receiveCount: 1 });
 
-    const response = await handler(sqsEvent(record), lambdaContext());
+    const response = await handler(sqsEventOf(record), workerContext());
 
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: record.MessageId }] });
     expect(leases.get(job.id).status).toBe('queued');
   });
 
@@ -72,7 +72,7 @@ describe('export worker handler', () => {
     const { leases, mailer, handler } = runtime();
     const job = leases.add(jobFixture({ tables: ['payroll'] }));
 
-    const response = await handler(sqsEvent(sqsRecord({ jobId: job.id })), lambdaContext());
+    const response = await handler(sqsEventOf(receivedMessage({ jobId: job.id })), workerContext());
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(leases.get(job.id).status).toBe('failed');
@@ -83,8 +83,8 @@ describe('export worker handler', () => {
     const { leases, store, handler } = runtime();
 
     const response = await handler(
-      sqsEvent(sqsRecord({ schedule: 'weekly_users', scheduledTime: '2024-05-05T02:00:00Z' })),
-      lambdaContext(),
+      sqsEventOf(receivedMessage({ schedule: 'weekly_users', scheduledTime: '2024-05-05T02:00:00Z' })),
+      workerContext(),
     );
 
     expect(response).toEqual({ batchItemFailures: [] });
@@ -97,11 +97,11 @@ describe('export worker handler', () => {
       new FakeExportDatabase({ unavailable: () => new DependencyError('db down') }),
     );
     const job = leases.add(jobFixture());
-    const record = sqsRecord({ jobId: job.id }, { receiveCount: 3 });
+    const record = receivedMessage({ jobId: job.id }, { receiveCount: 3 });
 
-    const response = await handler(sqsEvent(record), lambdaContext());
+    const response = await handler(sqsEventOf(record), workerContext());
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.MessageId }]);
     expect(leases.get(job.id).status).toBe('failed');
     expect(mailer.sent).toHaveLength(1);
   });

@@ -9,8 +9,11 @@ vi.hoisted(() => {
 import { createSweepJobsHandler } from '../../functions/handlers/sweep-jobs.js';
 import { metrics } from '../../functions/shared/powertools.js';
 import type { Sweeper } from '../../functions/shared/sweeper.js';
+import { lambdaContext } from '../../local/lambda-context.js';
 import { scheduledEvent } from '../support/eventbridge-events.js';
-import { lambdaContext } from '../support/sqs-events.js';
+
+/** The sweeper's invocation context (the stack gives it two minutes). */
+const sweeperContext = () => lambdaContext({ functionName: 'sweep-jobs', timeoutMs: 2 * 60 * 1000 });
 
 /** Records every single-metric EMF document the handler emits: name, value and dimensions. */
 function recordSingleMetrics() {
@@ -39,7 +42,7 @@ describe('sweep-jobs handler', () => {
     const handler = createSweepJobsHandler(() => sweep);
     recordSingleMetrics();
 
-    const result = await handler(scheduledEvent(), lambdaContext());
+    const result = await handler(scheduledEvent(), sweeperContext());
 
     expect(result).toEqual({ requeued: 2, failed: 1 });
     expect(sweep).toHaveBeenCalledTimes(1);
@@ -49,7 +52,7 @@ describe('sweep-jobs handler', () => {
     const handler = createSweepJobsHandler(() => async () => ({ requeued: 3, failed: 0 }));
     const emitted = recordSingleMetrics();
 
-    await handler(scheduledEvent(), lambdaContext());
+    await handler(scheduledEvent(), sweeperContext());
 
     expect(emitted).toEqual([
       { name: 'JobsSwept', value: 3, dimensions: { outcome: 'requeued' } },
@@ -61,7 +64,7 @@ describe('sweep-jobs handler', () => {
     const sweep = vi.fn<Sweeper>(async () => ({ requeued: 0, failed: 0 }));
     const handler = createSweepJobsHandler(() => sweep);
 
-    await expect(handler({ Records: [] }, lambdaContext())).rejects.toThrow();
+    await expect(handler({ Records: [] }, sweeperContext())).rejects.toThrow();
     expect(sweep).not.toHaveBeenCalled();
   });
 
@@ -70,6 +73,6 @@ describe('sweep-jobs handler', () => {
       throw new Error('database unavailable');
     });
 
-    await expect(handler(scheduledEvent(), lambdaContext())).rejects.toThrow('database unavailable');
+    await expect(handler(scheduledEvent(), sweeperContext())).rejects.toThrow('database unavailable');
   });
 });

@@ -114,10 +114,10 @@ describe('sweepStaleJobs: queued jobs', () => {
   it('throws when the queue refuses, and sends the touched job one grace period later', async () => {
     const { leases, queue, sweep } = world();
     const job = leases.add(jobFixture({ updatedAt: ago(600) }));
-    queue.failing = () => new DependencyError('export queue unavailable');
+    queue.unavailable = true;
 
     await expect(sweep()).rejects.toBeInstanceOf(DependencyError);
-    queue.failing = undefined;
+    queue.unavailable = false;
     const soon = await sweep();
     const later = await sweep({ now: new Date(Date.now() + (GRACE_SECONDS + 1) * 1000) });
 
