@@ -19,6 +19,26 @@ export interface JobProgress {
   readonly rowsTotal?: number;
   /** Estimated seconds left, from the rate so far. */
   readonly etaSeconds?: number;
+  /** Chunks finished and planned, for a job split into chunks (DESIGN §10). */
+  readonly chunksDone?: number;
+  readonly chunksTotal?: number;
+}
+
+/**
+ * One file of a job split into chunks (DESIGN §10), as listed in its `manifest.json` and by
+ * `GET /jobs/{id}/files`. `name` is the key relative to the job's folder
+ * (`{table}/part-00001.csv.gz`); `keyRange` the primary-key range the file holds.
+ */
+export interface JobFile {
+  readonly name: string;
+  readonly key: string;
+  readonly table: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly contentType: string;
+  readonly etag?: string;
+  readonly keyRange?: { readonly from: string | null; readonly to: string | null };
 }
 
 /**
@@ -28,6 +48,11 @@ export interface JobProgress {
 export interface JobResult extends Omit<ExportResult, 'etag'> {
   readonly etag?: string;
   readonly bucket?: string;
+  /**
+   * A chunked job's files; its `objectKey` is then the manifest's key
+   * (`exports/{jobId}/manifest.json`). Absent for a job of one object.
+   */
+  readonly files?: readonly JobFile[];
 }
 
 export interface JobError {
