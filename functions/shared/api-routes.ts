@@ -76,11 +76,6 @@ export interface RouteSpec {
   readonly memorySize?: number;
   /** @default API Gateway's integration limit, 29 */
   readonly timeoutSeconds?: number;
-  /**
-   * Largest minified bundle of the route's Lambda (`npm run bundle-size`): a caller waits for its
-   * cold start. @default 700 KiB
-   */
-  readonly bundleBudgetKiB?: number;
   readonly pathParams?: ObjectSchema;
   readonly query: ObjectSchema;
   readonly headers?: readonly HeaderSpec[];
@@ -199,9 +194,6 @@ export const API_ROUTES = {
     auth: 'bearer-or-link',
     rateLimited: false,
     database: true,
-    // The one route with both the S3 client (head and presign) and the Postgres IAM signer, plus
-    // Secrets Manager (link tokens): the SDK's schemas and credential chain take the 700 KiB.
-    bundleBudgetKiB: 768,
     pathParams: JobPath,
     query: DownloadQuery,
     responses: {
