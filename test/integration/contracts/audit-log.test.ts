@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresAuditLog } from '../../../functions/adapters/postgres-audit-log.js';
 import type { AuditAction, AuditEntry, AuditLog } from '../../../functions/domain/audit-log.js';
 import { ExportError } from '../../../functions/domain/errors.js';
+import { describeContract } from '../../support/contract-suite.js';
 import { createOwnDatabase, type OwnDatabase } from '../../support/own-database.js';
 import { RecordingAuditLog } from '../../support/worker-fakes.js';
 
@@ -62,15 +63,7 @@ async function onPostgres(): Promise<Subject> {
   };
 }
 
-describe.each([
-  ['recording', recording],
-  ['postgres', onPostgres],
-])('AuditLog contract: %s', (_name, make) => {
-  let s: Subject;
-  beforeEach(async () => {
-    s = await make();
-  });
-
+describeContract<Subject>('AuditLog', { recording: recording, postgres: onPostgres }, (s) => {
   it('appends each entry with every field, oldest first', async () => {
     const jobId = randomUUID();
     const first: AuditEntry = {

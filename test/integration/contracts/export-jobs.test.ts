@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresExportJobs } from '../../../functions/adapters/postgres-export-jobs.js';
 import { ConflictError, ValidationError } from '../../../functions/domain/errors.js';
 import type { ExportJob, JobError } from '../../../functions/domain/export-job.js';
 import type { ExportJobs, JobMetrics, NewExportJob } from '../../../functions/domain/export-jobs.js';
 import { InMemoryExportJobs } from '../../support/api-fakes.js';
+import { describeContract } from '../../support/contract-suite.js';
 import { insertJobRow, readJobRow } from '../../support/export-job-rows.js';
 import { createOwnDatabase, type OwnDatabase } from '../../support/own-database.js';
 import { jobFixture } from '../../support/worker-fakes.js';
@@ -87,15 +88,7 @@ const newestFirst = (jobs: readonly ExportJob[]) =>
 
 const enqueueFailed: JobError = { code: 'enqueue_failed', message: 'the queue was down', retryable: true };
 
-describe.each([
-  ['in-memory', inMemory],
-  ['postgres', onPostgres],
-])('ExportJobs contract: %s', (_name, make) => {
-  let s: Subject;
-  beforeEach(async () => {
-    s = await make();
-  });
-
+describeContract<Subject>('ExportJobs', { 'in-memory': inMemory, postgres: onPostgres }, (s) => {
   describe('create and get', () => {
     it('inserts a queued job with the request fields, read back by id as it was returned', async () => {
       const input = request();

@@ -6,12 +6,13 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, expect, inject, it } from 'vitest';
 import { createSqsClient, SqsExportQueue } from '../../../functions/adapters/sqs-export-queue.js';
 import { DependencyError } from '../../../functions/domain/errors.js';
 import type { ExportQueue, ExportQueueMessage } from '../../../functions/domain/export-queue.js';
 import { freePort } from '../../../local/embedded-postgres.js';
 import { RecordingQueue } from '../../support/api-fakes.js';
+import { describeContract } from '../../support/contract-suite.js';
 
 /**
  * The ExportQueue port, one set of cases run against the recording fake the API and sweeper tests
@@ -90,14 +91,7 @@ async function onSqs(): Promise<Subject> {
 
 const byBody = (messages: readonly ExportQueueMessage[]) => messages.map((m) => JSON.stringify(m)).sort();
 
-describe.each([
-  ['recording', recording],
-  ['sqs', onSqs],
-])('ExportQueue contract: %s', (_name, make) => {
-  let s: Subject;
-  beforeEach(async () => {
-    s = await make();
-  });
+describeContract<Subject>('ExportQueue', { recording: recording, sqs: onSqs }, (s) => {
   afterEach(async () => {
     await s.close();
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresJobLeases } from '../../../functions/adapters/postgres-job-leases.js';
 import type { ExportJob, JobError, JobProgress, JobResult } from '../../../functions/domain/export-job.js';
 import {
@@ -10,6 +10,7 @@ import {
   type JobLeases,
   type ScheduledJobInput,
 } from '../../../functions/domain/job-leases.js';
+import { describeContract } from '../../support/contract-suite.js';
 import { insertJobRow, readJobRow } from '../../support/export-job-rows.js';
 import { createOwnDatabase, type OwnDatabase } from '../../support/own-database.js';
 import { InMemoryJobLeases, jobFixture } from '../../support/worker-fakes.js';
@@ -132,15 +133,7 @@ function slot(overrides: Partial<ScheduledJobInput> = {}): ScheduledJobInput {
   };
 }
 
-describe.each([
-  ['in-memory', inMemory],
-  ['postgres', onPostgres],
-])('JobLeases contract: %s', (_name, make) => {
-  let s: Subject;
-  beforeEach(async () => {
-    s = await make();
-  });
-
+describeContract<Subject>('JobLeases', { 'in-memory': inMemory, postgres: onPostgres }, (s) => {
   describe('claim', () => {
     it('moves a queued job to processing: one attempt, a lease of the given length from the claim, progress reset', async () => {
       const queued = job({ rowsExported: 7, bytesWritten: 70, progress: { ...progress } });

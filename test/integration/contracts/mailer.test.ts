@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { OutboxMailer } from '../../../functions/adapters/outbox-mailer.js';
 import type { EmailMessage, Mailer } from '../../../functions/domain/mailer.js';
 import { listOutbox } from '../../../local/outbox.js';
+import { describeContract } from '../../support/contract-suite.js';
 import { RecordingMailer } from '../../support/worker-fakes.js';
 
 /**
@@ -60,14 +61,7 @@ const delivered = ({ to, subject, text, html }: EmailMessage): Delivered => ({ t
 const bySubject = (messages: readonly Delivered[]) =>
   [...messages].sort((a, b) => (a.subject < b.subject ? -1 : 1));
 
-describe.each([
-  ['recording', recording],
-  ['outbox', outbox],
-])('Mailer contract: %s', (_name, make) => {
-  let s: Subject;
-  beforeEach(async () => {
-    s = await make();
-  });
+describeContract<Subject>('Mailer', { recording: recording, outbox: outbox }, (s) => {
   afterEach(async () => {
     await s.close();
   });

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, expect, inject, it } from 'vitest';
 import { S3ObjectStore } from '../../../functions/adapters/s3-object-store.js';
 import { attachmentDisposition } from '../../../functions/domain/content-disposition.js';
 import type { ObjectStore } from '../../../functions/domain/ports.js';
+import { describeContract } from '../../support/contract-suite.js';
 import { testS3 } from '../../support/services.js';
 import { type FakeDownload, InMemoryObjectStore } from '../../support/worker-fakes.js';
 
@@ -120,15 +121,7 @@ function failingBody(bytes: number, error: Error): Readable {
   });
 }
 
-describe.each([
-  ['in-memory', inMemory],
-  ['s3', onS3],
-])('ObjectStore contract: %s', (_name, make) => {
-  let s: Subject;
-  beforeEach(async () => {
-    s = await make();
-  });
-
+describeContract<Subject>('ObjectStore', { 'in-memory': inMemory, s3: onS3 }, (s) => {
   it('stores a streamed body with its content type and metadata, and reports its entity tag', async () => {
     const key = s.key('users.csv');
     const body = Buffer.from('id,name\n1,Zoë\n');
