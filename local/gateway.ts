@@ -9,6 +9,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { BINARY_MEDIA_TYPES } from '../functions/shared/api-routes.js';
 import { policyAllows } from './authorizer-policy.js';
 import type { StaticSite } from './console-files.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, lambdaContext, withTimeout } from './lambda-context.js';
@@ -75,14 +76,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** The stack's `binaryMediaTypes` (lib/export-api.ts). */
-export const DEFAULT_BINARY_MEDIA_TYPES = [
-  'application/zip',
-  'application/gzip',
-  'application/x-gzip',
-  'application/octet-stream',
-];
-
 const API_ID = 'localapi';
 /** Lambda's synchronous response payload limit. */
 const MAX_LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024;
@@ -129,7 +122,7 @@ export async function startGateway(props: GatewayProps): Promise<Gateway> {
   const maxBodyBytes = props.maxBodyBytes ?? 10 * 1024 * 1024;
   const integrationTimeoutMs = props.integrationTimeoutMs ?? 29_000;
   const authorizerTimeoutMs = props.authorizerTimeoutMs ?? 10_000;
-  const binaryTypes = props.binaryMediaTypes ?? DEFAULT_BINARY_MEDIA_TYPES;
+  const binaryTypes = props.binaryMediaTypes ?? BINARY_MEDIA_TYPES;
   const apiKeys = new Set(props.apiKeys);
   const meter = new UsagePlanMeter(props.usagePlan);
   const log = props.log ?? (() => {});

@@ -13,7 +13,7 @@ let gateway: Gateway;
 
 beforeAll(async () => {
   const handler: ProxyHandler = async (event) => {
-    bodies.push(event.body ?? '');
+    bodies.push(event.isBase64Encoded ? `base64:${event.body}` : (event.body ?? ''));
     return { statusCode: 200, body: '{}' };
   };
   gateway = await startGateway({
@@ -105,7 +105,7 @@ describe('local gateway', () => {
     expect(status).toBe(413);
   });
 
-  it('reads the whole body of an authenticated request and hands it to the handler', async () => {
+  it('reads the whole body of an authenticated request and hands it to the handler base64-encoded, as API Gateway does with the stack binary media types', async () => {
     const response = await fetch(`${gateway.url}/api/export/bulk`, {
       method: 'POST',
       headers: { Authorization: 'Bearer good', 'x-api-key': API_KEY, 'content-type': 'application/json' },
@@ -113,6 +113,6 @@ describe('local gateway', () => {
     });
 
     expect(response.status).toBe(200);
-    expect(bodies).toEqual(['{"tables":["users"]}']);
+    expect(bodies).toEqual([`base64:${Buffer.from('{"tables":["users"]}').toString('base64')}`]);
   });
 });
