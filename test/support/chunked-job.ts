@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { JSONValue, Sql } from 'postgres';
 import type { JobFile, JobResult } from '../../functions/domain/export-job.js';
 
 /** One part of a chunked job, by its name relative to the job's folder (`users/part-00001.csv`). */
@@ -95,4 +97,52 @@ export function chunkedJobFixture(jobId: string, parts: readonly PartSpec[]): Ch
       files,
     },
   };
+}
+
+/** Where a chunked job is stored: the service's database (as its owner) and its export bucket. */
+export interface ChunkedJobTarget {
+  readonly sql: Sql;
+  readonly s3: S3Client;
+  readonly bucket: string;
+}
+
+/**
+ * Stores a completed chunked bulk job of `requestedBy` as the engine would leave it: its parts and
+ * manifest in the bucket, then its row. Returns the job's id and the fixture it wrote.
+ */
+export async function insertChunkedJob(
+  target: ChunkedJobTarget,
+  requestedBy: string | null,
+  parts: readonly PartSpec[],
+): Promise<ChunkedJobFixture & { readonly jobId: string }> {
+  const jobId = randomUUID();
+  const fixture = chunkedJobFixture(jobId, parts);
+  for (const [key, body] of fixture.objects) {
+    await target.s3.send(
+      new PutObjectCommand({
+        Bucket: target.bucket,
+        Key: key,
+        Body: body,
+        ContentType: key.endsWith('.json') ? 'application/json' : CONTENT_TYPE,
+      }),
+    );
+  }
+  const tables = fixture.result.tables.map((t) => t.name);
+  const { rows, bytes } = fixture.result;
+  const progress = {
+    rowsExported: rows,
+    bytesWritten: bytes,
+    tablesDone: tables.length,
+    tablesTotal: tables.length,
+    percent: 100,
+    chunksDone: parts.length,
+    chunksTotal: parts.length,
+  };
+  await target.sql`
+    INSERT INTO export_jobs (id, kind, tables, format, requested_by, status, started_at, completed_at,
+                             rows_exported, bytes_written, progress, result)
+    VALUES (${jobId}, 'bulk', ${target.sql.json(tables)}, 'csv', ${requestedBy}, 'completed',
+            now() - interval '1 minute', now(), ${rows}, ${bytes}, ${target.sql.json(progress)},
+            ${target.sql.json(fixture.result as unknown as JSONValue)})`;
+  return { ...fixture, jobId };
 }
