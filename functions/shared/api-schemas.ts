@@ -154,6 +154,13 @@ export const JobViewSchema = z.object({
       sha256: z.string(),
       rows: z.number(),
       tables: z.array(z.object({ name: z.string(), rows: z.number() })),
+      fileCount: z
+        .optional(z.number())
+        .check(
+          z.describe(
+            'files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest',
+          ),
+        ),
     }),
   ),
   downloadUrl: z.optional(z.string()),

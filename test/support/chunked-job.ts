@@ -139,10 +139,11 @@ export async function insertChunkedJob(
     chunksTotal: parts.length,
   };
   await target.sql`
-    INSERT INTO export_jobs (id, kind, tables, format, requested_by, status, started_at, completed_at,
-                             rows_exported, bytes_written, progress, result)
+    INSERT INTO export_jobs (id, kind, tables, format, requested_by, status, created_at, started_at,
+                             completed_at, rows_exported, bytes_written, progress, result)
     VALUES (${jobId}, 'bulk', ${target.sql.json(tables)}, 'csv', ${requestedBy}, 'completed',
-            now() - interval '1 minute', now(), ${rows}, ${bytes}, ${target.sql.json(progress)},
+            now() - interval '70 seconds', now() - interval '1 minute', now(), ${rows}, ${bytes},
+            ${target.sql.json(progress)},
             ${target.sql.json(fixture.result as unknown as JSONValue)})`;
   return { ...fixture, jobId };
 }

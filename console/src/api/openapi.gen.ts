@@ -1,6 +1,6 @@
 // Generated from the service OpenAPI document (functions/shared/openapi.ts) by console/build.ts.
 // Do not edit: `npm run console:api` regenerates it.
-// openapi-sha256: 94a1ec85c74ecc113374819a2b610c28f07c048c723f140c59fd5fb02718222e
+// openapi-sha256: a0b1ca8ea58cd6f73c426fe0c1d8b463b8eca10196db4b981755c12066187688
 
 export interface paths {
     "/user/{userId}": {
@@ -550,6 +550,8 @@ export interface operations {
                                     name: string;
                                     rows: number;
                                 }[];
+                                /** @description files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest */
+                                fileCount?: number;
                             } | null;
                             downloadUrl?: string;
                             scheduleName?: string;
@@ -628,6 +630,8 @@ export interface operations {
                                 name: string;
                                 rows: number;
                             }[];
+                            /** @description files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest */
+                            fileCount?: number;
                         } | null;
                         downloadUrl?: string;
                         scheduleName?: string;
@@ -706,6 +710,8 @@ export interface operations {
                                 name: string;
                                 rows: number;
                             }[];
+                            /** @description files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest */
+                            fileCount?: number;
                         } | null;
                         downloadUrl?: string;
                         scheduleName?: string;
@@ -765,6 +771,8 @@ export interface operations {
                                 name: string;
                                 rows: number;
                             }[];
+                            /** @description files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest */
+                            fileCount?: number;
                         } | null;
                         downloadUrl?: string;
                         scheduleName?: string;
