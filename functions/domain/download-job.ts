@@ -1,7 +1,7 @@
 import type { AuditLog } from './audit-log.js';
 import { assertCanSeeJob, type BearerTokenVerifier, type Principal, verifyBearerToken } from './auth.js';
 import { ConflictError, ExportError, ForbiddenError, NotFoundError } from './errors.js';
-import type { ExportJob } from './export-job.js';
+import type { ExportJob, JobResult } from './export-job.js';
 import type { ExportJobs } from './export-jobs.js';
 import { completedResult, type DownloadTarget, downloadTarget } from './job-files.js';
 import { verifyLinkToken } from './link-token.js';
@@ -88,14 +88,16 @@ export async function downloadJob(
     if (error instanceof ForbiddenError) return refuse(error, job);
     throw error;
   }
+  let result: JobResult;
   let target: DownloadTarget;
   try {
-    target = downloadTarget(completedResult(job), options.file);
+    result = completedResult(job);
+    target = downloadTarget(result, options.file);
   } catch (error) {
     if (error instanceof ExportError) return refuse(error, job);
     throw error;
   }
-  const store = deps.storeFor(job.result?.bucket);
+  const store = deps.storeFor(result.bucket);
   const object = await store.head(target.key);
   if (!object) {
     return refuse(new NotFoundError('the export file has expired or was deleted; request a new export'), job);
