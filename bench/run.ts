@@ -6,7 +6,10 @@
  * fast as psql). With `--repeat N` the baseline and the cases run N times interleaved (baseline,
  * case 1, case 2, …, baseline, …) and each figure is the median of its rounds, the ratio being
  * the median of each round's case against that round's baseline, so a machine whose load changes
- * during the run skews both alike; peak RSS is the highest of the rounds.
+ * during the run skews both alike; peak RSS is the highest of the rounds. The cases that write to
+ * S3 are also compared with a second baseline measured in each round, the shell pipeline
+ * `psql \copy (query) TO STDOUT | aws s3 cp - s3://…` into the same local S3 (bench/s3-pipeline.ts):
+ * ratioToS3Pipeline = pipeline seconds / case seconds. The bucket is emptied after each case.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +21,7 @@ import { migrate } from '../db/migrate.js';
 import { ensureProductDatabase } from '../local/demo-data.js';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.js';
 import { startLocalAws } from '../local/local-aws.js';
+import { s3Pipeline } from './s3-pipeline.js';
 
 function runChild(
   command: string,
@@ -202,16 +206,36 @@ try {
     ? all.filter((c) => values.cases!.split(',').some((s) => c.includes(s.trim())))
     : all;
 
-  // Each round measures the baseline again, right before its cases, and pairs them for the ratio.
-  const samples = new Map<string, { sample: Sample; ratio: number }[]>();
-  const record = (name: string, sample: Sample, ratio: number) =>
-    samples.set(name, [...(samples.get(name) ?? []), { sample, ratio }]);
+  const writesS3 = (name: string) => name.includes('→ s3');
+  const pipelineOrWhy = selected.some(writesS3)
+    ? s3Pipeline({ databaseUrl, query: QUERY, rows: n, endpoint: aws.endpoint, bucket: 'bench' })
+    : undefined;
+  const pipeline = pipelineOrWhy && 'measure' in pipelineOrWhy ? pipelineOrWhy : undefined;
+  if (pipelineOrWhy && 'unavailable' in pipelineOrWhy)
+    log(`no psql | aws s3 cp baseline: ${pipelineOrWhy.unavailable}`);
+  if (pipeline) log(`second baseline of the S3 cases: ${pipeline.name} (${pipeline.cliVersion})`);
+
+  // Each round measures the baselines again, right before its cases, and pairs them for the ratios.
+  const samples = new Map<string, { sample: Sample; ratio: number; s3Ratio?: number }[]>();
+  const record = (name: string, sample: Sample, ratio: number, s3Ratio?: number) =>
+    samples.set(name, [
+      ...(samples.get(name) ?? []),
+      { sample, ratio, ...(s3Ratio !== undefined && { s3Ratio }) },
+    ]);
   for (let round = 1; round <= rounds; round++) {
     const baseline = await measureBaseline();
     record(baselineName, baseline, 1);
+    const piped = pipeline ? await pipeline.measure() : undefined;
+    if (piped) record(pipeline!.name, piped, baseline.seconds / piped.seconds, 1);
     for (const name of selected) {
       const sample = await runCase(name);
-      if (sample) record(name, sample, baseline.seconds / sample.seconds);
+      if (sample)
+        record(
+          name,
+          sample,
+          baseline.seconds / sample.seconds,
+          piped && writesS3(name) ? piped.seconds / sample.seconds : undefined,
+        );
     }
     if (rounds > 1) log(`round ${round}/${rounds} done`);
   }
@@ -225,6 +249,7 @@ try {
     const seconds = median(runs.map((r) => r.sample.seconds));
     const peaks = runs.map((r) => r.sample.peakRssMb).filter((p): p is number => p !== null);
     const last = runs.at(-1)!.sample;
+    const s3Ratios = runs.map((r) => r.s3Ratio).filter((r): r is number => r !== undefined);
     return {
       case: name,
       runs: runs.length,
@@ -232,6 +257,7 @@ try {
       seconds,
       rowsPerSecond: Math.round(last.rows / seconds),
       ratioToBaseline: median(runs.map((r) => r.ratio)),
+      ratioToS3Pipeline: s3Ratios.length ? median(s3Ratios) : null,
       peakRssMb: peaks.length ? Math.max(...peaks) : null,
       bytes: last.bytes,
     };
@@ -240,17 +266,22 @@ try {
   if (values.json) console.log(JSON.stringify({ rounds, results }));
   else {
     console.log(
-      `\n${'case'.padEnd(34)} ${'rows'.padStart(9)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(10)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)} ${'MB out'.padStart(7)}`,
+      `\n${'case'.padEnd(34)} ${'rows'.padStart(9)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(10)} ${'ratio'.padStart(6)} ${'vs pipe'.padStart(7)} ${'peak RSS'.padStart(9)} ${'MB out'.padStart(7)}`,
     );
     for (const r of results)
       console.log(
-        `${r.case.padEnd(34)} ${String(r.rows).padStart(9)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(10)} ${r.ratioToBaseline.toFixed(2).padStart(6)} ${(r.peakRssMb === null ? 'n/a' : `${r.peakRssMb} MB`).padStart(9)} ${(r.bytes / 1e6).toFixed(1).padStart(7)}`,
+        `${r.case.padEnd(34)} ${String(r.rows).padStart(9)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(10)} ${r.ratioToBaseline.toFixed(2).padStart(6)} ${(r.ratioToS3Pipeline === null ? '' : r.ratioToS3Pipeline.toFixed(2)).padStart(7)} ${(r.peakRssMb === null ? 'n/a' : `${r.peakRssMb} MB`).padStart(9)} ${(r.bytes / 1e6).toFixed(1).padStart(7)}`,
       );
     console.log(
       `\nratio = baseline seconds / case seconds (higher is faster; 1.00 = as fast as the baseline)${
         rounds > 1 ? `; medians of ${rounds} interleaved rounds, peak RSS the highest` : ''
-      }`,
+      }${pipeline ? '\nvs pipe = psql | aws s3 cp seconds / case seconds, for the cases that write to S3' : ''}`,
     );
+    const csvToS3 = results.find((r) => r.case === 'engine csv → s3')?.ratioToS3Pipeline;
+    if (csvToS3 !== undefined && csvToS3 !== null)
+      console.log(
+        `CSV to S3: ${csvToS3.toFixed(2)}× the speed of psql | aws s3 cp (${csvToS3 >= 1 ? 'at least as fast' : 'slower'})`,
+      );
     const size = (name: string) => results.find((r) => r.case === name)?.bytes;
     const parquet = size('engine parquet → s3') ?? size('engine parquet → null');
     const csv = size('engine csv → s3') ?? size('engine csv → null');

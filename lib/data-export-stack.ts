@@ -41,6 +41,7 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
   getJob: { deps: 'api', login: SERVICE_ROLES.api },
   listJobs: { deps: 'api', login: SERVICE_ROLES.api },
   cancelJob: { deps: 'api', login: SERVICE_ROLES.api },
+  listJobFiles: { deps: 'api', login: SERVICE_ROLES.api },
   downloadJob: { deps: 'api', login: SERVICE_ROLES.api, objects: 'read', linkSecret: true },
   listSchedules: { deps: 'api', login: SERVICE_ROLES.api },
   runSchedule: { deps: 'api', login: SERVICE_ROLES.api, send: true },

@@ -1,8 +1,9 @@
 import type { AuditLog } from './audit-log.js';
 import { assertCanSeeJob, type BearerTokenVerifier, type Principal, verifyBearerToken } from './auth.js';
-import { ConflictError, type ExportError, ForbiddenError, NotFoundError } from './errors.js';
-import type { ExportJob } from './export-job.js';
+import { ConflictError, ExportError, ForbiddenError, NotFoundError } from './errors.js';
+import type { ExportJob, JobResult } from './export-job.js';
 import type { ExportJobs } from './export-jobs.js';
+import { completedResult, type DownloadTarget, downloadTarget } from './job-files.js';
 import { verifyLinkToken } from './link-token.js';
 import type { ObjectDownloads } from './ports.js';
 
@@ -26,9 +27,18 @@ export interface DownloadCredentials {
   readonly authorization?: string;
 }
 
+export interface DownloadOptions {
+  /**
+   * The file to serve, by the name `GET /jobs/{id}/files` lists; without it the job's only file,
+   * or a chunked job's manifest.
+   */
+  readonly file?: string;
+}
+
 /**
- * `GET /jobs/{id}/download`: a presigned URL of the job's file, minted now (DOWNLOAD_URL_TTL_SECONDS),
- * for the owner or an admin, or for the holder of a link token signed for this job. Presigned URLs
+ * `GET /jobs/{id}/download[?file=]`: a presigned URL of one of the job's files, minted now
+ * (DOWNLOAD_URL_TTL_SECONDS), for the owner or an admin, or for the holder of a link token signed
+ * for this job (any of its files: the manifest of an emailed link names them all). Presigned URLs
  * signed with a Lambda role's temporary credentials die with them, so emailed links point here
  * rather than at S3. Every attempt by a known caller is audited, refusals included. A request
  * without valid credentials is refused without a write: this route has no authorizer or API key,
@@ -39,6 +49,7 @@ export async function downloadJob(
   deps: DownloadDeps,
   jobId: string,
   credentials: DownloadCredentials,
+  options: DownloadOptions = {},
 ): Promise<{ readonly location: string; readonly expiresAt: Date; readonly job: ExportJob }> {
   const via = credentials.linkToken !== undefined ? 'link' : 'bearer';
   // Who asks: verified before anything is read or written (see above).
@@ -58,7 +69,12 @@ export async function downloadJob(
       status: 'refused',
       // The id asked for, even when no such job exists (the column has no foreign key).
       jobId: job?.id ?? jobId,
-      details: { via, reason: error.code, message: error.message },
+      details: {
+        via,
+        ...(options.file !== undefined && { file: options.file }),
+        reason: error.code,
+        message: error.message,
+      },
     });
     throw error;
   };
@@ -72,20 +88,23 @@ export async function downloadJob(
     if (error instanceof ForbiddenError) return refuse(error, job);
     throw error;
   }
-  if (job.status !== 'completed' || !job.result) {
-    return refuse(
-      new ConflictError(`the export is ${job.status}, not completed`, { status: job.status }),
-      job,
-    );
+  let result: JobResult;
+  let target: DownloadTarget;
+  try {
+    result = completedResult(job);
+    target = downloadTarget(result, options.file);
+  } catch (error) {
+    if (error instanceof ExportError) return refuse(error, job);
+    throw error;
   }
-  const store = deps.storeFor(job.result.bucket);
-  const object = await store.head(job.result.objectKey);
+  const store = deps.storeFor(result.bucket);
+  const object = await store.head(target.key);
   if (!object) {
     return refuse(new NotFoundError('the export file has expired or was deleted; request a new export'), job);
   }
   // Only the object the winning completion recorded is served: a scheduled destination key can be
   // overwritten by a later run, and a job whose object changed since is refused, never mixed up.
-  if (job.result.etag !== undefined && object.etag !== job.result.etag) {
+  if (target.etag !== undefined && object.etag !== target.etag) {
     return refuse(
       new ConflictError('the export file was replaced by another run; request a new export', {
         status: job.status,
@@ -94,9 +113,9 @@ export async function downloadJob(
     );
   }
   const expiresAt = new Date(Date.now() + deps.downloadUrlTtlSeconds * 1000);
-  const location = await store.presignDownload(job.result.objectKey, {
+  const location = await store.presignDownload(target.key, {
     expiresInSeconds: deps.downloadUrlTtlSeconds,
-    filename: job.result.fileName,
+    filename: target.downloadName,
   });
   await deps.audit.record({
     userId,
@@ -106,8 +125,9 @@ export async function downloadJob(
     jobId: job.id,
     details: {
       via,
-      objectKey: job.result.objectKey,
-      bytes: job.result.bytes,
+      file: target.name,
+      objectKey: target.key,
+      ...(target.bytes !== undefined && { bytes: target.bytes }),
       expiresInSeconds: deps.downloadUrlTtlSeconds,
     },
   });

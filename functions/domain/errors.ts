@@ -63,9 +63,10 @@ export class ForbiddenError extends ExportError {
   }
 }
 
+/** No such resource: 404; `details` may name the field whose value found nothing. */
 export class NotFoundError extends ExportError {
-  constructor(message = 'not found') {
-    super('not_found', message, 404);
+  constructor(message = 'not found', details?: readonly FieldIssue[]) {
+    super('not_found', message, 404, { details });
   }
 }
 

@@ -1,5 +1,6 @@
-import type { ExportJob, JobError, JobResult } from './export-job.js';
+import type { ExportJob, JobError, JobFile, JobResult } from './export-job.js';
 import { jobFailure } from './failure-reasons.js';
+import { MANIFEST_FILE } from './job-files.js';
 
 /** Subject and bodies of one email; the caller adds recipient and message id. */
 export interface EmailContent {
@@ -93,6 +94,7 @@ function subjectFor(
 
 /** The email telling the requester that the export is ready, with its signed link and expiry. */
 export function completedExportEmail(input: CompletedEmailInput): EmailContent {
+  if (input.result.files) return completedChunkedExportEmail(input, input.result.files);
   const { job, result, downloadUrl, expiresAt } = input;
   const what = describeExport(job);
   const size = formatBytes(result.bytes);
@@ -124,6 +126,77 @@ export function completedExportEmail(input: CompletedEmailInput): EmailContent {
     `<ul>${rows.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
     `<p><a href="${escapeHtml(downloadUrl)}">Download your export</a></p>`,
     `<p>The link expires on ${escapeHtml(expires)}. After that, request a new export.</p>`,
+    `<p style="color: #666">Export id: ${escapeHtml(job.id)}</p>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+  return { subject, text, html };
+}
+
+/** Files an email links one by one; the manifest lists the rest, so a huge export stays a short email. */
+export const MAX_EMAILED_FILE_LINKS = 20;
+
+/** The signed link of one file: the download route's link with `file=` set (the token covers every file of the job). */
+function fileLink(downloadUrl: string, name: string): string {
+  const url = new URL(downloadUrl);
+  url.searchParams.set('file', name);
+  return url.toString();
+}
+
+const plural = (count: number, one: string) =>
+  `${count.toLocaleString('en-US')} ${one}${count === 1 ? '' : 's'}`;
+
+/**
+ * The ready email of a job split into files: how many files and their total size, rows and files
+ * per table, the manifest's link (it lists every file with its size, rows and SHA-256), and a
+ * link per file for the first {@link MAX_EMAILED_FILE_LINKS}.
+ */
+function completedChunkedExportEmail(input: CompletedEmailInput, files: readonly JobFile[]): EmailContent {
+  const { job, result, downloadUrl, expiresAt } = input;
+  const what = describeExport(job);
+  const expires = formatUtc(expiresAt);
+  const summary = `${plural(files.length, 'file')}, ${formatBytes(result.bytes)} in total`;
+  const tables = [...new Set(files.map((f) => f.table))].map((table) => {
+    const parts = files.filter((f) => f.table === table);
+    const rows = parts.reduce((sum, f) => sum + f.rows, 0);
+    return `${table}: ${plural(rows, 'row')} in ${plural(parts.length, 'file')}`;
+  });
+  const manifestUrl = fileLink(downloadUrl, MANIFEST_FILE);
+  const listed = files.slice(0, MAX_EMAILED_FILE_LINKS).map((f) => ({
+    label: `${f.name} (${formatBytes(f.bytes)})`,
+    url: fileLink(downloadUrl, f.name),
+  }));
+  const more = files.length - listed.length;
+  const moreLine = `…and ${plural(more, 'more file')}, listed in the manifest: add &file=<name> to the manifest's link to download one.`;
+  const subject = subjectFor(job, 'ready');
+  const text = [
+    'Hello,',
+    '',
+    `Your export of ${what} is ready: ${summary}.`,
+    ...tables.map((line) => `  - ${line}`),
+    '',
+    'The manifest lists every file with its size, rows and SHA-256 checksum:',
+    manifestUrl,
+    '',
+    'The files:',
+    ...listed.map((f) => `  ${f.label}: ${f.url}`),
+    ...(more > 0 ? [`  ${moreLine}`] : []),
+    '',
+    `The links expire on ${expires}. After that, request a new export.`,
+    '',
+    `Export id: ${job.id}`,
+    '',
+  ].join('\n');
+  const html = [
+    '<!DOCTYPE html>',
+    '<html><body style="font-family: sans-serif">',
+    '<p>Hello,</p>',
+    `<p>Your export of ${escapeHtml(what)} is ready: <strong>${escapeHtml(summary)}</strong>.</p>`,
+    `<ul>${tables.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
+    `<p><a href="${escapeHtml(manifestUrl)}">Download the manifest</a>: it lists every file with its size, rows and SHA-256 checksum.</p>`,
+    `<ol>${listed.map((f) => `<li><a href="${escapeHtml(f.url)}">${escapeHtml(f.label)}</a></li>`).join('')}</ol>`,
+    ...(more > 0 ? [`<p>${escapeHtml(moreLine)}</p>`] : []),
+    `<p>The links expire on ${escapeHtml(expires)}. After that, request a new export.</p>`,
     `<p style="color: #666">Export id: ${escapeHtml(job.id)}</p>`,
     '</body></html>',
     '',

@@ -32,6 +32,8 @@ export interface JobView {
     readonly sha256: string;
     readonly rows: number;
     readonly tables: readonly { readonly name: string; readonly rows: number }[];
+    /** Files of a chunked job (its `fileName` is then the manifest's); absent for one object. */
+    readonly fileCount?: number;
   } | null;
   /** The API's download route (302 to a presigned URL minted on each call); completed jobs only. */
   readonly downloadUrl?: string;
@@ -63,6 +65,8 @@ export function toJobView(job: ExportJob, publicApiUrl: string): JobView {
       percent: p.percent ?? (completed ? 100 : 0),
       ...(p.rowsTotal !== undefined && { rowsTotal: p.rowsTotal }),
       ...(p.etaSeconds !== undefined && !completed && { etaSeconds: p.etaSeconds }),
+      ...(p.chunksDone !== undefined && { chunksDone: p.chunksDone }),
+      ...(p.chunksTotal !== undefined && { chunksTotal: p.chunksTotal }),
     },
     createdAt: job.createdAt.toISOString(),
     startedAt: iso(job.startedAt),
@@ -78,6 +82,7 @@ export function toJobView(job: ExportJob, publicApiUrl: string): JobView {
           sha256: job.result.sha256,
           rows: job.result.rows,
           tables: job.result.tables,
+          ...(job.result.files && { fileCount: job.result.files.length }),
         }
       : null,
     ...(completed &&

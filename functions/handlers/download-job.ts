@@ -9,7 +9,7 @@ import { acceptsJson, header, httpHandler, json, parsePath, parseQuery, redirect
 const route = API_ROUTES.downloadJob;
 
 /**
- * `GET /jobs/{jobId}/download`: 302 to a presigned URL minted now. Deployed without the
+ * `GET /jobs/{jobId}/download[?file=]`: 302 to a presigned URL of the file, minted now. Deployed without the
  * authorizer (a browser following an emailed link sends no bearer token): it verifies the link
  * token (`?token=`) or the bearer token itself. With `Accept: application/json` it answers the
  * URL as JSON instead: a script in a browser cannot read the `Location` of a cross-origin redirect.
@@ -17,12 +17,13 @@ const route = API_ROUTES.downloadJob;
 export function createHandler(deps: () => DownloadDeps | Promise<DownloadDeps>) {
   return httpHandler('download-job', deps, async (event, d) => {
     const { jobId } = parsePath(route.pathParams, event);
-    const { token } = parseQuery(route.query, event);
+    const { token, file } = parseQuery(route.query, event);
     const authorization = header(event, 'authorization');
     const { location, expiresAt } = await downloadJob(
       d,
       jobId,
       token !== undefined ? { linkToken: token } : { ...(authorization !== undefined && { authorization }) },
+      file !== undefined ? { file } : {},
     );
     return acceptsJson(event)
       ? json(200, { url: location, expiresAt: expiresAt.toISOString() })

@@ -3,6 +3,7 @@ import { USER_EXPORT_FORMATS } from '../domain/export-format.js';
 import { JOB_KINDS, JOB_STATUSES } from '../domain/export-job.js';
 import { MAX_PAGE_SIZE } from '../domain/export-jobs.js';
 import { BulkExportRequestSchema, DATE_BOUND_RULE, parseDateBound } from '../domain/export-request.js';
+import { FILE_NAME_MAX_LENGTH, FILE_NAME_PATTERN } from '../domain/job-files.js';
 import { UuidSchema } from '../domain/validation.js';
 
 /**
@@ -65,6 +66,20 @@ export const DownloadQuery = z.strictObject({
   token: z
     .optional(z.string().check(z.minLength(1), z.maxLength(4096)))
     .check(z.describe('signed link token from the completion email')),
+  file: z
+    .optional(
+      z
+        .string()
+        .check(
+          z.maxLength(FILE_NAME_MAX_LENGTH),
+          z.regex(FILE_NAME_PATTERN, 'must be a file name as `GET /jobs/{jobId}/files` lists it'),
+        ),
+    )
+    .check(
+      z.describe(
+        'one file of the job, by its `name` in `GET /jobs/{jobId}/files` (`manifest.json` for the manifest); default: the only file, or the manifest when there are several',
+      ),
+    ),
 });
 
 export const MetricsQuery = z.strictObject({
@@ -122,6 +137,8 @@ export const JobViewSchema = z.object({
     percent: z.number(),
     rowsTotal: z.optional(z.number()),
     etaSeconds: z.optional(z.number()),
+    chunksDone: z.optional(z.number()).check(z.describe('chunks finished, for a job split into chunks')),
+    chunksTotal: z.optional(z.number()).check(z.describe('chunks planned, for a job split into chunks')),
   }),
   createdAt: z.string(),
   startedAt: z.nullable(z.string()),
@@ -137,6 +154,13 @@ export const JobViewSchema = z.object({
       sha256: z.string(),
       rows: z.number(),
       tables: z.array(z.object({ name: z.string(), rows: z.number() })),
+      fileCount: z
+        .optional(z.number())
+        .check(
+          z.describe(
+            'files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest',
+          ),
+        ),
     }),
   ),
   downloadUrl: z.optional(z.string()),
@@ -205,6 +229,28 @@ export const CatalogueResponse = z.object({
 export const DownloadLink = z.object({
   url: z.string().check(z.describe('presigned URL of the file, valid for a few minutes')),
   expiresAt: z.string(),
+});
+
+const JobFileSchema = z.object({
+  name: z.string().check(z.describe("the key relative to the job's folder (`users/part-00001.csv.gz`)")),
+  table: z.nullable(z.string()).check(z.describe('null for one file holding several tables')),
+  rows: z.number(),
+  bytes: z.number(),
+  sha256: z.string(),
+  contentType: z.string(),
+  downloadUrl: z
+    .string()
+    .check(z.describe('the download route with `file=`: a presigned URL is minted when it is followed')),
+});
+
+/** `GET /jobs/{jobId}/files`. */
+export const JobFilesResponse = z.object({
+  jobId: Id,
+  files: z.array(JobFileSchema),
+  manifestUrl: z
+    .nullable(z.string())
+    .check(z.describe("the download route of a chunked job's manifest.json; null for a job of one file")),
+  totals: z.object({ files: z.number(), rows: z.number(), bytes: z.number() }),
 });
 
 export const UserExportJson = z.object({

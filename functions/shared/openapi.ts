@@ -51,7 +51,7 @@ function errorStatuses(route: RouteSpec): number[] {
   if (route.auth !== 'none') statuses.push(401);
   if (route.access !== 'any' && route.access !== 'public') statuses.push(403);
   if (route.pathParams || route.operationId === 'exportUser') statuses.push(404);
-  if (['exportBulk', 'cancelJob', 'downloadJob', 'runSchedule'].includes(route.operationId))
+  if (['exportBulk', 'cancelJob', 'listJobFiles', 'downloadJob', 'runSchedule'].includes(route.operationId))
     statuses.push(409);
   if (route.body) statuses.push(413);
   if (route.rateLimited) statuses.push(429);

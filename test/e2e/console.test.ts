@@ -1,11 +1,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USER_ID } from '../../local/demo-data.js';
+import { createS3Client } from '../../functions/adapters/s3-client.js';
+import { DEMO_ADMIN_ID, DEMO_USER_ID } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
+import { insertChunkedJob, type PartSpec } from '../support/chunked-job.js';
 import { copyToBuffer } from '../support/services.js';
 import { unzip } from '../support/zip.js';
 import { chromiumMissing, launchChromium, newContext } from './support/browser.js';
@@ -24,6 +26,12 @@ if (missing) console.warn(`skipping the console browser tests: ${missing}`);
 const POLL = { timeout: 90_000, interval: 250 } as const;
 const USER_COLUMNS = 'id, email, full_name, roles, locale, marketing_opt_in, created_at, updated_at';
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS_DIR;
+/** A completed chunked export as the chunk engine leaves it (stored directly: the engine is not needed here). */
+const CHUNKED_PARTS: PartSpec[] = [
+  { name: 'transactions/part-00001.csv', table: 'transactions', body: 'id,amount\n1,9.50\n2,12.00\n' },
+  { name: 'transactions/part-00002.csv', table: 'transactions', body: 'id,amount\n3,0.01\n4,7.25\n' },
+  { name: 'users/part-00001.csv', table: 'users', body: 'id,email\nu1,a@example.com\n' },
+];
 
 let dataDir: string;
 let runtime: RuntimeProcess | undefined;
@@ -63,14 +71,15 @@ async function phoneScreenshot(who: 'admin' | 'user', href: string, name: string
   await context.close();
 }
 
+/** The file a click on `button` makes the browser save. */
+async function saveDownload(page: Page, button: Locator): Promise<Buffer> {
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  return readFileSync(await download.path());
+}
+
 /** The file the page's download button saves. */
-async function downloadFrom(page: Page, jobId: string): Promise<Buffer> {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: `Download export ${jobId}` }).click(),
-  ]);
-  const file = await download.path();
-  return readFileSync(file);
+function downloadFrom(page: Page, jobId: string): Promise<Buffer> {
+  return saveDownload(page, page.getByRole('button', { name: `Download export ${jobId}` }));
 }
 
 /** Queries waiting for a lock on `activity_logs`: an export's read, blocked by the test's lock. */
@@ -160,6 +169,39 @@ describe.skipIf(missing !== undefined)('web console in Chromium', () => {
     await expect
       .poll(() => page.locator(`tr[data-job-id="${adminJobId}"] .status`).textContent(), POLL)
       .toBe('Completed');
+    await context.close();
+  });
+
+  it('lists the files of a chunked export with chunks, a download per file and the manifest', async () => {
+    const s3 = createS3Client({ endpoint: runtime!.info.s3Endpoint });
+    const { jobId, objects, manifest } = await insertChunkedJob(
+      { sql, s3, bucket: runtime!.info.bucket },
+      DEMO_ADMIN_ID,
+      CHUNKED_PARTS,
+    );
+    s3.destroy();
+    const { context, page } = await signedIn('admin');
+
+    await page.goto(new URL(`/console/jobs/${jobId}`, links.admin).href);
+
+    const rows = page.locator('table.files tbody tr');
+    await expect.poll(() => rows.count(), POLL).toBe(3);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-file')))).toEqual(
+      CHUNKED_PARTS.map((part) => part.name),
+    );
+    expect(await page.getByTestId('files-summary').textContent()).toMatch(/^3 files, .*, 5 rows;/);
+    expect(await page.locator('.progress-figures').textContent()).toContain('3/3 chunks');
+    const part = await saveDownload(
+      page,
+      page.getByRole('button', { name: 'Download file transactions/part-00002.csv' }),
+    );
+    expect(part.equals(objects.get(`exports/${jobId}/transactions/part-00002.csv`)!)).toBe(true);
+    // The job's own download button serves the manifest of a job split into files.
+    const download = page.getByRole('button', { name: `Download export ${jobId}` });
+    expect(await download.textContent()).toBe('Download manifest');
+    expect((await saveDownload(page, download)).equals(manifest)).toBe(true);
+    await screenshot(page, 'job-chunked-desktop');
+    await phoneScreenshot('admin', `/console/jobs/${jobId}`, 'job-chunked-phone');
     await context.close();
   });
 
@@ -339,15 +381,16 @@ describe.skipIf(missing !== undefined)('web console in Chromium', () => {
     const rows = page.locator('tr[data-job-id]');
     const statuses = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status')));
 
-    // 2 bulk, 1 scheduled and 5 user exports so far; the user's last ones may still be finishing.
-    await expect.poll(() => rows.count(), POLL).toBe(8);
+    // 3 bulk (one chunked, stored by the test), 1 scheduled and 5 user exports so far; the user's
+    // last ones may still be finishing.
+    await expect.poll(() => rows.count(), POLL).toBe(9);
     await expect
       .poll(async () => [...new Set(await statuses())].sort(), POLL)
       .toEqual(['cancelled', 'completed']);
     await page.getByLabel('Kind').selectOption('scheduled');
     await expect.poll(() => rows.count(), POLL).toBe(1);
     await page.getByLabel('Kind').selectOption('');
-    await expect.poll(() => rows.count(), POLL).toBe(8);
+    await expect.poll(() => rows.count(), POLL).toBe(9);
     await screenshot(page, 'jobs-desktop');
     await phoneScreenshot('admin', '/console/jobs', 'jobs-phone');
     await context.close();

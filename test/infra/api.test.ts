@@ -16,6 +16,7 @@ const DESIGN_ROUTES = [
   ['GET', '/api/export/jobs'],
   ['DELETE', '/api/export/jobs/{jobId}'],
   ['GET', '/api/export/jobs/{jobId}/download'],
+  ['GET', '/api/export/jobs/{jobId}/files'],
   ['GET', '/api/export/schedules'],
   ['POST', '/api/export/schedules/{name}/run'],
   ['GET', '/api/export/metrics'],
@@ -159,6 +160,7 @@ describe('REST API of the dev stage', () => {
     expect(methods.get('GET /api/export/jobs/{jobId}/download')?.RequestParameters).toEqual({
       'method.request.path.jobId': true,
       'method.request.querystring.token': false,
+      'method.request.querystring.file': false,
     });
     expect(methods.get('POST /api/export/schedules/{name}/run')?.RequestParameters).toEqual({
       'method.request.path.name': true,

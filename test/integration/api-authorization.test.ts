@@ -26,6 +26,7 @@ const MATRIX: Record<RouteName, Record<Who, number>> = {
   listJobs: { anonymous: 401, 'bad token': 401, self: 200, 'other user': 200, admin: 200 },
   getJob: { anonymous: 401, 'bad token': 401, self: 200, 'other user': 403, admin: 200 },
   cancelJob: { anonymous: 401, 'bad token': 401, self: 200, 'other user': 403, admin: 200 },
+  listJobFiles: { anonymous: 401, 'bad token': 401, self: 200, 'other user': 403, admin: 200 },
   downloadJob: { anonymous: 401, 'bad token': 401, self: 302, 'other user': 403, admin: 302 },
   listSchedules: { anonymous: 401, 'bad token': 401, self: 403, 'other user': 403, admin: 200 },
   runSchedule: { anonymous: 401, 'bad token': 401, self: 403, 'other user': 403, admin: 202 },
@@ -68,6 +69,7 @@ async function requestFor(route: RouteName): Promise<Omit<CallInit, 'token'>> {
     case 'bulkExport':
       return { body: { tables: ['courses'], format: 'csv' } };
     case 'getJob':
+    case 'listJobFiles':
     case 'downloadJob':
       return { pathParameters: { jobId: completedJob } };
     case 'cancelJob':

@@ -14,6 +14,7 @@ import { handler as getCatalogue } from '../../functions/handlers/get-catalogue.
 import { createHandler as getJob } from '../../functions/handlers/get-job.js';
 import { createHandler as getLimits } from '../../functions/handlers/get-limits.js';
 import { createHandler as getMetrics } from '../../functions/handlers/get-metrics.js';
+import { createHandler as listJobFiles } from '../../functions/handlers/list-job-files.js';
 import { createHandler as listJobs } from '../../functions/handlers/list-jobs.js';
 import { createHandler as listSchedules } from '../../functions/handlers/list-schedules.js';
 import { handler as openapi } from '../../functions/handlers/openapi.js';
@@ -118,6 +119,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     listJobs: listJobs(provide),
     getJob: getJob(provide),
     cancelJob: cancelJob(provide),
+    listJobFiles: listJobFiles(provide),
     downloadJob: downloadJob(provide),
     listSchedules: listSchedules(provide),
     runSchedule: runSchedule(provide),

@@ -6,6 +6,7 @@ import {
   formatBytes,
 } from '../../functions/domain/export-emails.js';
 import { FAILURE_REASONS } from '../../functions/domain/failure-reasons.js';
+import { chunkedJobFixture } from '../support/chunked-job.js';
 import { jobFixture } from '../support/worker-fakes.js';
 
 const result = {
@@ -49,6 +50,55 @@ describe('export emails', () => {
     }
     expect(email.text).toContain('https://api.example.com/api/export/jobs/j/download?token=abc.def');
     expect(email.html).toContain('href="https://api.example.com/api/export/jobs/j/download?token=abc.def"');
+  });
+
+  it('links the manifest of a chunked export, says how many files, and links each file', () => {
+    const { result } = chunkedJobFixture('j', [
+      { name: 'users/part-00001.csv', table: 'users', body: 'id\n1\n2\n' },
+      { name: 'users/part-00002.csv', table: 'users', body: 'id\n3\n' },
+      { name: 'courses/part-00001.csv', table: 'courses', body: 'id\n7\n' },
+    ]);
+    const link = 'https://api.example.com/api/export/jobs/j/download?token=abc.def';
+
+    const email = completedExportEmail({
+      job: jobFixture({ tables: ['users', 'courses'] }),
+      result,
+      downloadUrl: link,
+      expiresAt: new Date('2024-05-08T10:00:00Z'),
+    });
+
+    expect(email.subject).toBe('Export ready: users, courses');
+    for (const body of [email.text, email.html]) {
+      expect(body).toContain('3 files, 17 B in total');
+      expect(body).toContain('users: 3 rows in 2 files');
+      expect(body).toContain('courses: 1 row in 1 file');
+      expect(body).toContain('2024-05-08 10:00 UTC');
+    }
+    expect(email.text).toContain(`${link}&file=manifest.json`);
+    expect(email.text).toContain(`users/part-00002.csv (5 B): ${link}&file=users%2Fpart-00002.csv`);
+    expect(email.html).toContain(`href="${link}&amp;file=manifest.json"`);
+    expect(email.html.match(/<li><a href=/g)).toHaveLength(3);
+  });
+
+  it('links at most 20 files of a large chunked export and points to the manifest for the rest', () => {
+    const parts = Array.from({ length: 25 }, (_, i) => ({
+      name: `activity_logs/part-${String(i + 1).padStart(5, '0')}.csv`,
+      table: 'activity_logs',
+      body: 'id\n1\n',
+    }));
+
+    const email = completedExportEmail({
+      job: jobFixture({ tables: ['activity_logs'] }),
+      result: chunkedJobFixture('j', parts).result,
+      downloadUrl: 'https://api.example.com/api/export/jobs/j/download?token=t',
+      expiresAt: new Date(),
+    });
+
+    expect(email.text).toContain('25 files');
+    expect(email.text).toContain('part-00020.csv');
+    expect(email.text).not.toContain('part-00021.csv');
+    expect(email.text).toContain('…and 5 more files, listed in the manifest');
+    expect(email.html.match(/<li><a href=/g)).toHaveLength(20);
   });
 
   it('escapes everything it puts into HTML', () => {

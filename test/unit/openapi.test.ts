@@ -16,6 +16,7 @@ import { handler as getCatalogue } from '../../functions/handlers/get-catalogue.
 import { createHandler as getJob } from '../../functions/handlers/get-job.js';
 import { createHandler as getLimits } from '../../functions/handlers/get-limits.js';
 import { createHandler as getMetrics } from '../../functions/handlers/get-metrics.js';
+import { createHandler as listJobFiles } from '../../functions/handlers/list-job-files.js';
 import { createHandler as listJobs } from '../../functions/handlers/list-jobs.js';
 import { createHandler as listSchedules } from '../../functions/handlers/list-schedules.js';
 import { handler as openapi } from '../../functions/handlers/openapi.js';
@@ -42,6 +43,7 @@ const HANDLERS: Record<RouteName, Handler> = {
   listJobs: listJobs(deps),
   getJob: getJob(deps),
   cancelJob: cancelJob(deps),
+  listJobFiles: listJobFiles(deps),
   downloadJob: downloadJob(deps),
   listSchedules: listSchedules(deps),
   runSchedule: runSchedule(deps),

@@ -78,12 +78,13 @@ export async function call<T>(
 /**
  * Starts the browser's download of a completed job's file: the API mints a presigned URL (asked
  * for as JSON, since a script cannot read a cross-origin redirect) and the browser navigates to it,
- * so the file streams to disk instead of through this page's memory.
+ * so the file streams to disk instead of through this page's memory. Without `file`: the job's
+ * only file, or the manifest of a job split into several.
  */
-export async function downloadJob(jobId: string): Promise<void> {
+export async function downloadJob(jobId: string, file?: string): Promise<void> {
   const { url } = await call(
     api.GET('/jobs/{jobId}/download', {
-      params: { path: { jobId } },
+      params: { path: { jobId }, ...(file !== undefined && { query: { file } }) },
       headers: { Accept: 'application/json' },
     }),
   );

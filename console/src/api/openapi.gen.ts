@@ -1,6 +1,6 @@
 // Generated from the service OpenAPI document (functions/shared/openapi.ts) by console/build.ts.
 // Do not edit: `npm run console:api` regenerates it.
-// openapi-sha256: dc6e7dd1cfbe988be9144f7cea55e098bb67760719bd526a6e2ce4e61f7a9ce7
+// openapi-sha256: a0b1ca8ea58cd6f73c426fe0c1d8b463b8eca10196db4b981755c12066187688
 
 export interface paths {
     "/user/{userId}": {
@@ -87,6 +87,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs/{jobId}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A completed job's files with their download links, and its manifest's
+         * @description Access: owner-or-admin.
+         */
+        get: operations["listJobFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jobs/{jobId}/download": {
         parameters: {
             query?: never;
@@ -95,7 +115,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Redirect to a freshly presigned URL of a completed job's file
+         * Redirect to a freshly presigned URL of a completed job's file (or one of its files)
          * @description Access: owner-or-admin.
          */
         get: operations["downloadJob"];
@@ -505,6 +525,10 @@ export interface operations {
                                 percent: number;
                                 rowsTotal?: number;
                                 etaSeconds?: number;
+                                /** @description chunks finished, for a job split into chunks */
+                                chunksDone?: number;
+                                /** @description chunks planned, for a job split into chunks */
+                                chunksTotal?: number;
                             };
                             createdAt: string;
                             startedAt: string | null;
@@ -526,6 +550,8 @@ export interface operations {
                                     name: string;
                                     rows: number;
                                 }[];
+                                /** @description files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest */
+                                fileCount?: number;
                             } | null;
                             downloadUrl?: string;
                             scheduleName?: string;
@@ -579,6 +605,10 @@ export interface operations {
                             percent: number;
                             rowsTotal?: number;
                             etaSeconds?: number;
+                            /** @description chunks finished, for a job split into chunks */
+                            chunksDone?: number;
+                            /** @description chunks planned, for a job split into chunks */
+                            chunksTotal?: number;
                         };
                         createdAt: string;
                         startedAt: string | null;
@@ -600,6 +630,8 @@ export interface operations {
                                 name: string;
                                 rows: number;
                             }[];
+                            /** @description files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest */
+                            fileCount?: number;
                         } | null;
                         downloadUrl?: string;
                         scheduleName?: string;
@@ -653,6 +685,10 @@ export interface operations {
                             percent: number;
                             rowsTotal?: number;
                             etaSeconds?: number;
+                            /** @description chunks finished, for a job split into chunks */
+                            chunksDone?: number;
+                            /** @description chunks planned, for a job split into chunks */
+                            chunksTotal?: number;
                         };
                         createdAt: string;
                         startedAt: string | null;
@@ -674,6 +710,8 @@ export interface operations {
                                 name: string;
                                 rows: number;
                             }[];
+                            /** @description files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest */
+                            fileCount?: number;
                         } | null;
                         downloadUrl?: string;
                         scheduleName?: string;
@@ -708,6 +746,10 @@ export interface operations {
                             percent: number;
                             rowsTotal?: number;
                             etaSeconds?: number;
+                            /** @description chunks finished, for a job split into chunks */
+                            chunksDone?: number;
+                            /** @description chunks planned, for a job split into chunks */
+                            chunksTotal?: number;
                         };
                         createdAt: string;
                         startedAt: string | null;
@@ -729,10 +771,63 @@ export interface operations {
                                 name: string;
                                 rows: number;
                             }[];
+                            /** @description files of a job split into chunks (`GET /jobs/{jobId}/files` lists them); `fileName` is then its manifest */
+                            fileCount?: number;
                         } | null;
                         downloadUrl?: string;
                         scheduleName?: string;
                         scheduledFor?: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    listJobFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        jobId: string;
+                        files: {
+                            /** @description the key relative to the job's folder (`users/part-00001.csv.gz`) */
+                            name: string;
+                            /** @description null for one file holding several tables */
+                            table: string | null;
+                            rows: number;
+                            bytes: number;
+                            sha256: string;
+                            contentType: string;
+                            /** @description the download route with `file=`: a presigned URL is minted when it is followed */
+                            downloadUrl: string;
+                        }[];
+                        /** @description the download route of a chunked job's manifest.json; null for a job of one file */
+                        manifestUrl: string | null;
+                        totals: {
+                            files: number;
+                            rows: number;
+                            bytes: number;
+                        };
                     };
                 };
             };
@@ -750,6 +845,8 @@ export interface operations {
             query?: {
                 /** @description signed link token from the completion email */
                 token?: string;
+                /** @description one file of the job, by its `name` in `GET /jobs/{jobId}/files` (`manifest.json` for the manifest); default: the only file, or the manifest when there are several */
+                file?: string;
             };
             header?: never;
             path: {

@@ -16,6 +16,8 @@ type Json<T> = T extends { content: { 'application/json': infer B } } ? B : neve
 
 export type JobView = Json<paths['/jobs/{jobId}']['get']['responses'][200]>;
 export type JobList = Json<paths['/jobs']['get']['responses'][200]>;
+export type JobFiles = Json<paths['/jobs/{jobId}/files']['get']['responses'][200]>;
+export type JobFile = JobFiles['files'][number];
 export type JobStatus = JobView['status'];
 export type JobKind = JobView['kind'];
 export type Limits = Json<paths['/limits']['get']['responses'][200]>;

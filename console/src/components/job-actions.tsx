@@ -5,7 +5,7 @@ import { ConfirmDialog } from './confirm-dialog';
 
 /**
  * Download (completed jobs) and cancel (queued or running ones, after a confirmation) for one job.
- * Files of a multi-file job and its manifest belong here too once the API lists them.
+ * A job split into files downloads its manifest here; the job page lists each file.
  */
 export function JobActions({
   job,
@@ -40,7 +40,7 @@ export function JobActions({
           aria-label={`Download export ${job.jobId}`}
           onClick={() => act(() => downloadJob(job.jobId))}
         >
-          Download
+          {job.result?.fileCount === undefined ? 'Download' : 'Download manifest'}
         </button>
       )}
       {cancellable && (

@@ -3,7 +3,8 @@ import { formatBytes, formatCount, formatDuration } from '../format';
 
 /**
  * A job's progress: a native progress bar (announced by screen readers with its label) and the
- * figures behind it: rows, bytes, tables done, and the estimated time left while it runs.
+ * figures behind it: rows, bytes, tables done, chunks done for a job split into chunks, and the
+ * estimated time left while it runs.
  */
 export function JobProgress({ job, compact = false }: { job: JobView; compact?: boolean }) {
   const { progress } = job;
@@ -14,6 +15,8 @@ export function JobProgress({ job, compact = false }: { job: JobView; compact?: 
     formatBytes(progress.bytesWritten),
     `${progress.tablesDone}/${progress.tablesTotal} tables`,
   ];
+  if (progress.chunksTotal !== undefined)
+    figures.push(`${formatCount(progress.chunksDone ?? 0)}/${formatCount(progress.chunksTotal)} chunks`);
   if (running && progress.etaSeconds !== undefined)
     figures.push(`about ${formatDuration(progress.etaSeconds * 1000)} left`);
   const label = `Progress of export ${job.jobId}`;

@@ -3,6 +3,7 @@ import { type ApiError, api, call } from '../api/client';
 import { ACTIVE_STATUSES, type JobView } from '../api/types';
 import { ApiErrorNotice } from '../components/api-error-notice';
 import { JobActions } from '../components/job-actions';
+import { JobFilesSection } from '../components/job-files';
 import { JobProgress } from '../components/job-progress';
 import { jobSubject } from '../components/jobs-table';
 import { StatusBadge } from '../components/status-badge';
@@ -14,7 +15,7 @@ const ACTIVE_POLL_MS = 1000;
 
 /**
  * One job: live progress while it runs, then its file (name, size, rows per table, checksum) and
- * the download, or the typed reason it failed. Another user's job is a 403 from the API, shown as
+ * the download, or for a job split into chunks its files and manifest, or the typed reason it failed. Another user's job is a 403 from the API, shown as
  * such; the console never has data it may not show.
  */
 export function JobPage({ jobId }: { jobId: string }) {
@@ -108,46 +109,67 @@ function JobDetails({
         <dt>Duration</dt>
         <dd>{job.durationMs === null ? '—' : formatDuration(job.durationMs)}</dd>
       </dl>
-      {job.result && (
-        <>
-          <h2>File</h2>
-          <dl class="facts">
-            <dt>Name</dt>
-            <dd>
-              <code>{job.result.fileName}</code>
-            </dd>
-            <dt>Size</dt>
-            <dd>
-              {formatBytes(job.result.bytes)} ({job.result.contentType})
-            </dd>
-            <dt>Rows</dt>
-            <dd>{formatCount(job.result.rows)}</dd>
-            <dt>SHA-256</dt>
-            <dd>
-              <code class="hash">{job.result.sha256}</code>
-            </dd>
-          </dl>
-          <table class="table narrow">
-            <caption>Rows per table</caption>
-            <thead>
-              <tr>
-                <th scope="col">Table</th>
-                <th scope="col" class="number">
-                  Rows
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {job.result.tables.map((table) => (
-                <tr key={table.name}>
-                  <td>{table.name}</td>
-                  <td class="number">{formatCount(table.rows)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
+      {job.result &&
+        (job.result.fileCount === undefined ? (
+          <OneFile result={job.result} />
+        ) : (
+          <>
+            <RowsPerTable tables={job.result.tables} />
+            <JobFilesSection job={job} onError={onError} />
+          </>
+        ))}
     </>
+  );
+}
+
+type JobResultView = NonNullable<JobView['result']>;
+
+/** The one object of a job that wrote one: its name, size, rows and checksum. */
+function OneFile({ result }: { result: JobResultView }) {
+  return (
+    <>
+      <h2>File</h2>
+      <dl class="facts">
+        <dt>Name</dt>
+        <dd>
+          <code>{result.fileName}</code>
+        </dd>
+        <dt>Size</dt>
+        <dd>
+          {formatBytes(result.bytes)} ({result.contentType})
+        </dd>
+        <dt>Rows</dt>
+        <dd>{formatCount(result.rows)}</dd>
+        <dt>SHA-256</dt>
+        <dd>
+          <code class="hash">{result.sha256}</code>
+        </dd>
+      </dl>
+      <RowsPerTable tables={result.tables} />
+    </>
+  );
+}
+
+function RowsPerTable({ tables }: { tables: JobResultView['tables'] }) {
+  return (
+    <table class="table narrow">
+      <caption>Rows per table</caption>
+      <thead>
+        <tr>
+          <th scope="col">Table</th>
+          <th scope="col" class="number">
+            Rows
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {tables.map((table) => (
+          <tr key={table.name}>
+            <td>{table.name}</td>
+            <td class="number">{formatCount(table.rows)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
