@@ -49,7 +49,7 @@ describe('sweep-jobs handler', () => {
   });
 
   it('emits JobsSwept per outcome, zeros included', async () => {
-    const handler = createSweepJobsHandler(() => async () => ({ requeued: 3, failed: 0, renotified: 0 }));
+    const handler = createSweepJobsHandler(() => async () => ({ requeued: 3, failed: 0, renotified: 2 }));
     const emitted = recordSingleMetrics();
 
     await handler(scheduledEvent(), sweeperContext());
@@ -57,6 +57,7 @@ describe('sweep-jobs handler', () => {
     expect(emitted).toEqual([
       { name: 'JobsSwept', value: 3, dimensions: { outcome: 'requeued' } },
       { name: 'JobsSwept', value: 0, dimensions: { outcome: 'failed' } },
+      { name: 'JobsSwept', value: 2, dimensions: { outcome: 'renotified' } },
     ]);
   });
 
