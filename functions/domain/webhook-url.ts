@@ -31,7 +31,7 @@ export const MAX_WEBHOOK_URL_LENGTH = 2048;
  * fd00:ec2::254), documentation, benchmark, multicast and reserved ranges, and IPv6 forms that
  * embed an IPv4 address (mapped, NAT64, 6to4), which could smuggle any of the former.
  */
-const FORBIDDEN = new BlockList();
+const FORBIDDEN_V4 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -48,8 +48,10 @@ for (const [network, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
-  FORBIDDEN.addSubnet(network, prefix, 'ipv4');
+  FORBIDDEN_V4.addSubnet(network, prefix, 'ipv4');
 }
+// One list per family: a BlockList holding ::ffff:0:0/96 matches every IPv4 address checked against it.
+const FORBIDDEN_V6 = new BlockList();
 for (const [network, prefix] of [
   ['::', 128],
   ['::ffff:0:0', 96],
@@ -62,25 +64,23 @@ for (const [network, prefix] of [
   ['fec0::', 10],
   ['ff00::', 8],
 ] as const) {
-  FORBIDDEN.addSubnet(network, prefix, 'ipv6');
+  FORBIDDEN_V6.addSubnet(network, prefix, 'ipv6');
 }
 
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
-const familyName = (family: 4 | 6) => (family === 4 ? 'ipv4' : 'ipv6');
-
 /** Why `address` may not be a webhook's, or undefined when it may. */
 export function forbiddenAddressReason(
   address: ResolvedAddress,
   policy: WebhookUrlPolicy,
 ): string | undefined {
-  const type = familyName(address.family);
+  const type = address.family === 4 ? 'ipv4' : 'ipv6';
   if (LOOPBACK.check(address.address, type)) {
     return policy.allowLoopback ? undefined : 'is a loopback address';
   }
-  if (FORBIDDEN.check(address.address, type)) {
+  if ((address.family === 4 ? FORBIDDEN_V4 : FORBIDDEN_V6).check(address.address, type)) {
     return 'is a private, link-local, metadata or reserved address';
   }
   return undefined;
