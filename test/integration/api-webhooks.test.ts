@@ -40,7 +40,9 @@ describe('POST /webhooks in AWS mode', () => {
     const response = await register({ url });
 
     expect(response.statusCode).toBe(400);
-    expect(bodyOf(response)).toMatchObject({ error: { code: 'validation_failed', details: [{ field: 'url' }] } });
+    expect(bodyOf(response)).toMatchObject({
+      error: { code: 'validation_failed', details: [{ field: 'url' }] },
+    });
   });
 
   it('refuses an unknown event type with 400 naming it', async () => {
@@ -54,7 +56,9 @@ describe('POST /webhooks in AWS mode', () => {
     const created = await register({ url: 'https://hooks.example.com/in', description: 'billing' });
     const body = bodyOf(created) as { id: string; secret: string };
     const list = await api.call('listWebhooks', { token: admin });
-    const [row] = await api.sql<{ secret_sealed: string }[]>`SELECT secret_sealed FROM webhooks WHERE id = ${body.id}`;
+    const [row] = await api.sql<
+      { secret_sealed: string }[]
+    >`SELECT secret_sealed FROM webhooks WHERE id = ${body.id}`;
 
     expect(created.statusCode).toBe(201);
     expect(body.secret).toMatch(/^whsec_/);
@@ -73,7 +77,10 @@ describe('POST /webhooks in AWS mode', () => {
 
     const removed = await api.call('deleteWebhook', { token: admin, pathParameters: { webhookId: id } });
     const again = await api.call('deleteWebhook', { token: admin, pathParameters: { webhookId: id } });
-    const logAfter = await api.call('listWebhookDeliveries', { token: admin, pathParameters: { webhookId: id } });
+    const logAfter = await api.call('listWebhookDeliveries', {
+      token: admin,
+      pathParameters: { webhookId: id },
+    });
 
     expect(test.statusCode).toBe(202);
     expect((bodyOf(log) as { deliveries: { eventType: string; status: string }[] }).deliveries).toEqual([
@@ -82,9 +89,10 @@ describe('POST /webhooks in AWS mode', () => {
     expect(removed.statusCode).toBe(204);
     expect(again.statusCode).toBe(404);
     expect(logAfter.statusCode).toBe(404);
-    const [{ n }] = (await api.sql`SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = ${id}`) as unknown as [
-      { n: number },
-    ];
+    const [{ n }] =
+      (await api.sql`SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = ${id}`) as unknown as [
+        { n: number },
+      ];
     expect(n).toBe(0);
   });
 });
