@@ -56,17 +56,15 @@ export interface LocalEventBusProps {
 
 /**
  * EventBridge on one machine: the same `PutEvents` entry the AWS adapter sends (`putEventsEntry`)
- * becomes an EventBridge-shaped event, appended to the events file (what a catch-all archive would
- * show) and sent to the webhook queue, as the stack's rule (source `data-export`, the export
- * detail-types) sends it to its SQS target.
+ * becomes an EventBridge-shaped event, sent to the webhook queue as the stack's rule (source
+ * `data-export`, the export detail-types) sends it to its SQS target, then appended to the events
+ * file (what a catch-all archive would show). A refused send throws, as a refused `PutEvents` entry.
  */
 export class LocalEventBus implements EventPublisher {
   constructor(private readonly props: LocalEventBusProps) {}
 
   async publish(event: ExportEvent): Promise<void> {
     const envelope = busEnvelope(event, LOCAL_EVENT_BUS_NAME);
-    await mkdir(path.dirname(this.props.eventsFile), { recursive: true });
-    await appendFile(this.props.eventsFile, `${JSON.stringify(envelope)}\n`);
     if (
       envelope.source === EVENT_SOURCE &&
       (EXPORT_DETAIL_TYPES as readonly string[]).includes(envelope['detail-type'])
@@ -78,5 +76,8 @@ export class LocalEventBus implements EventPublisher {
         }),
       );
     }
+    // After the target took it: an event the bus refused is in no archive.
+    await mkdir(path.dirname(this.props.eventsFile), { recursive: true });
+    await appendFile(this.props.eventsFile, `${JSON.stringify(envelope)}\n`);
   }
 }
