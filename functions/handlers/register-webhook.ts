@@ -2,12 +2,8 @@ import { type RegisterWebhookDeps, registerWebhook } from '../domain/webhook-adm
 import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
 import { apiAudit } from '../shared/api-wiring/database.js';
 import { apiSetting } from '../shared/api-wiring/provided.js';
-import {
-  apiResolver,
-  apiSecretBox,
-  apiWebhooks,
-  apiWebhookUrlPolicy,
-} from '../shared/api-wiring/webhooks.js';
+import { apiSecretBox } from '../shared/api-wiring/webhook-key.js';
+import { apiResolver, apiWebhooks, apiWebhookUrlPolicy } from '../shared/api-wiring/webhooks.js';
 import { httpHandler, json, parseBody, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.registerWebhook;

@@ -4,7 +4,8 @@ import type { WebhookDeliveries, WebhookQueue, WebhookStore } from '../domain/we
 import { API_ROUTES } from '../shared/api-routes.js';
 import { apiAudit } from '../shared/api-wiring/database.js';
 import { apiClock } from '../shared/api-wiring/provided.js';
-import { apiWebhookDeliveries, apiWebhookQueue, apiWebhooks } from '../shared/api-wiring/webhooks.js';
+import { apiWebhookQueue } from '../shared/api-wiring/webhook-queue.js';
+import { apiWebhookDeliveries, apiWebhooks } from '../shared/api-wiring/webhooks.js';
 import { httpHandler, json, parsePath, parseQuery, principalFromEvent } from '../shared/http.js';
 
 const route = API_ROUTES.testWebhook;
