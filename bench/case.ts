@@ -84,6 +84,7 @@ async function worker() {
     s3: createS3Client({ endpoint: s3Endpoint }),
     defaultBucket: bucket,
     mailer: new OutboxMailer({ dir: outbox, from: 'bench@example.com' }),
+    events: { publish: async () => {} },
     metrics: NO_METRICS,
     linkSecret: 'bench-link-secret-0123456789abcdef',
     publicApiUrl: 'http://127.0.0.1:3000',

@@ -36,6 +36,9 @@ export const SERVICE_TABLE_PRIVILEGES: Readonly<Record<string, readonly string[]
   export_jobs: ['SELECT', 'INSERT', 'UPDATE'],
   export_audit_log: ['INSERT'],
   export_rate_limit_events: ['SELECT', 'INSERT', 'DELETE'],
+  webhooks: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  webhook_deliveries: ['SELECT', 'INSERT', 'UPDATE'],
+  webhook_delivery_attempts: ['SELECT', 'INSERT'],
 };
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;

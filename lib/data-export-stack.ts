@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SERVICE_ROLES, type ServiceLogin } from '../db/service-roles.js';
@@ -10,6 +11,7 @@ import { ExportConsole } from './export-console.js';
 import type { ExportBucketAccess, ExportFunction } from './export-function.js';
 import { ExportMailSender } from './export-mail-sender.js';
 import { ExportMonitoring } from './export-monitoring.js';
+import { ExportWebhooks } from './export-webhooks.js';
 import { ExportWorker } from './export-worker.js';
 import { ScheduledExports, type ScheduleEntry } from './scheduled-exports.js';
 import type { StageConfig } from './stage-config.js';
@@ -33,6 +35,12 @@ export interface HandlerNeeds {
   readonly mail?: boolean;
   /** Signs or verifies download link tokens: the only handlers that may read the link secret. */
   readonly linkSecret?: boolean;
+  /** Publishes the outcome events on the bus. */
+  readonly events?: boolean;
+  /** Sends to the webhook delivery queue (test events). */
+  readonly webhookQueue?: boolean;
+  /** Seals webhook signing secrets: the only API handler that may read the webhook key. */
+  readonly webhookKey?: boolean;
 }
 
 export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 'sweepJobs', HandlerNeeds>> = {
@@ -49,12 +57,18 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
   getLimits: { deps: 'api', login: SERVICE_ROLES.api },
   getCatalogue: { deps: 'none' },
   openapi: { deps: 'none' },
+  registerWebhook: { deps: 'api', login: SERVICE_ROLES.api, webhookKey: true },
+  listWebhooks: { deps: 'api', login: SERVICE_ROLES.api },
+  deleteWebhook: { deps: 'api', login: SERVICE_ROLES.api },
+  listWebhookDeliveries: { deps: 'api', login: SERVICE_ROLES.api },
+  testWebhook: { deps: 'api', login: SERVICE_ROLES.api, webhookQueue: true },
   exportWorker: {
     deps: 'worker',
     login: SERVICE_ROLES.worker,
     objects: 'write',
     mail: true,
     linkSecret: true,
+    events: true,
   },
   // Re-enqueues stale jobs and reports the outcomes of the jobs it finishes as a worker would.
   sweepJobs: {
@@ -64,6 +78,7 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
     send: true,
     mail: true,
     linkSecret: true,
+    events: true,
   },
 };
 
@@ -87,6 +102,7 @@ export class DataExportStack extends Stack {
   public readonly mailSender: ExportMailSender;
   public readonly api: ExportApi;
   public readonly worker: ExportWorker;
+  public readonly webhooks: ExportWebhooks;
   public readonly scheduledExports: ScheduledExports;
   public readonly monitoring: ExportMonitoring;
   public readonly console: ExportConsole;
@@ -178,6 +194,13 @@ export class DataExportStack extends Stack {
       environment: withPublicUrl,
     });
 
+    this.webhooks = new ExportWebhooks(this, 'Webhooks', {
+      ...common,
+      network: this.database.network,
+    });
+    // The delivery function reads and writes only the service's tables: the sweeper's login.
+    this.webhooks.handler.bindDatabase(this.database, SERVICE_ROLES.sweeper);
+
     for (const [name, handler] of Object.entries(this.api.handlers) as [ApiHandlerName, ExportFunction][]) {
       this.bind(handler, HANDLER_NEEDS[name]);
     }
@@ -221,6 +244,9 @@ export class DataExportStack extends Stack {
     new CfnOutput(this, 'ExportBucketName', { value: this.exportBucket.bucket.bucketName });
     new CfnOutput(this, 'ExportQueueUrl', { value: this.worker.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.worker.deadLetterQueue.queueUrl });
+    this.webhooks.deadLetterAlarm.addAlarmAction(new SnsAction(this.monitoring.alarmTopic));
+    new CfnOutput(this, 'EventBusName', { value: this.webhooks.eventBus.eventBusName });
+    new CfnOutput(this, 'WebhookDeadLetterQueueUrl', { value: this.webhooks.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
     if (this.database.masterSecret) {
       new CfnOutput(this, 'DatabaseSecretArn', {
@@ -243,5 +269,8 @@ export class DataExportStack extends Stack {
     if (needs.deps === 'api' || needs.send)
       handler.bindExportQueue(this.worker.queue, needs.send ? 'send' : undefined);
     if (needs.mail) handler.bindMailSender(this.mailSender);
+    if (needs.events) handler.bindEventBus(this.webhooks.eventBus);
+    if (needs.webhookQueue) handler.bindWebhookQueue(this.webhooks.queue);
+    if (needs.webhookKey) handler.bindWebhookSecretKey(this.webhooks.secretKey);
   }
 }

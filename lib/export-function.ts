@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -197,6 +198,27 @@ export class ExportFunction extends NodejsFunction {
   public bindMailSender(sender: ExportMailSender): this {
     this.addEnvironment('MAIL_FROM', sender.fromAddress);
     sender.identity.grant(this, 'ses:SendEmail');
+    return this;
+  }
+
+  /** `EVENT_BUS_NAME` and `events:PutEvents` on that bus only (the outcome events). */
+  public bindEventBus(bus: IEventBus): this {
+    this.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+    bus.grantPutEventsTo(this);
+    return this;
+  }
+
+  /** `WEBHOOK_QUEUE_URL` and `sqs:SendMessage` on that queue only (test events). */
+  public bindWebhookQueue(queue: IQueue): this {
+    this.addEnvironment('WEBHOOK_QUEUE_URL', queue.queueUrl);
+    queue.grantSendMessages(this);
+    return this;
+  }
+
+  /** `WEBHOOK_SECRET_KEY_ARN` (seals webhook signing secrets) and read access to that secret. */
+  public bindWebhookSecretKey(secret: ISecret): this {
+    this.addEnvironment('WEBHOOK_SECRET_KEY_ARN', secret.secretArn);
+    secret.grantRead(this);
     return this;
   }
 

@@ -4,11 +4,12 @@ import { API_ROUTES, type RouteName } from '../functions/shared/api-routes.js';
 /** Repository root: `lib/` refers to Lambda code by file path only, relative to this directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The entries that serve no API route: the JWT authorizer, the queue worker, the stale-job sweeper. */
+/** The entries that serve no API route: the JWT authorizer, the queue worker, the stale-job sweeper, the webhook delivery. */
 const OTHER_ENTRIES = {
   authorizer: 'functions/handlers/authorizer.ts',
   exportWorker: 'functions/handlers/export-worker.ts',
   sweepJobs: 'functions/handlers/sweep-jobs.ts',
+  webhookDelivery: 'functions/handlers/webhook-delivery.ts',
 } as const;
 
 export type HandlerName = RouteName | keyof typeof OTHER_ENTRIES;

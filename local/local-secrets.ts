@@ -18,6 +18,8 @@ export interface LocalSecrets {
   readonly apiKey: string;
   /** Password of the service's database logins (db/service-roles.ts), which the runtime sets. */
   readonly databasePassword: string;
+  /** Key that seals webhook signing secrets in the database (`WEBHOOK_SECRET_KEY`). */
+  readonly webhookSecretKey: string;
 }
 
 const FILE = 'secrets.json';
@@ -50,12 +52,14 @@ export async function loadLocalSecrets(
     linkSecret: stored.linkSecret ?? randomBytes(32).toString('base64url'),
     apiKey: stored.apiKey ?? `local-${randomBytes(16).toString('hex')}`,
     databasePassword: stored.databasePassword ?? randomBytes(24).toString('base64url'),
+    webhookSecretKey: stored.webhookSecretKey ?? randomBytes(32).toString('base64url'),
   };
   if (
     complete.jwtSecret !== stored.jwtSecret ||
     complete.linkSecret !== stored.linkSecret ||
     complete.apiKey !== stored.apiKey ||
-    complete.databasePassword !== stored.databasePassword
+    complete.databasePassword !== stored.databasePassword ||
+    complete.webhookSecretKey !== stored.webhookSecretKey
   ) {
     await mkdir(dataDir, { recursive: true });
     await writeFile(file, `${JSON.stringify(complete, null, 2)}\n`, { mode: 0o600 });
@@ -65,6 +69,7 @@ export async function loadLocalSecrets(
     linkSecret: env.LINK_SECRET || complete.linkSecret,
     apiKey: env.EXPORT_API_KEY || complete.apiKey,
     databasePassword: complete.databasePassword,
+    webhookSecretKey: complete.webhookSecretKey,
   };
 }
 
@@ -79,6 +84,11 @@ export interface RuntimeInfo {
   readonly bucket: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
+  /** The webhook delivery queue and its dead-letter queue. */
+  readonly webhookQueueUrl?: string;
+  readonly webhookDeadLetterQueueUrl?: string;
+  /** The emulated EventBridge bus: one event (as EventBridge delivers it) per line. */
+  readonly eventsFile?: string;
   readonly outboxDir: string;
   readonly startedAt: string;
   readonly startupMs: number;

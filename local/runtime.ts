@@ -7,8 +7,10 @@ import { SERVICE_ROLES, type ServiceLogin, serviceUrl } from '../db/service-role
 import { OutboxMailer } from '../functions/adapters/outbox-mailer.js';
 import { createS3Client } from '../functions/adapters/s3-client.js';
 import { SqsExportQueue } from '../functions/adapters/sqs-export-queue.js';
+import { SqsWebhookQueue } from '../functions/adapters/sqs-webhook-queue.js';
 import { createAccessToken } from '../functions/domain/auth.js';
 import { nextRunTimes } from '../functions/domain/eventbridge-cron.js';
+import type { EventPublisher } from '../functions/domain/export-events.js';
 import type { Mailer } from '../functions/domain/mailer.js';
 import { SCHEDULES } from '../functions/domain/schedule-catalogue.js';
 import type { Config } from '../functions/shared/config.js';
@@ -30,12 +32,14 @@ import { freePort } from './embedded-postgres.js';
 import { type SqsHandler, startSqsEventSource } from './event-source.js';
 import { type AuthorizerHandler, type GatewayRoute, type ProxyHandler, startGateway } from './gateway.js';
 import { gatewayRoutes } from './gateway-routes.js';
+import { LOCAL_EVENT_BUS_NAME, LocalEventBus } from './local-event-bus.js';
 import { type LocalSecrets, loadLocalSecrets, RUNTIME_INFO_FILE, type RuntimeInfo } from './local-secrets.js';
 import { type OutboxEmail, watchOutbox } from './outbox.js';
 import type { LocalConfig } from './runtime-config.js';
 import { type Scheduler, startScheduler } from './scheduler.js';
 import { StopList } from './stop-list.js';
 import { type ScheduledHandler, startSweepTimer } from './sweep-timer.js';
+import { createWebhookQueues, startWebhookDelivery } from './webhook-delivery.js';
 
 export interface LocalRuntimeOptions {
   /** The runtime's settings (`loadLocalConfig`): data directory, ports, emulated limits, timers. */
@@ -119,23 +123,45 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       apiUrl,
       databaseUrl: login(SERVICE_ROLES.api),
     });
+    const webhookQueues = await createWebhookQueues(sqs, handlerConfig.WEBHOOK_MAX_ATTEMPTS);
     await wireApiHandlers(step, handlerConfig, secrets, {
       s3Endpoint: services.s3Endpoint,
       sqs,
       queueUrl: queues.queueUrl,
+      webhookQueueUrl: webhookQueues.queueUrl,
     });
-    // The local runtime's mail goes to a folder instead of SES; the worker and the sweeper are given it.
-    const mailer = new OutboxMailer({ dir: config.OUTBOX_DIR, from: handlerConfig.MAIL_FROM });
+    // Mail goes to a folder instead of SES, events to the emulated bus; the worker and the sweeper are given both.
+    const notify: Notifiers = {
+      mailer: new OutboxMailer({ dir: config.OUTBOX_DIR, from: handlerConfig.MAIL_FROM }),
+      events: new LocalEventBus({
+        eventsFile: eventsFile(config),
+        sqs,
+        webhookQueueUrl: webhookQueues.queueUrl,
+      }),
+    };
     await startApiGateway(step, port, secrets.apiKey);
     await startWorkers(
       step,
       { ...handlerConfig, DATABASE_URL: login(SERVICE_ROLES.worker) },
-      mailer,
+      notify,
       sqs,
       queues,
     );
     const scheduler = startCronScheduler(step, sqs, queues.queueUrl);
-    await startSweeper(step, { ...handlerConfig, DATABASE_URL: login(SERVICE_ROLES.sweeper) }, mailer);
+    await startSweeper(step, { ...handlerConfig, DATABASE_URL: login(SERVICE_ROLES.sweeper) }, notify);
+    // The delivery function needs only the service's tables: the sweeper's login.
+    const delivery = await startWebhookDelivery({
+      config: {
+        ...handlerConfig,
+        DATABASE_URL: login(SERVICE_ROLES.sweeper),
+        WEBHOOK_QUEUE_URL: webhookQueues.queueUrl,
+      },
+      sqs,
+      queues: webhookQueues,
+      log: step.log,
+      logError: step.logError,
+    });
+    step.stops.add('webhook delivery', () => delivery.stop(3_000));
     await startOutboxWatcher(step, options.onEmail);
     const tokens = await demoTokens(secrets.jwtSecret);
 
@@ -149,6 +175,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       bucket: config.EXPORT_BUCKET,
       queueUrl: queues.queueUrl,
       deadLetterQueueUrl: queues.deadLetterQueueUrl,
+      webhookQueueUrl: webhookQueues.queueUrl,
+      webhookDeadLetterQueueUrl: webhookQueues.deadLetterQueueUrl,
+      eventsFile: eventsFile(config),
       outboxDir: config.OUTBOX_DIR,
       startedAt: new Date().toISOString(),
       startupMs: Math.round(performance.now() - started),
@@ -176,6 +205,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     throw error;
   }
 }
+
+/** What tells the world about outcomes, locally. */
+interface Notifiers {
+  readonly mailer: Mailer;
+  readonly events: EventPublisher;
+}
+
+/** The emulated EventBridge bus's file: one event a line. */
+const eventsFile = (config: LocalConfig) => path.join(config.LOCAL_DATA_DIR, 'events.ndjson');
 
 /** Links must reach the API from this machine: a wildcard listen address becomes the loopback one. */
 function reachableHost(host: string): string {
@@ -217,6 +255,8 @@ async function setHandlerEnvironment(
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    // Webhooks to http://127.0.0.1 for trying them here; `false` applies the AWS rules.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
   };
   for (const [key, value] of Object.entries(defaults)) env[key] ??= value;
   Object.assign(env, {
@@ -229,6 +269,8 @@ async function setHandlerEnvironment(
     AWS_REGION: config.AWS_REGION,
     JWT_SECRET: secrets.jwtSecret,
     LINK_SECRET: secrets.linkSecret,
+    WEBHOOK_SECRET_KEY: secrets.webhookSecretKey,
+    EVENT_BUS_NAME: LOCAL_EVENT_BUS_NAME,
     PUBLIC_API_URL: props.apiUrl,
     MAX_RECEIVE_COUNT: String(config.MAX_RECEIVE_COUNT),
     QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(config.QUEUE_VISIBILITY_TIMEOUT_SECONDS),
@@ -245,7 +287,12 @@ async function wireApiHandlers(
   step: Step,
   handlerConfig: Config,
   secrets: LocalSecrets,
-  aws: { readonly s3Endpoint: string; readonly sqs: SQSClient; readonly queueUrl: string },
+  aws: {
+    readonly s3Endpoint: string;
+    readonly sqs: SQSClient;
+    readonly queueUrl: string;
+    readonly webhookQueueUrl: string;
+  },
 ): Promise<void> {
   const { buildApiDeps } = await import('../functions/shared/api-context.js');
   const { setApiDeps } = await import('../functions/shared/api-wiring/provided.js');
@@ -263,6 +310,7 @@ async function wireApiHandlers(
       linkSecret: async () => secrets.linkSecret,
       s3: createS3Client({ endpoint: aws.s3Endpoint, region: handlerConfig.AWS_REGION }),
       queue: new SqsExportQueue({ client: aws.sqs, queueUrl: aws.queueUrl }),
+      webhookQueue: new SqsWebhookQueue({ client: aws.sqs, queueUrl: aws.webhookQueueUrl }),
     }),
   );
 }
@@ -313,14 +361,14 @@ async function startApiGateway(step: Step, port: number, apiKey: string): Promis
 async function startWorkers(
   step: Step,
   workerConfig: Config,
-  mailer: Mailer,
+  notify: Notifiers,
   sqs: SQSClient,
   queues: ExportQueues,
 ): Promise<void> {
   const { createWorkerRuntime } = await import('../functions/shared/worker-context.js');
   const { createExportWorkerHandler } = await import('../functions/handlers/export-worker.js');
   const handlers = Array.from({ length: step.config.WORKER_CONCURRENCY }, () =>
-    createExportWorkerHandler(once(() => createWorkerRuntime(workerConfig, { mailer }))),
+    createExportWorkerHandler(once(() => createWorkerRuntime(workerConfig, notify))),
   ) as unknown as SqsHandler[];
   const eventSource = startSqsEventSource({
     sqs,
@@ -353,11 +401,11 @@ function startCronScheduler(step: Step, sqs: SQSClient, queueUrl: string): Sched
 }
 
 /** The stale-job sweeper, fed by the stack's rate rule every SWEEP_INTERVAL_SECONDS. */
-async function startSweeper(step: Step, sweeperConfig: Config, mailer: Mailer): Promise<void> {
+async function startSweeper(step: Step, sweeperConfig: Config, notify: Notifiers): Promise<void> {
   const { createSweeperFromConfig } = await import('../functions/shared/sweeper.js');
   const { createSweepJobsHandler } = await import('../functions/handlers/sweep-jobs.js');
   const sweep = createSweepJobsHandler(
-    once(() => createSweeperFromConfig(sweeperConfig, { mailer })),
+    once(() => createSweeperFromConfig(sweeperConfig, notify)),
   ) as unknown as ScheduledHandler;
   const stop = startSweepTimer({
     intervalSeconds: step.config.SWEEP_INTERVAL_SECONDS,

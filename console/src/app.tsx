@@ -7,6 +7,7 @@ import { MyDataPage } from './pages/my-data-page';
 import { NewExportPage } from './pages/new-export-page';
 import { SchedulesPage } from './pages/schedules-page';
 import { SignInPage } from './pages/sign-in-page';
+import { WebhooksPage } from './pages/webhooks-page';
 import { CONSOLE_SCOPE, ROUTES } from './routes';
 import { type Session, useSession } from './session';
 
@@ -66,6 +67,10 @@ export function App() {
             component={() => <AdminOnly session={session} page={SchedulesPage} />}
           />
           <Route path={ROUTES.metrics} component={() => <AdminOnly session={session} page={MetricsPage} />} />
+          <Route
+            path={ROUTES.webhooks}
+            component={() => <AdminOnly session={session} page={WebhooksPage} />}
+          />
           <Route path={ROUTES.myData} component={() => <MyDataPage session={session} />} />
           <Route default component={NotFound} />
         </Router>

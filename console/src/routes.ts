@@ -10,6 +10,7 @@ export const ROUTES = {
   newExport: `${BASE}/new`,
   schedules: `${BASE}/schedules`,
   metrics: `${BASE}/metrics`,
+  webhooks: `${BASE}/webhooks`,
   myData: `${BASE}/my-data`,
 } as const;
 

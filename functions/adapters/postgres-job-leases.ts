@@ -232,7 +232,8 @@ export class PostgresJobLeases implements JobLeases {
             requested_by = EXCLUDED.requested_by, requester_email = EXCLUDED.requester_email,
             attempts = 0, cancel_requested = false, lease_until = NULL, lease_owner = NULL,
             progress = '{}', rows_exported = 0, bytes_written = 0, result = NULL, error = NULL,
-            started_at = NULL, completed_at = NULL, updated_at = now()
+            started_at = NULL, completed_at = NULL, email_sent_at = NULL, event_sent_at = NULL,
+            updated_at = now()
         WHERE export_jobs.status = ANY(${resettable as string[]}::text[])
         RETURNING *, (xmax = 0) AS inserted`;
       if (row) return { job: toExportJob(row), outcome: row.inserted ? 'created' : 'reset' } as const;

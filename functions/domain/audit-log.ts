@@ -10,7 +10,9 @@ export type AuditAction =
   | 'cancelled'
   | 'download'
   | 'schedule_run'
-  | 'schedules_listed';
+  | 'schedules_listed'
+  | 'webhook_registered'
+  | 'webhook_deleted';
 
 export interface AuditEntry {
   /** Who acted (JWT `sub`), or null for the system (the worker, the scheduler). */

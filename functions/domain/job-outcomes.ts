@@ -1,8 +1,12 @@
+import { downloadLink } from './api-paths.js';
 import type { AuditAction } from './audit-log.js';
-import { type EmailContent, failedExportEmail } from './export-emails.js';
-import type { ExportJob, JobError } from './export-job.js';
+import { completedExportEmail, type EmailContent, failedExportEmail } from './export-emails.js';
+import { exportEvent, type JobOutcome } from './export-events.js';
+import type { ExportJob, JobError, JobResult } from './export-job.js';
 import { errorDetail } from './failure-reasons.js';
+import type { NotificationChannel } from './job-notifications.js';
 import { attemptObjects } from './job-plan.js';
+import { createLinkToken } from './link-token.js';
 import type { ProcessExportJobDeps } from './process-export-job.js';
 import { SILENT_LOG, type WorkerLog } from './worker-log.js';
 
@@ -29,13 +33,76 @@ export async function auditJob(
   }
 }
 
+/** What notifying an outcome needs: the mailer, the bus, the record of what went out, link signing. */
+export type NotifyDeps = Pick<
+  ProcessExportJobDeps,
+  'mailer' | 'events' | 'notifications' | 'linkSecret' | 'publicApiUrl' | 'settings' | 'now'
+>;
+
 /**
- * Sends the one email of an outcome (message id {@link emailMessageId}). Call it only after
- * winning the outcome's conditional update, so no other worker or sweep sends it too; a failure
- * to send is logged, never turned into a second outcome.
+ * Sends the notifications of a job's outcome (DESIGN §11), each recorded on the job once it went
+ * out: the outcome email (message id {@link emailMessageId}; completed and failed jobs with a
+ * requester) and the outcome event (id `exportEventId`). Call it only after winning the outcome's
+ * conditional update, or from the sweeper's resend pass, which takes what is still unrecorded; a
+ * failure is logged and left to that pass, never turned into a second outcome. `channels` limits it
+ * to what is still unsent.
+ */
+export async function notifyJobOutcome(
+  deps: NotifyDeps,
+  job: ExportJob,
+  outcome: JobOutcome,
+  log: WorkerLog,
+  channels: Readonly<Record<NotificationChannel, boolean>> = { email: true, event: true },
+): Promise<void> {
+  const now = deps.now ?? Date.now;
+  if (channels.email && outcome.status !== 'cancelled') {
+    await sendOutcomeEmail(
+      deps,
+      job,
+      outcome.status,
+      async (owner) => outcomeEmail(deps, job, outcome, owner),
+      log,
+    );
+  }
+  if (channels.event) {
+    const occurredAt = job.completedAt ?? new Date(now());
+    try {
+      await deps.events.publish(exportEvent(job, outcome, occurredAt));
+      await deps.notifications.markSent(job.id, 'event');
+    } catch (error) {
+      log.error('event not published; the sweeper resends it', {
+        jobId: job.id,
+        status: outcome.status,
+        detail: errorDetail(error),
+      });
+    }
+  }
+}
+
+async function outcomeEmail(
+  deps: NotifyDeps,
+  job: ExportJob,
+  outcome: Exclude<JobOutcome, { status: 'cancelled' }>,
+  owner: string,
+): Promise<EmailContent> {
+  if (outcome.status === 'failed') return failedExportEmail({ job, error: outcome.error });
+  const now = deps.now ?? Date.now;
+  const ttl = deps.settings.linkTtlSeconds;
+  const token = await createLinkToken(deps.linkSecret, { jobId: job.id, userId: owner }, ttl);
+  return completedExportEmail({
+    job,
+    result: outcome.result,
+    downloadUrl: downloadLink(deps.publicApiUrl, job.id, token),
+    expiresAt: new Date(now() + ttl * 1000),
+  });
+}
+
+/**
+ * Sends the one email of an outcome (message id {@link emailMessageId}) and records it as sent. A
+ * job without requester has nobody to tell. A failure to send is logged; the sweeper resends.
  */
 export async function sendOutcomeEmail(
-  deps: Pick<ProcessExportJobDeps, 'mailer'>,
+  deps: Pick<ProcessExportJobDeps, 'mailer' | 'notifications'>,
   job: ExportJob,
   kind: 'completed' | 'failed',
   content: (owner: string) => Promise<EmailContent>,
@@ -47,8 +114,13 @@ export async function sendOutcomeEmail(
   if (!to || owner === null) return;
   try {
     await deps.mailer.send({ to, messageId: emailMessageId(job, kind), ...(await content(owner)) });
+    await deps.notifications.markSent(job.id, 'email');
   } catch (error) {
-    log.error('email not sent', { jobId: job.id, email: kind, detail: errorDetail(error) });
+    log.error('email not sent; the sweeper resends it', {
+      jobId: job.id,
+      email: kind,
+      detail: errorDetail(error),
+    });
   }
 }
 
@@ -85,7 +157,7 @@ export async function discardObjects(
  * `details` are added to the audit row (e.g. `receiveCount`).
  */
 export async function reportJobFailure(
-  deps: Pick<ProcessExportJobDeps, 'audit' | 'mailer' | 'metrics' | 'storeFor' | 'defaultBucket'>,
+  deps: OutcomeDeps,
   job: ExportJob,
   error: JobError,
   details: Record<string, unknown>,
@@ -95,7 +167,73 @@ export async function reportJobFailure(
   // A failed job keeps no object: any attempt may have completed an upload before it died.
   await discardObjects(deps, job, attemptObjects(job, deps.defaultBucket).keys, log);
   await auditJob(deps, job, 'failed', 'error', { error, attempt: job.attempts, ...details }, log);
-  await sendOutcomeEmail(deps, job, 'failed', async () => failedExportEmail({ job, error }), log);
+  await notifyJobOutcome(deps, job, { status: 'failed', error }, log);
+}
+
+/** What reporting an outcome needs: audit, metrics, object clean-up and the notifications. */
+export type OutcomeDeps = NotifyDeps &
+  Pick<ProcessExportJobDeps, 'audit' | 'metrics' | 'storeFor' | 'defaultBucket'>;
+
+/** What `reportJobCompletion` adds to the log and the audit row; `durationMs` also feeds the metric. */
+export interface CompletionDetails extends Record<string, unknown> {
+  readonly durationMs: number;
+}
+
+/**
+ * Reports a completion that the caller recorded itself (its conditional `processing` →
+ * `completed` update won): the log line, the `ExportsCompleted` metric, the `completed` audit row,
+ * the one email with its signed link and the `Export Completed` event.
+ */
+export async function reportJobCompletion(
+  deps: OutcomeDeps,
+  job: ExportJob,
+  result: JobResult,
+  details: CompletionDetails,
+  log: WorkerLog = SILENT_LOG,
+): Promise<void> {
+  const { durationMs } = details;
+  log.info('export completed', {
+    jobId: job.id,
+    objectKey: result.objectKey,
+    bucket: result.bucket,
+    rows: result.rows,
+    bytes: result.bytes,
+    durationMs,
+    rowsPerSecond: durationMs > 0 ? Math.round((result.rows * 1000) / durationMs) : undefined,
+  });
+  deps.metrics.exportCompleted(job.kind, job.format, durationMs, result.rows, result.bytes);
+  await auditJob(
+    deps,
+    job,
+    'completed',
+    'ok',
+    {
+      objectKey: result.objectKey,
+      bucket: result.bucket,
+      bytes: result.bytes,
+      rows: result.rows,
+      sha256: result.sha256,
+      attempt: job.attempts,
+      ...details,
+    },
+    log,
+  );
+  await notifyJobOutcome(deps, job, { status: 'completed', result }, log);
+}
+
+/**
+ * Reports a cancellation that the caller recorded itself (the worker's `markCancelled`): the
+ * `cancelled` audit row and the `Export Cancelled` event (no email: the owner or an admin asked).
+ * A queued job the API cancelled has no worker: the sweeper's resend pass publishes its event.
+ */
+export async function reportJobCancellation(
+  deps: Pick<OutcomeDeps, 'audit' | keyof NotifyDeps>,
+  job: ExportJob,
+  details: Record<string, unknown>,
+  log: WorkerLog = SILENT_LOG,
+): Promise<void> {
+  await auditJob(deps, job, 'cancelled', 'ok', details, log);
+  await notifyJobOutcome(deps, job, { status: 'cancelled' }, log);
 }
 
 /**

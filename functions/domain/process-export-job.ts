@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit-log.js';
 import { ExportError } from './errors.js';
+import type { EventPublisher } from './export-events.js';
 import type { JobError, JobResult } from './export-job.js';
 import type { ExportQueueMessage } from './export-queue.js';
 import {
@@ -9,6 +10,7 @@ import {
   type JobLeases,
   type ScheduledJobInput,
 } from './job-leases.js';
+import type { JobNotifications } from './job-notifications.js';
 import { JobRun } from './job-run.js';
 import type { Mailer } from './mailer.js';
 import type { MetricsSink } from './metrics-sink.js';
@@ -38,6 +40,10 @@ export interface ProcessExportJobDeps {
   /** `EXPORT_BUCKET`: API jobs, and scheduled ones whose destination names no bucket. */
   readonly defaultBucket: string;
   readonly mailer: Mailer;
+  /** The outcome events' bus (EventBridge in AWS, the emulated bus locally). */
+  readonly events: EventPublisher;
+  /** Records which outcome notifications went out, so the sweeper resends the rest. */
+  readonly notifications: JobNotifications;
   readonly audit: AuditLog;
   readonly metrics: MetricsSink;
   /** Key that signs download link tokens (see `createLinkToken`). */
@@ -83,10 +89,12 @@ export type ProcessOutcome =
  *   redelivered or duplicated message never yields a second object, email or completion: only the
  *   claim winner runs, object keys are deterministic, and only the worker whose conditional
  *   `complete` succeeds sends the email.
- * - **Completed**: result manifest on the job, one email with the signed link, audit, metrics.
- * - **Cancelled** (`cancel_requested` seen by the heartbeat): upload aborted, no object, no email.
+ * - **Completed**: result manifest on the job, one email with the signed link, one
+ *   `Export Completed` event, audit, metrics.
+ * - **Cancelled** (`cancel_requested` seen by the heartbeat): upload aborted, no object, no email,
+ *   one `Export Cancelled` event.
  * - **Failed, not retryable** (bad spec, table or schedule gone…): job `failed`, one failure
- *   email, audit; the outcome is returned, so the message is acknowledged.
+ *   email and `Export Failed` event, audit; the outcome is returned, so the message is acknowledged.
  * - **Retryable** (database or S3 unavailable, time budget exhausted, unexpected errors): the lease
  *   is released and the error **thrown**, so SQS redelivers. On the last allowed receive
  *   (`receiveCount >= maxReceiveCount`) the job is first marked `failed` (email, audit, metric) and

@@ -1,15 +1,16 @@
+import { outcomeOf } from './export-events.js';
 import type { JobError } from './export-job.js';
 import type { ExportQueue } from './export-queue.js';
 import { jobFailure } from './failure-reasons.js';
 import type { ExpiredLeaseCriteria, JobLeases } from './job-leases.js';
-import { reportJobFailure } from './job-outcomes.js';
-import type { ProcessExportJobDeps } from './process-export-job.js';
+import type { JobNotifications } from './job-notifications.js';
+import { notifyJobOutcome, type OutcomeDeps, reportJobFailure } from './job-outcomes.js';
 import { SILENT_LOG, type WorkerLog } from './worker-log.js';
 
-/** What the sweep needs: the worker's job leases and failure reporting, and the export queue. */
-export interface SweepStaleJobsDeps
-  extends Pick<ProcessExportJobDeps, 'audit' | 'mailer' | 'metrics' | 'storeFor' | 'defaultBucket'> {
+/** What the sweep needs: the worker's job leases, outcome reporting and notifications, and the export queue. */
+export interface SweepStaleJobsDeps extends OutcomeDeps {
   readonly leases: JobLeases;
+  readonly notifications: JobNotifications;
   readonly queue: ExportQueue;
   readonly log?: WorkerLog;
 }
@@ -38,6 +39,13 @@ export interface SweepStaleJobsInput {
   readonly redeliveryDelaySeconds?: number;
   /** Most jobs per statement; the sweep repeats a statement while it fills a batch. @default 100 */
   readonly batchSize?: number;
+  /**
+   * How long after a job finished its worker has to send the outcome email and event before the
+   * sweep resends what is not recorded as sent. Shorter than the worker's notify time only costs a
+   * duplicate, which receivers drop by Message-ID and `webhook-id`.
+   * @default 60
+   */
+  readonly notifyGraceSeconds?: number;
 }
 
 export interface SweepResult {
@@ -45,6 +53,8 @@ export interface SweepResult {
   readonly requeued: number;
   /** Abandoned jobs marked `failed` (`abandoned`). */
   readonly failed: number;
+  /** Finished jobs whose unsent outcome email or event was sent again. */
+  readonly renotified: number;
 }
 
 /** The error stored on a job whose worker disappeared after its last allowed attempt. */
@@ -65,6 +75,11 @@ export const ABANDONED_ERROR: JobError = Object.freeze(jobFailure('abandoned', f
  *    honours): re-enqueued as `{jobId}`.
  * 3. **Queued** and untouched for the grace period (the API died between insert and enqueue), or a
  *    released job whose redelivery is overdue (see `redeliveryDelaySeconds`): re-enqueued.
+ *
+ * 4. **Unsent notifications**: a finished job whose outcome email or event is not recorded as sent
+ *    `notifyGraceSeconds` after it finished (its worker died in between, SES or EventBridge
+ *    refused, or the API cancelled a queued job, which no worker reports): sent again with the
+ *    same Message-ID and event id (`notifyJobOutcome`), so notifications are at least once.
  *
  * A re-enqueued job's `updated_at` is touched first, so the next sweep waits a grace period again
  * and overlapping sweeps do not both send it. Duplicate messages are harmless: the worker's claim
@@ -117,7 +132,24 @@ export async function sweepStaleJobs(
       limit,
     }),
   );
-  return { requeued, failed };
+
+  let renotified = 0;
+  const notifyGraceMs = (input.notifyGraceSeconds ?? 60) * 1000;
+  await inBatches(limit, async () => {
+    const unsent = await deps.notifications.claimUnsent({
+      finishedBefore: new Date(now - notifyGraceMs),
+      limit,
+    });
+    for (const { job, email, event } of unsent) {
+      const outcome = outcomeOf(job);
+      if (!outcome) continue;
+      log.warn('outcome notification unsent; sending it again', { jobId: job.id, email, event });
+      await notifyJobOutcome(deps, job, outcome, log, { email, event });
+      renotified++;
+    }
+    return unsent.map((u) => u.job.id);
+  });
+  return { requeued, failed, renotified };
 }
 
 /**

@@ -10,7 +10,7 @@ import { logger, metrics, tracer } from '../shared/powertools.js';
 import { type Sweeper, sweeper } from '../shared/sweeper.js';
 
 /** The `outcome` dimension values of `JobsSwept`. */
-const OUTCOMES = ['requeued', 'failed'] as const satisfies readonly (keyof SweepResult)[];
+const OUTCOMES = ['requeued', 'failed', 'renotified'] as const satisfies readonly (keyof SweepResult)[];
 
 /**
  * Builds the sweeper's Lambda handler around a sweeper (see `createSweeper`), so tests and the
@@ -19,7 +19,7 @@ const OUTCOMES = ['requeued', 'failed'] as const satisfies readonly (keyof Sweep
  * Input: the EventBridge scheduled event (`rate(5 minutes)`), parsed with Powertools' schema; its
  * `time` is logged, but staleness is measured from the clock, so a late retry of the invocation
  * does not look further back. Output: the counts, also logged and published as `JobsSwept` with
- * the dimension `outcome` (`requeued` | `failed`), zero included so the metric always has data.
+ * the dimension `outcome` (`requeued` | `failed` | `renotified`), zero included so the metric always has data.
  */
 export function createSweepJobsHandler(sweep: () => Sweeper | Promise<Sweeper>) {
   const handle = async (raw: unknown, _context: Context): Promise<SweepResult> => {

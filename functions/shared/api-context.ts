@@ -1,16 +1,23 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Sql } from 'postgres';
+import { DnsHostResolver } from '../adapters/dns-host-resolver.js';
 import { PostgresAuditLog } from '../adapters/postgres-audit-log.js';
 import { PostgresExportDatabase } from '../adapters/postgres-export-database.js';
 import { PostgresExportJobs } from '../adapters/postgres-export-jobs.js';
 import { PostgresJobLeases } from '../adapters/postgres-job-leases.js';
+import { PostgresWebhookDeliveries } from '../adapters/postgres-webhook-deliveries.js';
+import { PostgresWebhookStore } from '../adapters/postgres-webhook-store.js';
 import type { BearerTokenVerifier } from '../domain/auth.js';
 import type { ExportQueue } from '../domain/export-queue.js';
+import type { HostResolver } from '../domain/webhook-url.js';
+import type { WebhookQueue } from '../domain/webhooks.js';
 import { type ApiDeps, settingsOf } from './api-deps.js';
 import { rateLimiterOf } from './api-wiring/database.js';
 import { storesOf } from './api-wiring/stores.js';
 import type { Config } from './config.js';
+import { once } from './once.js';
 import { tokenVerifierFromEnv } from './token-verifier.js';
+import { createSecretBox } from './webhook-secret-key.js';
 
 export interface BuildApiDepsProps {
   readonly config: Config;
@@ -21,6 +28,10 @@ export interface BuildApiDepsProps {
   /** The clock of the rate limiter, schedules and metrics (tests cross window edges with it). */
   readonly now?: () => Date;
   readonly tokens?: BearerTokenVerifier;
+  /** The webhook delivery queue (test events). */
+  readonly webhookQueue: WebhookQueue;
+  /** @default the system resolver (tests resolve names their own way) */
+  readonly resolver?: HostResolver;
 }
 
 /**
@@ -42,5 +53,11 @@ export function buildApiDeps(props: BuildApiDepsProps): ApiDeps {
     storeFor: storesOf(props.s3, cfg.EXPORT_BUCKET),
     linkSecret: props.linkSecret,
     now,
+    webhooks: new PostgresWebhookStore(sql),
+    webhookDeliveries: new PostgresWebhookDeliveries(sql),
+    webhookQueue: props.webhookQueue,
+    secretBox: once(() => createSecretBox(cfg)),
+    resolver: props.resolver ?? new DnsHostResolver(),
+    webhookUrlPolicy: { allowLoopback: cfg.WEBHOOK_ALLOW_LOOPBACK },
   });
 }

@@ -5,6 +5,8 @@ import type { ExportQueue } from '../domain/export-queue.js';
 import type { JobLeases } from '../domain/job-leases.js';
 import type { ExportDatabase, ObjectDownloads } from '../domain/ports.js';
 import type { RateLimiter } from '../domain/rate-limit.js';
+import type { HostResolver, WebhookUrlPolicy } from '../domain/webhook-url.js';
+import type { SecretBox, WebhookDeliveries, WebhookQueue, WebhookStore } from '../domain/webhooks.js';
 import type { Config } from './config.js';
 
 /** Settings the API's use cases read, from `Config`. */
@@ -32,6 +34,14 @@ export interface ApiDeps extends ApiSettings {
   /** Resolved on first use: only the download route verifies link tokens. */
   readonly linkSecret: () => Promise<string>;
   readonly now: () => Date;
+  readonly webhooks: WebhookStore;
+  readonly webhookDeliveries: WebhookDeliveries;
+  /** The webhook delivery queue (test events). */
+  readonly webhookQueue: WebhookQueue;
+  /** Resolved on first use: only registration seals a secret. */
+  readonly secretBox: () => Promise<SecretBox>;
+  readonly resolver: HostResolver;
+  readonly webhookUrlPolicy: WebhookUrlPolicy;
 }
 
 /**

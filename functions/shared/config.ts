@@ -64,6 +64,27 @@ export const ConfigSchema = z
     UPLOAD_PART_SIZE_MIB: int(5),
     /** SES configuration set for delivery events (AWS only). */
     SES_CONFIGURATION_SET: optionalString,
+    /** How long after a job finished the sweeper resends an outcome email or event not recorded as sent. */
+    NOTIFY_GRACE_SECONDS: int(60),
+    /** The EventBridge bus outcome events go to (worker and sweeper). */
+    EVENT_BUS_NAME: optionalString,
+    /** The webhook delivery queue (the delivery function fans out to it; the test route sends to it). */
+    WEBHOOK_QUEUE_URL: optionalString,
+    /** The key that seals webhook signing secrets: plain locally, a Secrets Manager ARN in AWS. */
+    WEBHOOK_SECRET_KEY: optionalString,
+    WEBHOOK_SECRET_KEY_ARN: optionalString,
+    /**
+     * `true` lets webhook URLs be `http://` and resolve to loopback addresses (the local runtime);
+     * otherwise they must be https and resolve to public addresses only.
+     */
+    WEBHOOK_ALLOW_LOOPBACK: z.pipe(
+      z._default(z.enum(['true', 'false']), 'false'),
+      z.transform((v) => v === 'true'),
+    ),
+    /** First retry delay of a failed webhook delivery; each next one is 4× longer (at most 12 h). */
+    WEBHOOK_RETRY_BASE_SECONDS: z._default(z.pipe(z.coerce.number(), z.int().check(z.gte(0))), 30),
+    /** Delivery attempts before a delivery is given up and its message goes to the DLQ (the queue's maxReceiveCount). */
+    WEBHOOK_MAX_ATTEMPTS: int(8),
   })
   .check(
     z.superRefine((env, ctx) => {

@@ -15,6 +15,8 @@ export interface SweeperSettings {
   readonly graceSeconds?: number;
   /** `QUEUE_VISIBILITY_TIMEOUT_SECONDS`: when SQS redelivers a released job's message. @default 0 */
   readonly redeliveryDelaySeconds?: number;
+  /** `NOTIFY_GRACE_SECONDS`: when an unsent outcome email or event is resent. @default 60 */
+  readonly notifyGraceSeconds?: number;
 }
 
 /**
@@ -36,6 +38,11 @@ export function createSweeper(
         leases: deps.leases,
         audit: deps.audit,
         mailer: deps.mailer,
+        events: deps.events,
+        notifications: deps.notifications,
+        linkSecret: deps.linkSecret,
+        publicApiUrl: deps.publicApiUrl,
+        settings: deps.settings,
         metrics: deps.metrics,
         storeFor: deps.storeFor,
         defaultBucket: deps.defaultBucket,
@@ -47,6 +54,7 @@ export function createSweeper(
         maxAttempts: maxReceiveCount,
         queuedGraceSeconds: settings.graceSeconds,
         redeliveryDelaySeconds: settings.redeliveryDelaySeconds,
+        notifyGraceSeconds: settings.notifyGraceSeconds,
       },
     );
 }
@@ -62,7 +70,11 @@ export async function createSweeperFromConfig(
   return createSweeper(
     await createWorkerRuntime(cfg, overrides),
     new SqsExportQueue({ client: sqsClient(), queueUrl: exportQueueUrl() }),
-    { graceSeconds: cfg.SWEEP_GRACE_SECONDS, redeliveryDelaySeconds: cfg.QUEUE_VISIBILITY_TIMEOUT_SECONDS },
+    {
+      graceSeconds: cfg.SWEEP_GRACE_SECONDS,
+      redeliveryDelaySeconds: cfg.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+      notifyGraceSeconds: cfg.NOTIFY_GRACE_SECONDS,
+    },
   );
 }
 

@@ -1,14 +1,18 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Sql } from 'postgres';
+import { EventBridgeEventPublisher } from '../adapters/eventbridge-event-publisher.js';
 import { PostgresAuditLog } from '../adapters/postgres-audit-log.js';
 import { PostgresExportDatabase } from '../adapters/postgres-export-database.js';
 import { PostgresJobLeases } from '../adapters/postgres-job-leases.js';
+import { PostgresJobNotifications } from '../adapters/postgres-job-notifications.js';
 import { PowertoolsMetricsSink } from '../adapters/powertools-metrics-sink.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { SesMailer } from '../adapters/ses-mailer.js';
+import type { EventPublisher } from '../domain/export-events.js';
 import type { Mailer } from '../domain/mailer.js';
 import type { MetricsSink } from '../domain/metrics-sink.js';
 import type { ProcessExportJobDeps, ProcessExportJobSettings } from '../domain/process-export-job.js';
+import { eventBridgeClient, eventBusName } from './aws/eventbridge-client.js';
 import { s3Client } from './aws/s3-client.js';
 import { sesClient } from './aws/ses-client.js';
 import { type Config, config } from './config.js';
@@ -37,6 +41,7 @@ export interface WorkerDepsProps {
   readonly partSize?: number;
   readonly defaultBucket: string;
   readonly mailer: Mailer;
+  readonly events: EventPublisher;
   readonly metrics: MetricsSink;
   readonly linkSecret: string;
   readonly publicApiUrl: string;
@@ -47,6 +52,7 @@ export interface WorkerDepsProps {
 export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
   return {
     leases: new PostgresJobLeases(props.jobsSql),
+    notifications: new PostgresJobNotifications(props.jobsSql),
     audit: new PostgresAuditLog(props.jobsSql),
     database: new PostgresExportDatabase(props.exportSql),
     storeFor: perKey(
@@ -54,6 +60,7 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
     ),
     defaultBucket: props.defaultBucket,
     mailer: props.mailer,
+    events: props.events,
     metrics: props.metrics,
     linkSecret: props.linkSecret,
     publicApiUrl: props.publicApiUrl,
@@ -65,12 +72,14 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
 export interface WorkerRuntimeOverrides {
   /** @default SES from `MAIL_FROM` (the local runtime gives its outbox folder) */
   readonly mailer?: Mailer;
+  /** @default EventBridge, the bus `EVENT_BUS_NAME` (the local runtime gives its emulated bus) */
+  readonly events?: EventPublisher;
 }
 
 /**
  * Builds the worker's dependencies from `cfg`: two single-connection postgres.js clients (job
  * state, export snapshots) as the function's own database login, the traced S3 client, SES (or the
- * given mailer), EMF metrics and the link-signing key.
+ * given mailer), EventBridge (or the given bus), EMF metrics and the link-signing key.
  */
 export async function createWorkerRuntime(
   cfg: Config = config(),
@@ -94,6 +103,9 @@ export async function createWorkerRuntime(
       partSize: cfg.UPLOAD_PART_SIZE_MIB * 1024 * 1024,
       defaultBucket: cfg.EXPORT_BUCKET,
       mailer,
+      events:
+        overrides.events ??
+        new EventBridgeEventPublisher({ client: eventBridgeClient(), eventBusName: eventBusName() }),
       metrics: new PowertoolsMetricsSink({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
       linkSecret,
       publicApiUrl: cfg.PUBLIC_API_URL,

@@ -1,8 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import postgres, { type Sql } from 'postgres';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../functions/adapters/s3-client.js';
 import { DEMO_ADMIN_ID, DEMO_USER_ID } from '../../local/demo-data.js';
@@ -300,6 +303,63 @@ describe.skipIf(missing !== undefined)('web console in Chromium', () => {
     expect(await page.locator('.facts').first().textContent()).toContain('daily_transactions for 2021-03-04');
     await phoneScreenshot('admin', '/console/schedules', 'schedules-phone');
     await context.close();
+  });
+
+  it('registers a webhook showing its secret once, sends a signed test event, shows the delivery and deletes it', async () => {
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/exports`;
+    const { context, page } = await signedIn('admin');
+    try {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+      await expect.poll(() => page.getByText('No webhooks yet.').isVisible(), POLL).toBe(true);
+
+      await page.getByLabel('Endpoint URL').fill('http://10.0.0.1/hook');
+      await page.getByRole('button', { name: 'Register' }).click();
+      const urlError = page.locator('#field-url-error');
+      await expect.poll(() => urlError.textContent(), POLL).toMatch(/private, link-local/);
+      expect(await page.getByLabel('Endpoint URL').getAttribute('aria-invalid')).toBe('true');
+
+      await page.getByLabel('Endpoint URL').fill(url);
+      await page.getByLabel('Description (optional)').fill('Billing warehouse');
+      await page.getByRole('button', { name: 'Register' }).click();
+      const secretField = page.getByLabel('Signing secret');
+      await expect.poll(() => secretField.inputValue(), POLL).toMatch(/^whsec_/);
+      const secret = await secretField.inputValue();
+      const card = page.locator(`article[data-webhook="${url}"]`);
+      await card.getByRole('button', { name: 'Send test event' }).click();
+      const row = card.locator('tr[data-delivery="webhook.test"]');
+      await expect.poll(() => row.locator('.status').textContent(), POLL).toBe('delivered');
+      expect(await row.locator('td').nth(3).textContent()).toBe('204');
+      await screenshot(page, 'webhooks-desktop');
+      await phoneScreenshot('admin', '/console/webhooks', 'webhooks-phone');
+
+      expect(received).toHaveLength(1);
+      expect(
+        new Webhook(secret).verify(received[0]!.body, received[0]!.headers as Record<string, string>),
+      ).toMatchObject({
+        type: 'webhook.test',
+      });
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+      await page.reload();
+      await expect.poll(() => card.isVisible(), POLL).toBe(true);
+      expect(await page.content()).not.toContain(secret);
+
+      await card.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete webhook' }).click();
+      await expect.poll(() => page.getByText('No webhooks yet.').isVisible(), POLL).toBe(true);
+    } finally {
+      await context.close();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('charts the metrics of the jobs so far', async () => {

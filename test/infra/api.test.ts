@@ -23,6 +23,11 @@ const DESIGN_ROUTES = [
   ['GET', '/api/export/limits'],
   ['GET', '/api/export/catalogue'],
   ['GET', '/api/export/openapi.json'],
+  ['POST', '/api/export/webhooks'],
+  ['GET', '/api/export/webhooks'],
+  ['DELETE', '/api/export/webhooks/{webhookId}'],
+  ['GET', '/api/export/webhooks/{webhookId}/deliveries'],
+  ['POST', '/api/export/webhooks/{webhookId}/test'],
 ] as const;
 const DOWNLOAD = 'GET /api/export/jobs/{jobId}/download';
 const OPENAPI = 'GET /api/export/openapi.json';

@@ -47,6 +47,7 @@ function allFunctions(): Array<[string, IFunction]> {
     ...Object.entries(dev.stack.api.handlers),
     ['exportWorker', dev.stack.worker.handler],
     ['sweepJobs', dev.stack.worker.sweeper],
+    ['webhookDelivery', dev.stack.webhooks.handler],
   ];
 }
 
@@ -103,8 +104,15 @@ describe('least privilege', () => {
   });
 
   it('lets only the handlers that create jobs, and the sweeper that re-enqueues them, send to the export queue', () => {
+    const exportQueue = { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.worker.queue), 'Arn'] };
     const senders = allFunctions()
-      .filter(([, fn]) => actionsOf(fn, 'sqs').includes('sqs:SendMessage'))
+      .filter(([, fn]) =>
+        statementsOf(dev.stack, fn).some(
+          (s) =>
+            asArray(s.Action).includes('sqs:SendMessage') &&
+            asArray(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(exportQueue)),
+        ),
+      )
       .map(([name]) => name)
       .sort();
 
@@ -144,6 +152,9 @@ describe('least privilege', () => {
   it('gives the link secret only to the download handler, the worker and the sweeper; no database secret to anyone', () => {
     const linkSecret = { Ref: logicalId(dev.stack, dev.stack.linkSecret) };
     const linkHolders = ['downloadJob', 'exportWorker', 'sweepJobs'];
+    // The key that seals webhook signing secrets: the route that registers them and the delivery.
+    const webhookKey = { Ref: logicalId(dev.stack, dev.stack.webhooks.secretKey) };
+    const webhookKeyHolders = ['registerWebhook', 'webhookDelivery'];
     for (const [name, fn] of allFunctions()) {
       const resources = statementsOf(dev.stack, fn)
         .filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue'))
@@ -152,6 +163,7 @@ describe('least privilege', () => {
       const variables = Object.keys(resource?.Properties.Environment?.Variables ?? {});
       expect(variables, name).toContain('POWERTOOLS_SERVICE_NAME');
       if (linkHolders.includes(name)) expect(resources, name).toEqual([linkSecret]);
+      else if (webhookKeyHolders.includes(name)) expect(resources, name).toEqual([webhookKey]);
       else {
         expect(resources, name).toEqual([]);
         expect(variables, name).not.toContain('LINK_SECRET_ARN');
@@ -163,6 +175,7 @@ describe('least privilege', () => {
     const expected: Record<string, string> = {
       exportWorker: 'data_export_worker',
       sweepJobs: 'data_export_sweeper',
+      webhookDelivery: 'data_export_sweeper',
     };
     for (const [name, fn] of allFunctions()) {
       const connects = statementsOf(dev.stack, fn).filter((s) =>
@@ -227,5 +240,37 @@ describe('the console upload (CDK bucket deployment)', () => {
       }
     }
     expect(statements).toHaveLength(3);
+  });
+});
+
+describe('webhooks and events', () => {
+  it('lets only the worker and the sweeper publish events, on the service bus only', () => {
+    const bus = { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.webhooks.eventBus), 'Arn'] };
+    const publishers = allFunctions().filter(([, fn]) => actionsOf(fn, 'events').length > 0);
+
+    expect(publishers.map(([name]) => name)).toEqual(['exportWorker', 'sweepJobs']);
+    for (const [, fn] of publishers) {
+      const put = statementsOf(dev.stack, fn).filter((s) => asArray(s.Action).includes('events:PutEvents'));
+      expect(put.flatMap((s) => asArray(s.Resource))).toEqual([bus]);
+    }
+  });
+
+  it('lets only the test route and the delivery send to the webhook queue, and only the delivery consume it', () => {
+    const queue = { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.webhooks.queue), 'Arn'] };
+    const on = (action: string) =>
+      allFunctions()
+        .filter(([, fn]) =>
+          statementsOf(dev.stack, fn).some(
+            (s) =>
+              asArray(s.Action).includes(action) &&
+              asArray(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(queue)),
+          ),
+        )
+        .map(([name]) => name)
+        .sort();
+
+    expect(on('sqs:SendMessage')).toEqual(['testWebhook', 'webhookDelivery']);
+    expect(on('sqs:ReceiveMessage')).toEqual(['webhookDelivery']);
+    expect(on('sqs:ChangeMessageVisibility')).toEqual(['webhookDelivery']);
   });
 });

@@ -11,11 +11,13 @@ let prod: SynthResult;
 let dev: SynthResult;
 let rules: Properties[];
 
-/** The stack's EventBridge rules except the stale-job sweeper's (see export-stack.test.ts). */
+/** The stack's EventBridge rules except the stale-job sweeper's and the webhooks' (see their own tests). */
 function scheduleRules(result: SynthResult): Properties[] {
-  const sweepRule = logicalId(result.stack, result.stack.worker.sweepRule);
+  const others = [result.stack.worker.sweepRule, result.stack.webhooks.rule].map((rule) =>
+    logicalId(result.stack, rule),
+  );
   return Object.entries(result.template.findResources('AWS::Events::Rule'))
-    .filter(([id]) => id !== sweepRule)
+    .filter(([id]) => !others.includes(id))
     .map(([, rule]) => rule.Properties);
 }
 
@@ -63,7 +65,9 @@ describe('scheduled exports', () => {
   });
 
   it('lets only these rules send to the queue', () => {
+    const exportQueue = { Ref: logicalId(prod.stack, prod.stack.worker.queue) };
     const statements = Object.values(prod.template.findResources('AWS::SQS::QueuePolicy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Queues) === JSON.stringify([exportQueue]))
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Properties[])
       .filter((s) => s.Principal?.Service === 'events.amazonaws.com');
     const sourceArns = statements.flatMap((s) => [s.Condition?.ArnEquals?.['aws:SourceArn']].flat());

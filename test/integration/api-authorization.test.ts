@@ -34,6 +34,11 @@ const MATRIX: Record<RouteName, Record<Who, number>> = {
   getLimits: { anonymous: 401, 'bad token': 401, self: 200, 'other user': 200, admin: 200 },
   getCatalogue: { anonymous: 401, 'bad token': 401, self: 200, 'other user': 200, admin: 200 },
   openapi: { anonymous: 200, 'bad token': 200, self: 200, 'other user': 200, admin: 200 },
+  registerWebhook: { anonymous: 401, 'bad token': 401, self: 403, 'other user': 403, admin: 201 },
+  listWebhooks: { anonymous: 401, 'bad token': 401, self: 403, 'other user': 403, admin: 200 },
+  deleteWebhook: { anonymous: 401, 'bad token': 401, self: 403, 'other user': 403, admin: 204 },
+  listWebhookDeliveries: { anonymous: 401, 'bad token': 401, self: 403, 'other user': 403, admin: 200 },
+  testWebhook: { anonymous: 401, 'bad token': 401, self: 403, 'other user': 403, admin: 202 },
 };
 
 let api: ApiHarness;
@@ -74,6 +79,22 @@ async function requestFor(route: RouteName): Promise<Omit<CallInit, 'token'>> {
       return { pathParameters: { jobId: completedJob } };
     case 'cancelJob':
       return { pathParameters: { jobId: await insertJob(api.sql, { requestedBy: SELF }) } };
+    case 'registerWebhook':
+      // An address literal: no DNS lookup, which this machine may not have.
+      return { body: { url: 'https://93.184.215.14/hooks/exports' } };
+    case 'deleteWebhook':
+    case 'listWebhookDeliveries':
+    case 'testWebhook': {
+      const webhook = await api.deps.webhooks.create({
+        id: randomUUID(),
+        url: 'https://93.184.215.14/hooks/exports',
+        events: ['export.completed'],
+        description: null,
+        secretSealed: 'not-opened-here',
+        createdBy: ADMIN,
+      });
+      return { pathParameters: { webhookId: webhook.id } };
+    }
     case 'runSchedule':
       return { pathParameters: { name: 'daily_transactions' }, body: { date: '2001-02-03', force: true } };
     default:

@@ -32,6 +32,7 @@ import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
 import { type SqsHandler, startSqsEventSource } from '../../local/event-source.js';
+import { RecordingEventPublisher } from '../support/notification-fakes.js';
 import { readParquet } from '../support/parquet.js';
 import {
   etagOf,
@@ -105,6 +106,7 @@ function workerDeps(overrides: Partial<ProcessExportJobDeps> & { sql?: Sql } = {
       s3,
       defaultBucket: bucket,
       mailer: new OutboxMailer({ dir: outbox, from: 'Data Export <exports@example.com>' }),
+      events: new RecordingEventPublisher(),
       metrics: new RecordingMetrics(),
       linkSecret: LINK_SECRET,
       publicApiUrl: 'http://localhost:3000',

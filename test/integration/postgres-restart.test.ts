@@ -30,6 +30,7 @@ import type { Gateway } from '../../local/gateway.js';
 import { bearerToken } from '../support/api-events.js';
 import { startApiGateway, TEST_API_KEY } from '../support/api-gateway.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
+import { RecordingEventPublisher } from '../support/notification-fakes.js';
 import { copyToBuffer, readObject, testS3 } from '../support/services.js';
 import { createQueueWithDlq, type QueuePair, queueDepth } from '../support/sqs-queues.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
@@ -189,6 +190,7 @@ describe('a Postgres restart in the middle of an export', () => {
       s3,
       defaultBucket: bucket,
       mailer: new OutboxMailer({ dir: outbox, from: 'Data Export <exports@example.com>' }),
+      events: new RecordingEventPublisher(),
       metrics: new RecordingMetrics(),
       linkSecret: 'restart-test-link-secret-0123456789abcdef',
       publicApiUrl: 'http://127.0.0.1',

@@ -14,6 +14,7 @@ import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, DEMO_USER_ID, seedDemoData } from '../../local/demo-data.js';
+import { RecordingEventPublisher } from '../support/notification-fakes.js';
 import { readObject, testS3, testSql } from '../support/services.js';
 import { receivedMessage, sqsEventOf, workerContext } from '../support/sqs-invocations.js';
 import { RecordingMetrics } from '../support/worker-fakes.js';
@@ -54,6 +55,7 @@ async function runSchedule(schedule: string, scheduledTime: string) {
     s3,
     defaultBucket: bucket,
     mailer: new OutboxMailer({ dir: outbox, from: 'Data Export <exports@example.com>' }),
+    events: new RecordingEventPublisher(),
     metrics: new RecordingMetrics(),
     linkSecret: 'scheduled-exports-test-secret-0123456789',
     publicApiUrl: 'http://localhost:3000',

@@ -27,6 +27,7 @@ import { createSweeper, type Sweeper } from '../../functions/shared/sweeper.js';
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
 import { startSqsEventSource } from '../../local/event-source.js';
+import { RecordingEventPublisher } from '../support/notification-fakes.js';
 import { serviceSql, testS3, testSql } from '../support/services.js';
 import { WORKER_TIMEOUT_MS } from '../support/sqs-invocations.js';
 import { createQueueWithDlq, type QueuePair, queueDepth } from '../support/sqs-queues.js';
@@ -47,6 +48,7 @@ let queue: QueuePair;
 let outbox: string;
 let queueCounter = 0;
 const sends: EmailMessage[] = [];
+const events = new RecordingEventPublisher();
 let deps: ProcessExportJobDeps;
 let sweeperDeps: ProcessExportJobDeps;
 
@@ -81,6 +83,7 @@ beforeAll(async () => {
       s3: testS3(),
       defaultBucket: inject('bucket'),
       mailer,
+      events,
       metrics: new RecordingMetrics(),
       linkSecret: 'integration-link-secret-0123456789abcdef',
       publicApiUrl: 'http://localhost:3000',
@@ -93,6 +96,7 @@ beforeAll(async () => {
 afterEach(async () => {
   await sql`DELETE FROM export_jobs`;
   sends.length = 0;
+  events.published.length = 0;
 });
 
 afterAll(async () => {
@@ -172,6 +176,50 @@ async function workUntilCompleted(jobId: string): Promise<void> {
 }
 
 describe('sweeping stale jobs on Postgres and SQS', () => {
+  it('sends the email and the event of a job whose worker was killed between completion and notification, once', async () => {
+    const { sweep } = await setUp();
+    const id = await insertJob({
+      status: 'processing',
+      ageSeconds: 30,
+      attempts: 1,
+      leaseExpiredSecondsAgo: -60,
+    });
+    const result = {
+      objectKey: `exports/${id}/1/courses.csv`,
+      fileName: 'courses.csv',
+      contentType: 'text/csv',
+      bytes: 10,
+      sha256: 'cd'.repeat(32),
+      rows: 2,
+      tables: [{ name: 'courses', rows: 2 }],
+      exportedAt: new Date().toISOString(),
+    };
+    // The worker wins its conditional completion, then dies before it notifies anyone.
+    const won = await new PostgresJobLeases(workerSql).complete(id, 'worker-gone', result, {
+      rowsExported: 2,
+      bytesWritten: 10,
+      tablesDone: 1,
+      tablesTotal: 1,
+      percent: 100,
+    });
+
+    const early = await sweep();
+    const later = new Date(Date.now() + 120_000);
+    const first = await sweep({ now: later });
+    const second = await sweep({ now: new Date(later.getTime() + 600_000) });
+
+    expect(won).toBe(true);
+    expect([early.renotified, first.renotified, second.renotified]).toEqual([0, 1, 0]);
+    expect(sends.map((m) => m.messageId)).toEqual([`${id}:completed`]);
+    expect(events.published.map((e) => [e.detailType, e.detail.eventId, e.detail.rows])).toEqual([
+      ['Export Completed', `evt_${id}_completed`, 2],
+    ]);
+    const [row] = await sql<{ email_sent_at: Date | null; event_sent_at: Date | null }[]>`
+      SELECT email_sent_at, event_sent_at FROM export_jobs WHERE id = ${id}`;
+    expect(row?.email_sent_at).toBeInstanceOf(Date);
+    expect(row?.event_sent_at).toBeInstanceOf(Date);
+  });
+
   it('re-enqueues a queued job whose message was lost, which the worker then completes, and leaves a fresh one alone', async () => {
     const { sweep } = await setUp();
     const stale = await insertJob({ status: 'queued', ageSeconds: 600 });
@@ -183,9 +231,9 @@ describe('sweeping stale jobs on Postgres and SQS', () => {
     const again = await sweep();
     await workUntilCompleted(stale);
 
-    expect(result).toEqual({ requeued: 1, failed: 0 });
+    expect(result).toEqual({ requeued: 1, failed: 0, renotified: 0 });
     expect(depth).toBe(1);
-    expect(again).toEqual({ requeued: 0, failed: 0 });
+    expect(again).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     const completed = await jobRow(stale);
     expect(completed.status).toBe('completed');
     expect(completed.result?.tables).toEqual([{ name: 'courses', rows: expect.any(Number) }]);
@@ -213,8 +261,8 @@ describe('sweeping stale jobs on Postgres and SQS', () => {
     const first = await sweep();
     const second = await sweep();
 
-    expect(first).toEqual({ requeued: 0, failed: 1 });
-    expect(second).toEqual({ requeued: 0, failed: 0 });
+    expect(first).toEqual({ requeued: 0, failed: 1, renotified: 0 });
+    expect(second).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     expect(await queueDepth(sqs, queue.queueUrl)).toBe(0);
     const failed = await jobRow(abandoned);
     expect(failed.status).toBe('failed');
@@ -245,8 +293,8 @@ describe('sweeping stale jobs on Postgres and SQS', () => {
     const again = await sweep();
     await workUntilCompleted(job);
 
-    expect(result).toEqual({ requeued: 1, failed: 0 });
-    expect(again).toEqual({ requeued: 0, failed: 0 });
+    expect(result).toEqual({ requeued: 1, failed: 0, renotified: 0 });
+    expect(again).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     const completed = await jobRow(job);
     expect(completed.status).toBe('completed');
     expect(completed.attempts).toBe(2);
@@ -283,7 +331,7 @@ describe('sweeping stale jobs on Postgres and SQS', () => {
     const after = await sweep();
 
     expect(during).toEqual([]);
-    expect(after).toEqual({ requeued: 0, failed: 0 });
+    expect(after).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     const row = await jobRow(job);
     expect(row.status).toBe('processing');
     expect(row.error).toBeNull();
@@ -301,7 +349,7 @@ describe('sweeping stale jobs on Postgres and SQS', () => {
 
     const result = await sweep();
 
-    expect(result).toEqual({ requeued: 0, failed: 0 });
+    expect(result).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     expect((await jobRow(job)).status).toBe('processing');
   });
 });

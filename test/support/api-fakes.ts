@@ -26,6 +26,13 @@ import {
 import type { ApiDeps } from '../../functions/shared/api-deps.js';
 import { TEST_JWT_SECRET, TEST_LINK_SECRET } from './api-events.js';
 import {
+  FixedResolver,
+  InMemoryWebhookDeliveries,
+  InMemoryWebhookStore,
+  PlainSecretBox,
+  RecordingWebhookQueue,
+} from './webhook-fakes.js';
+import {
   FakeExportDatabase,
   InMemoryJobLeases,
   InMemoryObjectStore,
@@ -289,5 +296,11 @@ export function fakeApiDeps(
     storeFor: () => store,
     linkSecret: async () => TEST_LINK_SECRET,
     now,
+    webhooks: new InMemoryWebhookStore(),
+    webhookDeliveries: new InMemoryWebhookDeliveries(),
+    webhookQueue: new RecordingWebhookQueue(),
+    secretBox: async () => new PlainSecretBox(),
+    resolver: new FixedResolver({ 'hooks.example.com': [{ address: '93.184.215.14', family: 4 }] }),
+    webhookUrlPolicy: { allowLoopback: false },
   };
 }

@@ -4,11 +4,14 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Sql } from 'postgres';
 import { inject } from 'vitest';
 import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
+import { SqsWebhookQueue } from '../../functions/adapters/sqs-webhook-queue.js';
 import { BearerTokenVerifier } from '../../functions/domain/auth.js';
 import type { ExportQueue } from '../../functions/domain/export-queue.js';
+import type { HostResolver } from '../../functions/domain/webhook-url.js';
 import { createAuthorizer } from '../../functions/handlers/authorizer.js';
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
 import { createHandler as cancelJob } from '../../functions/handlers/cancel-job.js';
+import { createHandler as deleteWebhook } from '../../functions/handlers/delete-webhook.js';
 import { createHandler as downloadJob } from '../../functions/handlers/download-job.js';
 import { handler as getCatalogue } from '../../functions/handlers/get-catalogue.js';
 import { createHandler as getJob } from '../../functions/handlers/get-job.js';
@@ -17,8 +20,12 @@ import { createHandler as getMetrics } from '../../functions/handlers/get-metric
 import { createHandler as listJobFiles } from '../../functions/handlers/list-job-files.js';
 import { createHandler as listJobs } from '../../functions/handlers/list-jobs.js';
 import { createHandler as listSchedules } from '../../functions/handlers/list-schedules.js';
+import { createHandler as listWebhookDeliveries } from '../../functions/handlers/list-webhook-deliveries.js';
+import { createHandler as listWebhooks } from '../../functions/handlers/list-webhooks.js';
 import { handler as openapi } from '../../functions/handlers/openapi.js';
+import { createHandler as registerWebhook } from '../../functions/handlers/register-webhook.js';
 import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
+import { createHandler as testWebhook } from '../../functions/handlers/test-webhook.js';
 import { createHandler as userExport } from '../../functions/handlers/user-export.js';
 import { buildApiDeps } from '../../functions/shared/api-context.js';
 import type { ApiDeps } from '../../functions/shared/api-deps.js';
@@ -35,6 +42,9 @@ import {
   viaGateway,
 } from './api-events.js';
 import { serviceSql, testS3, testSql } from './services.js';
+
+/** The key that seals webhook secrets in tests. */
+export const TEST_WEBHOOK_SECRET_KEY = 'test-webhook-secret-key-0123456789abcdef';
 
 /** A settable clock: the rate limiter, schedules and metrics read it. */
 export class TestClock {
@@ -53,6 +63,10 @@ export interface ApiHarnessOptions {
   /** Replaces the real SQS queue (e.g. to make enqueueing fail). */
   readonly queue?: ExportQueue;
   readonly clock?: TestClock;
+  /** `WEBHOOK_ALLOW_LOOPBACK`: the local runtime's webhook URL policy. @default false (AWS) */
+  readonly webhookAllowLoopback?: boolean;
+  /** Resolves webhook host names. @default the system resolver */
+  readonly resolver?: HostResolver;
   /** Another Postgres than the shared test server (e.g. one a test restarts), and the API's client of it. */
   readonly database?: { readonly url: string; readonly sql: Sql };
 }
@@ -73,6 +87,8 @@ export interface ApiHarness {
   readonly clock: TestClock;
   readonly sqs: SQSClient;
   readonly queueUrl: string;
+  /** The webhook delivery queue the test route sends to. */
+  readonly webhookQueueUrl: string;
   readonly handlers: Readonly<Record<RouteName, ApiHandler>>;
   /** The real REQUEST authorizer, as the gateway runs it in front of bearer routes. */
   readonly authorizer: AuthorizerHandler;
@@ -85,6 +101,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const endpoint = inject('awsEndpoint');
   const sqs = createSqsClient({ endpoint });
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `api-test-${randomUUID()}` }));
+  const webhookQueue = await sqs.send(new CreateQueueCommand({ QueueName: `api-webhooks-${randomUUID()}` }));
   const config = loadConfig({
     DATABASE_URL: options.database?.url ?? inject('databaseUrl'),
     EXPORT_BUCKET: inject('bucket'),
@@ -98,6 +115,9 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     RATE_LIMIT_WINDOW_SECONDS: String(options.rateLimitWindowSeconds ?? 900),
     INLINE_LIMIT_BYTES: String(options.inlineLimitBytes ?? 1024 * 1024),
     MAX_BODY_BYTES: String(options.maxBodyBytes ?? 16 * 1024),
+    WEBHOOK_QUEUE_URL: webhookQueue.QueueUrl,
+    WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
+    WEBHOOK_ALLOW_LOOPBACK: String(options.webhookAllowLoopback ?? false),
   });
   const clock = options.clock ?? new TestClock();
   const sql = options.database?.sql ?? testSql();
@@ -111,6 +131,8 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     s3: testS3(),
     now: clock.now,
     queue: options.queue ?? new SqsExportQueue({ client: sqs, queueUrl: QueueUrl! }),
+    webhookQueue: new SqsWebhookQueue({ client: sqs, queueUrl: webhookQueue.QueueUrl! }),
+    ...(options.resolver && { resolver: options.resolver }),
   });
   const provide = () => Promise.resolve(deps);
   const handlers: Record<RouteName, ApiHandler> = {
@@ -126,6 +148,11 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     getMetrics: getMetrics(provide),
     getLimits: getLimits(provide),
     getCatalogue: getCatalogue as unknown as ApiHandler,
+    registerWebhook: registerWebhook(provide),
+    listWebhooks: listWebhooks(provide),
+    deleteWebhook: deleteWebhook(provide),
+    listWebhookDeliveries: listWebhookDeliveries(provide),
+    testWebhook: testWebhook(provide),
     openapi: openapi as unknown as ApiHandler,
   };
   const verifier = new BearerTokenVerifier({ secret: TEST_JWT_SECRET });
@@ -136,6 +163,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     clock,
     sqs,
     queueUrl: QueueUrl!,
+    webhookQueueUrl: webhookQueue.QueueUrl!,
     handlers,
     authorizer: authorizer as unknown as AuthorizerHandler,
     call(route, init = {}) {

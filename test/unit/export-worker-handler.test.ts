@@ -8,6 +8,7 @@ vi.hoisted(() => {
 import { DependencyError } from '../../functions/domain/errors.js';
 import type { ProcessExportJobDeps } from '../../functions/domain/process-export-job.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
+import { InMemoryJobNotifications, RecordingEventPublisher } from '../support/notification-fakes.js';
 import { receivedMessage, sqsEventOf, workerContext } from '../support/sqs-invocations.js';
 import {
   FakeExportDatabase,
@@ -29,6 +30,8 @@ function runtime(database = new FakeExportDatabase()) {
     storeFor: () => store,
     defaultBucket: 'bucket',
     mailer,
+    events: new RecordingEventPublisher(),
+    notifications: new InMemoryJobNotifications(leases),
     audit: new RecordingAuditLog(),
     metrics: new RecordingMetrics(),
     linkSecret: 'unit-test-link-secret-0123456789abcdef',

@@ -11,6 +11,7 @@ vi.hoisted(() => {
 
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
 import { createHandler as cancelJob } from '../../functions/handlers/cancel-job.js';
+import { createHandler as deleteWebhook } from '../../functions/handlers/delete-webhook.js';
 import { createHandler as downloadJob } from '../../functions/handlers/download-job.js';
 import { handler as getCatalogue } from '../../functions/handlers/get-catalogue.js';
 import { createHandler as getJob } from '../../functions/handlers/get-job.js';
@@ -19,8 +20,12 @@ import { createHandler as getMetrics } from '../../functions/handlers/get-metric
 import { createHandler as listJobFiles } from '../../functions/handlers/list-job-files.js';
 import { createHandler as listJobs } from '../../functions/handlers/list-jobs.js';
 import { createHandler as listSchedules } from '../../functions/handlers/list-schedules.js';
+import { createHandler as listWebhookDeliveries } from '../../functions/handlers/list-webhook-deliveries.js';
+import { createHandler as listWebhooks } from '../../functions/handlers/list-webhooks.js';
 import { handler as openapi } from '../../functions/handlers/openapi.js';
+import { createHandler as registerWebhook } from '../../functions/handlers/register-webhook.js';
 import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
+import { createHandler as testWebhook } from '../../functions/handlers/test-webhook.js';
 import { createHandler as userExport } from '../../functions/handlers/user-export.js';
 import type { ApiDeps } from '../../functions/shared/api-deps.js';
 import { API_ROUTES, type RouteName, type RouteSpec } from '../../functions/shared/api-routes.js';
@@ -50,6 +55,11 @@ const HANDLERS: Record<RouteName, Handler> = {
   getMetrics: getMetrics(deps),
   getLimits: getLimits(deps),
   getCatalogue: getCatalogue as unknown as Handler,
+  registerWebhook: registerWebhook(deps),
+  listWebhooks: listWebhooks(deps),
+  deleteWebhook: deleteWebhook(deps),
+  listWebhookDeliveries: listWebhookDeliveries(deps),
+  testWebhook: testWebhook(deps),
   openapi: openapi as unknown as Handler,
 };
 

@@ -16,6 +16,7 @@ import {
   processExportJob,
 } from '../../functions/domain/process-export-job.js';
 import { requestScheduledRun } from '../../functions/domain/schedule-runs.js';
+import { InMemoryJobNotifications, RecordingEventPublisher } from '../support/notification-fakes.js';
 import {
   type FakeDatabaseOptions,
   FakeExportDatabase,
@@ -37,6 +38,8 @@ interface World {
   stores: Map<string, InMemoryObjectStore>;
   store: InMemoryObjectStore;
   mailer: RecordingMailer;
+  events: RecordingEventPublisher;
+  notifications: InMemoryJobNotifications;
   audit: RecordingAuditLog;
   metrics: RecordingMetrics;
 }
@@ -51,6 +54,8 @@ function world(
   const mailer = options.mailer ?? new RecordingMailer();
   const audit = new RecordingAuditLog();
   const metrics = new RecordingMetrics();
+  const events = new RecordingEventPublisher();
+  const notifications = new InMemoryJobNotifications(leases);
   const deps: ProcessExportJobDeps = {
     leases,
     database,
@@ -64,13 +69,15 @@ function world(
     },
     defaultBucket: BUCKET,
     mailer,
+    events,
+    notifications,
     audit,
     metrics,
     linkSecret: LINK_SECRET,
     publicApiUrl: 'https://api.example.com/prod/',
     settings: { leaseSeconds: 60, linkTtlSeconds: 3600, heartbeatMs: 10, rateSampleMs: 50 },
   };
-  return { deps, leases, database, stores, store, mailer, audit, metrics };
+  return { deps, leases, database, stores, store, mailer, events, notifications, audit, metrics };
 }
 
 function input(
@@ -117,6 +124,38 @@ describe('processExportJob', () => {
     });
     expect(w.audit.actions(job.id)).toEqual(['started', 'completed']);
     expect(w.metrics.completed).toEqual([expect.objectContaining({ kind: 'bulk', format: 'csv', rows: 42 })]);
+    expect(w.events.published).toEqual([
+      {
+        detailType: 'Export Completed',
+        detail: expect.objectContaining({
+          eventId: `evt_${job.id}_completed`,
+          jobId: job.id,
+          kind: 'bulk',
+          format: 'csv',
+          status: 'completed',
+          rows: 42,
+          files: 1,
+          requestedBy: job.requestedBy,
+        }),
+      },
+    ]);
+    expect(JSON.stringify(w.events.published)).not.toMatch(/https?:\/\//);
+    expect([...w.notifications.sent].sort()).toEqual([`${job.id}:email`, `${job.id}:event`]);
+  });
+
+  it('leaves a notification the mailer or the bus refused unrecorded, for the sweeper to resend', async () => {
+    const w = world({
+      database: { rows: { users: 3 } },
+      mailer: new RecordingMailer(() => new Error('SES throttled')),
+    });
+    w.events.fail = () => new Error('PutEvents throttled');
+    const job = w.leases.add(jobFixture());
+
+    const outcome = await processExportJob(w.deps, input(job));
+
+    expect(outcome.status).toBe('completed');
+    expect(w.leases.get(job.id).status).toBe('completed');
+    expect([...w.notifications.sent]).toEqual([]);
   });
 
   it('acknowledges and skips a message for a finished job without writing anything', async () => {
@@ -254,6 +293,9 @@ describe('processExportJob', () => {
     expect(w.store.aborted).toBe(1);
     expect(w.mailer.sent).toHaveLength(0);
     expect(w.audit.actions(job.id)).toEqual(['started', 'cancelled']);
+    expect(w.events.published.map((e) => [e.detailType, e.detail.eventId])).toEqual([
+      ['Export Cancelled', `evt_${job.id}_cancelled`],
+    ]);
   });
 
   it('cancels an export whose cancellation arrives while it is still counting rows', async () => {
@@ -369,6 +411,9 @@ describe('processExportJob', () => {
     expect(w.mailer.sent).toHaveLength(1);
     // The requester learns the typed reason and what to do, not the internal message.
     expect(w.mailer.sent[0]!.text).toContain('Error code: invalid_request');
+    expect(w.events.published.map((e) => [e.detailType, e.detail.error])).toEqual([
+      ['Export Failed', { code: 'invalid_request', message: FAILURE_REASONS.invalid_request }],
+    ]);
     expect(w.mailer.sent[0]!.text).toContain(FAILURE_REASONS.invalid_request);
     expect(w.mailer.sent[0]!.text).not.toContain('unknown table');
     await expect(processExportJob(w.deps, input(job, { receiveCount: 2 }))).resolves.toMatchObject({

@@ -38,18 +38,18 @@ afterEach(() => {
 
 describe('sweep-jobs handler', () => {
   it('runs one sweep per scheduled event and returns its counts', async () => {
-    const sweep = vi.fn<Sweeper>(async () => ({ requeued: 2, failed: 1 }));
+    const sweep = vi.fn<Sweeper>(async () => ({ requeued: 2, failed: 1, renotified: 0 }));
     const handler = createSweepJobsHandler(() => sweep);
     recordSingleMetrics();
 
     const result = await handler(scheduledEvent(), sweeperContext());
 
-    expect(result).toEqual({ requeued: 2, failed: 1 });
+    expect(result).toEqual({ requeued: 2, failed: 1, renotified: 0 });
     expect(sweep).toHaveBeenCalledTimes(1);
   });
 
   it('emits JobsSwept per outcome, zeros included', async () => {
-    const handler = createSweepJobsHandler(() => async () => ({ requeued: 3, failed: 0 }));
+    const handler = createSweepJobsHandler(() => async () => ({ requeued: 3, failed: 0, renotified: 2 }));
     const emitted = recordSingleMetrics();
 
     await handler(scheduledEvent(), sweeperContext());
@@ -57,11 +57,12 @@ describe('sweep-jobs handler', () => {
     expect(emitted).toEqual([
       { name: 'JobsSwept', value: 3, dimensions: { outcome: 'requeued' } },
       { name: 'JobsSwept', value: 0, dimensions: { outcome: 'failed' } },
+      { name: 'JobsSwept', value: 2, dimensions: { outcome: 'renotified' } },
     ]);
   });
 
   it('rejects an event that is not an EventBridge event without sweeping', async () => {
-    const sweep = vi.fn<Sweeper>(async () => ({ requeued: 0, failed: 0 }));
+    const sweep = vi.fn<Sweeper>(async () => ({ requeued: 0, failed: 0, renotified: 0 }));
     const handler = createSweepJobsHandler(() => sweep);
 
     await expect(handler({ Records: [] }, sweeperContext())).rejects.toThrow();

@@ -8,6 +8,7 @@ import {
   sweepStaleJobs,
 } from '../../functions/domain/sweep-stale-jobs.js';
 import { RecordingQueue } from '../support/api-fakes.js';
+import { InMemoryJobNotifications, RecordingEventPublisher } from '../support/notification-fakes.js';
 import {
   InMemoryJobLeases,
   InMemoryObjectStore,
@@ -27,7 +28,22 @@ function world(options: { mailer?: RecordingMailer } = {}) {
   const audit = new RecordingAuditLog();
   const metrics = new RecordingMetrics();
   const store = new InMemoryObjectStore();
-  const deps = { leases, queue, mailer, audit, metrics, storeFor: () => store, defaultBucket: 'exports' };
+  const events = new RecordingEventPublisher();
+  const notifications = new InMemoryJobNotifications(leases);
+  const deps = {
+    leases,
+    queue,
+    mailer,
+    events,
+    notifications,
+    audit,
+    metrics,
+    storeFor: () => store,
+    defaultBucket: 'exports',
+    linkSecret: 'unit-test-link-secret-0123456789abcdef',
+    publicApiUrl: 'https://api.example.com',
+    settings: { leaseSeconds: 60, linkTtlSeconds: 3600 },
+  };
   const sweep = (overrides: Partial<SweepStaleJobsInput> = {}) =>
     sweepStaleJobs(deps, {
       now: new Date(),
@@ -35,7 +51,7 @@ function world(options: { mailer?: RecordingMailer } = {}) {
       maxAttempts: MAX_ATTEMPTS,
       ...overrides,
     });
-  return { leases, queue, mailer, audit, metrics, store, sweep };
+  return { leases, queue, mailer, events, notifications, audit, metrics, store, sweep };
 }
 
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
@@ -69,8 +85,8 @@ describe('sweepStaleJobs: queued jobs', () => {
     const first = await sweep();
     const second = await sweep();
 
-    expect(first).toEqual({ requeued: 1, failed: 0 });
-    expect(second).toEqual({ requeued: 0, failed: 0 });
+    expect(first).toEqual({ requeued: 1, failed: 0, renotified: 0 });
+    expect(second).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     expect(queue.messages).toEqual([{ jobId: job.id }]);
     expect(leases.get(job.id).status).toBe('queued');
     expect(leases.get(job.id).updatedAt.getTime()).toBeGreaterThan(ago(5).getTime());
@@ -82,7 +98,7 @@ describe('sweepStaleJobs: queued jobs', () => {
 
     const result = await sweep();
 
-    expect(result).toEqual({ requeued: 0, failed: 0 });
+    expect(result).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     expect(queue.messages).toEqual([]);
     expect(leases.get(job.id).updatedAt).toEqual(job.updatedAt);
   });
@@ -127,12 +143,14 @@ describe('sweepStaleJobs: queued jobs', () => {
   });
 
   it('ignores finished jobs however old', async () => {
-    const { leases, queue, sweep } = world();
+    const { leases, queue, notifications, sweep } = world();
     for (const status of ['completed', 'failed', 'cancelled'] as const) {
-      leases.add(jobFixture({ status, attempts: MAX_ATTEMPTS, updatedAt: ago(86_400) }));
+      const job = leases.add(jobFixture({ status, attempts: MAX_ATTEMPTS, updatedAt: ago(86_400) }));
+      await notifications.markSent(job.id, 'email');
+      await notifications.markSent(job.id, 'event');
     }
 
-    expect(await sweep()).toEqual({ requeued: 0, failed: 0 });
+    expect(await sweep()).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     expect(queue.messages).toEqual([]);
   });
 });
@@ -146,8 +164,8 @@ describe('sweepStaleJobs: processing jobs with an expired lease', () => {
     const again = await sweep();
     const claim = await leases.claim(job.id, 'worker-new', 60);
 
-    expect(result).toEqual({ requeued: 1, failed: 0 });
-    expect(again).toEqual({ requeued: 0, failed: 0 });
+    expect(result).toEqual({ requeued: 1, failed: 0, renotified: 0 });
+    expect(again).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     expect(jobIds(queue)).toEqual([job.id]);
     expect(mailer.sent).toEqual([]);
     expect(isClaimSkipped(claim)).toBe(false);
@@ -162,7 +180,7 @@ describe('sweepStaleJobs: processing jobs with an expired lease', () => {
     leasedJob(leases, 60, { attempts: MAX_ATTEMPTS });
     leasedJob(leases, 60, { attempts: 1 });
 
-    expect(await sweep()).toEqual({ requeued: 0, failed: 0 });
+    expect(await sweep()).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     expect(queue.messages).toEqual([]);
   });
 
@@ -173,8 +191,8 @@ describe('sweepStaleJobs: processing jobs with an expired lease', () => {
     const first = await sweep();
     const second = await sweep();
 
-    expect(first).toEqual({ requeued: 0, failed: 1 });
-    expect(second).toEqual({ requeued: 0, failed: 0 });
+    expect(first).toEqual({ requeued: 0, failed: 1, renotified: 0 });
+    expect(second).toEqual({ requeued: 0, failed: 0, renotified: 0 });
     expect(queue.messages).toEqual([]);
     const failed = leases.get(job.id);
     expect(failed.status).toBe('failed');
@@ -235,7 +253,7 @@ describe('sweepStaleJobs: processing jobs with an expired lease', () => {
 
     const result = await sweep();
 
-    expect(result).toEqual({ requeued: 1, failed: 0 });
+    expect(result).toEqual({ requeued: 1, failed: 0, renotified: 0 });
     expect(jobIds(queue)).toEqual([job.id]);
     expect(leases.get(job.id).status).toBe('processing');
     expect(mailer.sent).toEqual([]);
@@ -267,5 +285,75 @@ describe('sweepStaleJobs: processing jobs with an expired lease', () => {
     expect(failedAgain).toBe(false);
     expect(leases.get(job.id).status).toBe('failed');
     expect(mailer.sent).toHaveLength(1);
+  });
+});
+
+describe('sweepStaleJobs: outcome notifications a crash left unsent', () => {
+  const result = {
+    objectKey: 'exports/x/users.csv',
+    fileName: 'users.csv',
+    contentType: 'text/csv',
+    bytes: 42,
+    sha256: 'ab'.repeat(32),
+    rows: 3,
+    tables: [{ name: 'users', rows: 3 }],
+    exportedAt: '2024-05-01T00:00:00.000Z',
+  };
+
+  it('sends the email and the event of a job completed by a worker that died before notifying, once', async () => {
+    const { leases, mailer, events, sweep } = world();
+    const job = leases.add(
+      jobFixture({ status: 'completed', result, completedAt: ago(600), updatedAt: ago(600) }),
+    );
+
+    const first = await sweep();
+    const second = await sweep({ now: new Date(Date.now() + 3600_000) });
+
+    expect(first.renotified).toBe(1);
+    expect(second.renotified).toBe(0);
+    expect(mailer.sent.map((m) => m.messageId)).toEqual([`${job.id}:completed`]);
+    expect(mailer.sent[0]!.text).toContain(`/api/export/jobs/${job.id}/download?token=`);
+    expect(events.published.map((e) => [e.detailType, e.detail.eventId, e.detail.rows])).toEqual([
+      ['Export Completed', `evt_${job.id}_completed`, 3],
+    ]);
+  });
+
+  it('publishes the event of a queued job the API cancelled, without an email', async () => {
+    const { leases, mailer, events, sweep } = world();
+    const job = leases.add(jobFixture({ status: 'cancelled', completedAt: ago(120), updatedAt: ago(120) }));
+
+    await sweep();
+
+    expect(mailer.sent).toEqual([]);
+    expect(events.published.map((e) => [e.detailType, e.detail.jobId, e.detail.status])).toEqual([
+      ['Export Cancelled', job.id, 'cancelled'],
+    ]);
+  });
+
+  it("leaves a job that just finished to its worker's own notifications for the grace period", async () => {
+    const { leases, mailer, events, sweep } = world();
+    leases.add(jobFixture({ status: 'failed', error: ABANDONED_ERROR, updatedAt: ago(5) }));
+
+    expect((await sweep()).renotified).toBe(0);
+    expect(mailer.sent).toEqual([]);
+    expect(events.published).toEqual([]);
+  });
+
+  it('resends only what is unsent, and retries a refused event at the next sweep', async () => {
+    const { leases, mailer, events, notifications, sweep } = world();
+    const job = leases.add(
+      jobFixture({ status: 'failed', error: ABANDONED_ERROR, completedAt: ago(600), updatedAt: ago(600) }),
+    );
+    await notifications.markSent(job.id, 'email');
+    events.fail = () => new Error('EventBridge throttled');
+
+    await sweep();
+    events.fail = undefined;
+    await sweep({ now: new Date(Date.now() + 3600_000) });
+
+    expect(mailer.sent).toEqual([]);
+    expect(events.published.map((e) => [e.detail.eventId, e.detail.error])).toEqual([
+      [`evt_${job.id}_failed`, { code: 'abandoned', message: ABANDONED_ERROR.message }],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 // Generated from the service OpenAPI document (functions/shared/openapi.ts) by console/build.ts.
 // Do not edit: `npm run console:api` regenerates it.
-// openapi-sha256: a0b1ca8ea58cd6f73c426fe0c1d8b463b8eca10196db4b981755c12066187688
+// openapi-sha256: 4fdd28309d15f4cebb6f2775b5928cb245b38126864219c7088f3eea14b19aa5
 
 export interface paths {
     "/user/{userId}": {
@@ -241,6 +241,90 @@ export interface paths {
         get: operations["getOpenApi"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The registered webhooks (no secrets)
+         * @description Access: admin.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint; its signing secret is shown once
+         * @description Access: admin.
+         */
+        post: operations["registerWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a webhook and its delivery log
+         * @description Access: admin.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook's delivery log: each delivery's status, attempts and responses
+         * @description Access: admin.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhookId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a signed `webhook.test` event to this endpoint
+         * @description Access: admin.
+         */
+        post: operations["testWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1129,6 +1213,204 @@ export interface operations {
             500: components["responses"]["Error500"];
         };
     };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the webhooks, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhooks: {
+                            /** Format: uuid */
+                            id: string;
+                            url: string;
+                            events: ("export.completed" | "export.failed" | "export.cancelled")[];
+                            description: string | null;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            disabledReason: string | null;
+                            createdBy: string;
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    registerWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description https URL of the endpoint */
+                    url: string;
+                    /** @description default: every type */
+                    events?: ("export.completed" | "export.failed" | "export.cancelled")[];
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the webhook and its `whsec_…` secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        url: string;
+                        events: ("export.completed" | "export.failed" | "export.cancelled")[];
+                        description: string | null;
+                        /** @enum {string} */
+                        status: "active" | "disabled";
+                        disabledReason: string | null;
+                        createdBy: string;
+                        createdAt: string;
+                        /** @description the `whsec_…` signing secret: shown this once, store it now */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description newest deliveries, 1–100 (default 20) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the newest deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deliveries: {
+                            /** Format: uuid */
+                            id: string;
+                            eventId: string;
+                            eventType: string;
+                            /** @enum {string} */
+                            status: "pending" | "retrying" | "delivered" | "failed" | "gone" | "dropped";
+                            attempts: number;
+                            lastStatusCode: number | null;
+                            lastError: string | null;
+                            nextAttemptAt: string | null;
+                            createdAt: string;
+                            deliveredAt: string | null;
+                            attemptLog: {
+                                attempt: number;
+                                statusCode: number | null;
+                                error: string | null;
+                                durationMs: number;
+                                attemptedAt: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the test delivery was queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        deliveryId: string;
+                        eventId: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -1154,6 +1436,12 @@ export const pathsJobsJobIdDeleteResponses200ContentApplicationJsonStatusValues:
 export const pathsJobsJobIdDeleteResponses202ContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/jobs/{jobId}"]["delete"]["responses"]["202"]["content"]["application/json"]["kind"]> = ["user", "bulk", "scheduled"];
 export const pathsJobsJobIdDeleteResponses202ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/jobs/{jobId}"]["delete"]["responses"]["202"]["content"]["application/json"]["status"]> = ["queued", "processing", "completed", "failed", "cancelled"];
 export const pathsSchedulesNameRunPostResponses202ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/schedules/{name}/run"]["post"]["responses"]["202"]["content"]["application/json"]["status"]> = ["queued", "processing", "completed", "failed", "cancelled"];
+export const pathsWebhooksGetResponses200ContentApplicationJsonWebhooksEventsValues: ReadonlyArray<FlattenedDeepRequired<paths>["/webhooks"]["get"]["responses"]["200"]["content"]["application/json"]["webhooks"]["events"]> = ["export.completed", "export.failed", "export.cancelled"];
+export const pathsWebhooksGetResponses200ContentApplicationJsonWebhooksStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/webhooks"]["get"]["responses"]["200"]["content"]["application/json"]["webhooks"]["status"]> = ["active", "disabled"];
+export const pathsWebhooksPostRequestBodyContentApplicationJsonEventsValues: ReadonlyArray<FlattenedDeepRequired<paths>["/webhooks"]["post"]["requestBody"]["content"]["application/json"]["events"]> = ["export.completed", "export.failed", "export.cancelled"];
+export const pathsWebhooksPostResponses201ContentApplicationJsonEventsValues: ReadonlyArray<FlattenedDeepRequired<paths>["/webhooks"]["post"]["responses"]["201"]["content"]["application/json"]["events"]> = ["export.completed", "export.failed", "export.cancelled"];
+export const pathsWebhooksPostResponses201ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/webhooks"]["post"]["responses"]["201"]["content"]["application/json"]["status"]> = ["active", "disabled"];
+export const pathsWebhooksWebhookIdDeliveriesGetResponses200ContentApplicationJsonDeliveriesStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/webhooks/{webhookId}/deliveries"]["get"]["responses"]["200"]["content"]["application/json"]["deliveries"]["status"]> = ["pending", "retrying", "delivered", "failed", "gone", "dropped"];
 
 /** Base path of every route, the document's `servers[0].url`. */
 export const API_BASE_PATH = "/api/export";

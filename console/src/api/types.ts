@@ -5,6 +5,7 @@ import {
   pathsJobsGetParametersQueryStatusValues,
   pathsJobsGetResponses200ContentApplicationJsonJobsKindValues,
   pathsUserUserIdGetParametersQueryFormatValues,
+  pathsWebhooksPostRequestBodyContentApplicationJsonEventsValues,
 } from './openapi.gen';
 
 /**
@@ -32,6 +33,17 @@ export type Compression = NonNullable<BulkRequest['compression']>;
 export type UserFormat = NonNullable<
   NonNullable<paths['/user/{userId}']['get']['parameters']['query']>['format']
 >;
+
+export type Webhook = Json<paths['/webhooks']['get']['responses'][200]>['webhooks'][number];
+export type WebhookCreated = Json<paths['/webhooks']['post']['responses'][201]>;
+export type WebhookEventType = Webhook['events'][number];
+export type WebhookDelivery = Json<
+  paths['/webhooks/{webhookId}/deliveries']['get']['responses'][200]
+>['deliveries'][number];
+
+/** Event types a webhook may subscribe to. */
+export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] =
+  pathsWebhooksPostRequestBodyContentApplicationJsonEventsValues;
 
 /** Formats `POST /bulk` accepts. */
 export const BULK_FORMATS: readonly BulkFormat[] = pathsBulkPostRequestBodyContentApplicationJsonFormatValues;

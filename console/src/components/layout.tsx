@@ -16,6 +16,7 @@ const NAV: readonly NavItem[] = [
   { href: ROUTES.newExport, label: 'New export', adminOnly: true },
   { href: ROUTES.schedules, label: 'Schedules', adminOnly: true },
   { href: ROUTES.metrics, label: 'Metrics', adminOnly: true },
+  { href: ROUTES.webhooks, label: 'Webhooks', adminOnly: true },
   { href: ROUTES.myData, label: 'My data', adminOnly: false },
 ];
 

@@ -21,3 +21,6 @@ export const apiLeases = part('leases', () => new PostgresJobLeases(sql()));
 export const apiAudit = part('audit', () => new PostgresAuditLog(sql()));
 export const apiDatabase = part('database', () => new PostgresExportDatabase(sql()));
 export const apiRateLimiter = part('rateLimiter', () => rateLimiterOf(sql(), config(), () => new Date()));
+
+/** The same connection, for the wiring modules of other parts (webhooks). */
+export const apiConnection = sql;

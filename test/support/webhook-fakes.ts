@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { HostResolver, ResolvedAddress } from '../../functions/domain/webhook-url.js';
+import type {
+  DeliveryAttempt,
+  DeliveryLogEntry,
+  DeliveryStatus,
+  NewWebhook,
+  SecretBox,
+  StoredWebhook,
+  Webhook,
+  WebhookDeliveries,
+  WebhookDelivery,
+  WebhookEvent,
+  WebhookQueue,
+  WebhookStore,
+} from '../../functions/domain/webhooks.js';
+
+const listed = ({ secretSealed: _, ...webhook }: StoredWebhook): Webhook => webhook;
+
+/** WebhookStore in memory, as `PostgresWebhookStore` over `webhooks`. */
+export class InMemoryWebhookStore implements WebhookStore {
+  readonly rows = new Map<string, StoredWebhook>();
+  async create(webhook: NewWebhook): Promise<Webhook> {
+    const now = new Date();
+    const row: StoredWebhook = {
+      ...webhook,
+      status: 'active',
+      disabledReason: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.rows.set(row.id, row);
+    return listed(row);
+  }
+  async list(): Promise<Webhook[]> {
+    return [...this.rows.values()].reverse().map(listed);
+  }
+  async get(id: string): Promise<StoredWebhook | null> {
+    return this.rows.get(id) ?? null;
+  }
+  async delete(id: string): Promise<boolean> {
+    return this.rows.delete(id);
+  }
+  async disable(id: string, reason: string): Promise<void> {
+    const row = this.rows.get(id);
+    if (row) this.rows.set(id, { ...row, status: 'disabled', disabledReason: reason, updatedAt: new Date() });
+  }
+  async subscribedTo(type: string): Promise<Webhook[]> {
+    return [...this.rows.values()]
+      .filter((w) => w.status === 'active' && (w.events as readonly string[]).includes(type))
+      .map(listed);
+  }
+}
+
+/** WebhookDeliveries in memory, as `PostgresWebhookDeliveries`. */
+export class InMemoryWebhookDeliveries implements WebhookDeliveries {
+  readonly rows = new Map<string, WebhookDelivery>();
+  readonly attempts = new Map<string, DeliveryAttempt[]>();
+  async createFor(event: WebhookEvent, webhookIds: readonly string[]): Promise<string[]> {
+    const pending: string[] = [];
+    for (const webhookId of webhookIds) {
+      let row = [...this.rows.values()].find((d) => d.webhookId === webhookId && d.eventId === event.eventId);
+      if (!row) {
+        row = {
+          id: randomUUID(),
+          webhookId,
+          ...event,
+          status: 'pending',
+          attempts: 0,
+          lastStatusCode: null,
+          lastError: null,
+          nextAttemptAt: null,
+          createdAt: new Date(),
+          deliveredAt: null,
+        };
+        this.rows.set(row.id, row);
+      }
+      if (row.status === 'pending' && row.attempts === 0) pending.push(row.id);
+    }
+    return pending;
+  }
+  async get(id: string): Promise<WebhookDelivery | null> {
+    return this.rows.get(id) ?? null;
+  }
+  async recordAttempt(
+    id: string,
+    attempt: DeliveryAttempt,
+    outcome: { status: DeliveryStatus; nextAttemptAt: Date | null },
+  ): Promise<void> {
+    const row = this.rows.get(id)!;
+    this.attempts.set(id, [attempt, ...(this.attempts.get(id) ?? [])]);
+    this.rows.set(id, {
+      ...row,
+      status: outcome.status,
+      attempts: Math.max(row.attempts, attempt.attempt),
+      lastStatusCode: attempt.statusCode,
+      lastError: attempt.error,
+      nextAttemptAt: outcome.nextAttemptAt,
+      deliveredAt: outcome.status === 'delivered' ? new Date() : row.deliveredAt,
+    });
+  }
+  async drop(id: string, reason: string): Promise<void> {
+    const row = this.rows.get(id);
+    if (row && (row.status === 'pending' || row.status === 'retrying'))
+      this.rows.set(id, { ...row, status: 'dropped', lastError: reason, nextAttemptAt: null });
+  }
+  async list(webhookId: string, limit: number): Promise<DeliveryLogEntry[]> {
+    return [...this.rows.values()]
+      .filter((d) => d.webhookId === webhookId)
+      .reverse()
+      .slice(0, limit)
+      .map((d) => ({ ...d, attemptLog: this.attempts.get(d.id) ?? [] }));
+  }
+}
+
+/** A WebhookQueue that records the delivery ids it was given. */
+export class RecordingWebhookQueue implements WebhookQueue {
+  readonly deliveryIds: string[] = [];
+  async enqueue(ids: readonly string[]): Promise<void> {
+    this.deliveryIds.push(...ids);
+  }
+}
+
+/** A SecretBox that seals by tagging (the AES-GCM box is tested on its own). */
+export class PlainSecretBox implements SecretBox {
+  async seal(plain: string, context: string): Promise<string> {
+    return `${context}:${plain}`;
+  }
+  async open(sealed: string, context: string): Promise<string> {
+    if (!sealed.startsWith(`${context}:`)) throw new Error('sealed for another context');
+    return sealed.slice(context.length + 1);
+  }
+}
+
+/** A HostResolver with fixed answers: `hosts` maps names to addresses; others do not resolve. */
+export class FixedResolver implements HostResolver {
+  constructor(private readonly hosts: Readonly<Record<string, readonly ResolvedAddress[]>> = {}) {}
+  async resolve(hostname: string): Promise<readonly ResolvedAddress[]> {
+    return this.hosts[hostname] ?? [];
+  }
+}
