@@ -36,6 +36,7 @@ export const SERVICE_TABLE_PRIVILEGES: Readonly<Record<string, readonly string[]
   export_jobs: ['SELECT', 'INSERT', 'UPDATE'],
   export_audit_log: ['INSERT'],
   export_rate_limit_events: ['SELECT', 'INSERT', 'DELETE'],
+  export_chunks: ['SELECT', 'INSERT', 'UPDATE'],
 };
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;

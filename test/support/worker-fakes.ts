@@ -376,6 +376,14 @@ export class FakeExportDatabase implements ExportDatabase {
         await this.options.countGate;
         return counts[source.name] ?? 100;
       },
+      // The fake's estimates are exact, and it has no keys to split tables by.
+      estimate: async (source) => {
+        this.sources.push(source);
+        await this.options.countGate;
+        return counts[source.name] ?? 100;
+      },
+      keyStats: async () => ({ min: null, max: null, histogram: [] }),
+      keyAt: async () => null,
       copyOut: async (statement) => {
         this.statements.push(statement);
         const source =
