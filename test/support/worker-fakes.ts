@@ -392,8 +392,11 @@ export class FakeExportDatabase implements ExportDatabase {
         const perChunk = this.options.rowsPerChunk ?? 10;
         const { chunkDelayMs = 0, failAfterRows } = this.options;
         const self = this;
+        // As Postgres does, a CSV COPY with HEADER starts with the header row.
+        const header = /HEADER true/.test(statement);
         return Readable.from(
           (async function* () {
+            if (header) yield Buffer.from('id,name\n');
             for (let row = 0; row < total; row += perChunk) {
               if (chunkDelayMs > 0) await sleep(chunkDelayMs);
               if (failAfterRows && exported >= failAfterRows.rows && self.failuresLeft > 0) {
