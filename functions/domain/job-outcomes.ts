@@ -1,8 +1,10 @@
+import { downloadLink } from './api-paths.js';
 import type { AuditAction } from './audit-log.js';
-import { type EmailContent, failedExportEmail } from './export-emails.js';
-import type { ExportJob, JobError } from './export-job.js';
+import { completedExportEmail, type EmailContent, failedExportEmail } from './export-emails.js';
+import type { ExportJob, JobError, JobResult } from './export-job.js';
 import { errorDetail } from './failure-reasons.js';
 import { attemptObjects } from './job-plan.js';
+import { createLinkToken } from './link-token.js';
 import type { ProcessExportJobDeps } from './process-export-job.js';
 import { SILENT_LOG, type WorkerLog } from './worker-log.js';
 
@@ -96,6 +98,79 @@ export async function reportJobFailure(
   await discardObjects(deps, job, attemptObjects(job, deps.defaultBucket).keys, log);
   await auditJob(deps, job, 'failed', 'error', { error, attempt: job.attempts, ...details }, log);
   await sendOutcomeEmail(deps, job, 'failed', async () => failedExportEmail({ job, error }), log);
+}
+
+/**
+ * Reports a completion that the caller recorded itself, i.e. whose conditional `complete` it won
+ * (a single-object run, or the join of a chunked job): the objects of other attempts are removed,
+ * then the `ExportsCompleted` metric, the `completed` audit row and the one email with a signed
+ * download link. `details` are added to the audit row; `durationMs` also feeds the metric.
+ */
+export async function reportJobCompletion(
+  deps: Pick<
+    ProcessExportJobDeps,
+    | 'audit'
+    | 'mailer'
+    | 'metrics'
+    | 'storeFor'
+    | 'defaultBucket'
+    | 'settings'
+    | 'linkSecret'
+    | 'publicApiUrl'
+    | 'now'
+  >,
+  job: ExportJob,
+  result: JobResult,
+  details: { readonly durationMs: number } & Record<string, unknown>,
+  log: WorkerLog = SILENT_LOG,
+): Promise<void> {
+  const now = deps.now ?? Date.now;
+  // Objects of earlier attempts (one that crashed after its upload completed) are not the result.
+  await discardObjects(deps, job, attemptObjects(job, deps.defaultBucket, result.objectKey).keys, log);
+  const { durationMs } = details;
+  log.info('export completed', {
+    jobId: job.id,
+    objectKey: result.objectKey,
+    bucket: result.bucket,
+    rows: result.rows,
+    bytes: result.bytes,
+    files: result.files?.length,
+    durationMs,
+    rowsPerSecond: durationMs > 0 ? Math.round((result.rows * 1000) / durationMs) : undefined,
+  });
+  deps.metrics.exportCompleted(job.kind, job.format, durationMs, result.rows, result.bytes);
+  await auditJob(
+    deps,
+    job,
+    'completed',
+    'ok',
+    {
+      objectKey: result.objectKey,
+      bucket: result.bucket,
+      bytes: result.bytes,
+      rows: result.rows,
+      sha256: result.sha256,
+      ...(result.files && { files: result.files.length }),
+      ...details,
+    },
+    log,
+  );
+  await sendOutcomeEmail(
+    deps,
+    job,
+    'completed',
+    async (owner) => {
+      const ttl = deps.settings.linkTtlSeconds;
+      const token = await createLinkToken(deps.linkSecret, { jobId: job.id, userId: owner }, ttl);
+      return completedExportEmail({
+        job,
+        result,
+        downloadUrl: downloadLink(deps.publicApiUrl, job.id, token),
+        expiresAt: new Date(now() + ttl * 1000),
+      });
+    },
+    log,
+  );
 }
 
 /**

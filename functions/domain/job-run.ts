@@ -1,14 +1,11 @@
-import { downloadLink } from './api-paths.js';
 import type { AuditAction } from './audit-log.js';
 import { ExportCancelledError, LeaseLostError, TimeBudgetExceededError } from './errors.js';
-import { completedExportEmail, type EmailContent } from './export-emails.js';
 import type { ExportJob, JobProgress, JobResult } from './export-job.js';
 import { runExport } from './export-runner.js';
 import { errorDetail, toJobError } from './failure-reasons.js';
 import { JobMonitor, settingsOf } from './job-monitor.js';
-import { auditJob, discardObjects, reportJobFailure, sendOutcomeEmail } from './job-outcomes.js';
+import { auditJob, discardObjects, reportJobCompletion, reportJobFailure } from './job-outcomes.js';
 import { attemptObjects, type ExportTarget, planFor } from './job-plan.js';
-import { createLinkToken } from './link-token.js';
 import type { ProcessExportJobDeps, ProcessExportJobInput, ProcessOutcome } from './process-export-job.js';
 import type { WorkerLog } from './worker-log.js';
 
@@ -94,43 +91,13 @@ export class JobRun {
       return this.failed(error);
     }
 
-    // Objects of earlier attempts (one that crashed after its upload completed) are not the result.
-    await discardObjects(
+    await reportJobCompletion(
       this.deps,
       job,
-      attemptObjects(job, this.deps.defaultBucket, result.objectKey).keys,
+      result,
+      { durationMs: this.now() - startedAt, attempt: job.attempts },
       this.log,
     );
-    const durationMs = this.now() - startedAt;
-    this.log.info('export completed', {
-      jobId: job.id,
-      objectKey: result.objectKey,
-      bucket: result.bucket,
-      rows: result.rows,
-      bytes: result.bytes,
-      durationMs,
-      rowsPerSecond: durationMs > 0 ? Math.round((result.rows * 1000) / durationMs) : undefined,
-    });
-    this.deps.metrics.exportCompleted(job.kind, job.format, durationMs, result.rows, result.bytes);
-    await this.audit('completed', 'ok', {
-      objectKey: result.objectKey,
-      bucket: result.bucket,
-      bytes: result.bytes,
-      rows: result.rows,
-      sha256: result.sha256,
-      durationMs,
-      attempt: job.attempts,
-    });
-    await this.notify('completed', async (owner) => {
-      const ttl = this.deps.settings.linkTtlSeconds;
-      const token = await createLinkToken(this.deps.linkSecret, { jobId: job.id, userId: owner }, ttl);
-      return completedExportEmail({
-        job,
-        result,
-        downloadUrl: downloadLink(this.deps.publicApiUrl, job.id, token),
-        expiresAt: new Date(this.now() + ttl * 1000),
-      });
-    });
     return { status: 'completed', jobId: job.id, result };
   }
 
@@ -182,12 +149,5 @@ export class JobRun {
 
   private audit(action: AuditAction, status: string, details: Record<string, unknown>): Promise<void> {
     return auditJob(this.deps, this.job, action, status, details, this.log);
-  }
-
-  private notify(
-    kind: 'completed' | 'failed',
-    content: (owner: string) => Promise<EmailContent>,
-  ): Promise<void> {
-    return sendOutcomeEmail(this.deps, this.job, kind, content, this.log);
   }
 }
