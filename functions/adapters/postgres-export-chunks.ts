@@ -68,10 +68,9 @@ export class PostgresExportChunks implements ExportChunks {
       (sql) =>
         sql.begin(async (tx) => {
           const [job] = await tx`
-          UPDATE export_jobs
-          SET lease_owner = ${CHUNKED_JOB_OWNER}, lease_until = 'infinity', updated_at = now()
+          SELECT id FROM export_jobs
           WHERE id = ${jobId}::uuid AND status = 'processing' AND lease_owner = ${owner}
-          RETURNING id`;
+          FOR UPDATE`;
           if (!job) return null;
           for (const c of chunks) {
             await tx`
@@ -82,6 +81,17 @@ export class PostgresExportChunks implements ExportChunks {
           return this.listIn(tx, jobId);
         }) as Promise<ExportChunk[] | null>,
     );
+  }
+
+  handOver(jobId: string, owner: string): Promise<boolean> {
+    return this.run('handing a job to its chunks', async (sql) => {
+      const rows = await sql`
+        UPDATE export_jobs
+        SET lease_owner = ${CHUNKED_JOB_OWNER}, lease_until = 'infinity', updated_at = now()
+        WHERE id = ${jobId}::uuid AND status = 'processing' AND lease_owner = ${owner}
+        RETURNING id`;
+      return rows.length === 1;
+    });
   }
 
   claim(

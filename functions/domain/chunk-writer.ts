@@ -95,6 +95,7 @@ export async function writeChunk(
   };
   const partSize = () => partSizeFor(spec.rowsEstimate, state.parts.length + 1);
   const saved = (): ChunkCheckpoint => ({
+    key: spec.key,
     uploadId,
     parts: state.parts,
     lastKey: state.lastKey,

@@ -28,6 +28,8 @@ export interface PlannedChunk {
  * in another invocation without writing a row twice or skipping one.
  */
 export interface ChunkCheckpoint {
+  /** The object key the upload will complete into. */
+  readonly key: string;
   readonly uploadId: string;
   readonly parts: readonly UploadedPart[];
   /** The last key whose row is in the uploaded parts; null before the first row. */
@@ -87,11 +89,15 @@ export interface ChunkSummary {
  */
 export interface ExportChunks {
   /**
-   * Stores the plan (again: the chunks already there are kept) and hands the job from `owner`,
-   * its claimant, to its chunks, in one transaction. Returns the job's chunks, or null when
-   * `owner` no longer held the job.
+   * Stores the plan while `owner` holds the job (a replan keeps the chunks already there).
+   * Returns the job's chunks, or null when `owner` no longer held the job.
    */
   plan(jobId: string, owner: string, chunks: readonly PlannedChunk[]): Promise<ExportChunk[] | null>;
+  /**
+   * Hands the job from `owner` to its chunks (`CHUNKED_JOB_OWNER`, a lease that never expires),
+   * once their messages are on the queue; false when `owner` no longer held it.
+   */
+  handOver(jobId: string, owner: string): Promise<boolean>;
   /**
    * `queued` (or `processing` with an expired lease) → `processing` for `owner`, attempts + 1.
    * A chunk that is finished is skipped, as is one another worker holds.

@@ -6,6 +6,7 @@ import { errorDetail, toJobError } from './failure-reasons.js';
 import { JobMonitor, settingsOf } from './job-monitor.js';
 import { auditJob, discardObjects, reportJobCompletion, reportJobFailure } from './job-outcomes.js';
 import { attemptObjects, type ExportTarget, planFor } from './job-plan.js';
+import { splitJob } from './job-split.js';
 import type { ProcessExportJobDeps, ProcessExportJobInput, ProcessOutcome } from './process-export-job.js';
 import type { WorkerLog } from './worker-log.js';
 
@@ -41,6 +42,19 @@ export class JobRun {
       target = planFor(job, this.deps.defaultBucket);
     } catch (error) {
       return this.failed(error);
+    }
+    if (this.deps.chunking && job.kind === 'bulk') {
+      try {
+        const split = await splitJob(
+          { ...this.deps, chunking: this.deps.chunking },
+          job,
+          this.owner,
+          this.log,
+        );
+        if (split) return split;
+      } catch (error) {
+        return this.failed(error);
+      }
     }
     if (this.input.remainingTimeMs() <= this.settings.safetyMarginMs) {
       return this.failed(
@@ -87,6 +101,21 @@ export class JobRun {
       if (error instanceof LeaseLostError) {
         this.log.warn('lease lost while exporting; stopped', { jobId: job.id });
         return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
+      }
+      // One object could not be written in one invocation: continue as chunks, which resume.
+      if (error instanceof TimeBudgetExceededError && this.deps.chunking && job.kind === 'bulk') {
+        try {
+          const split = await splitJob(
+            { ...this.deps, chunking: this.deps.chunking },
+            job,
+            this.owner,
+            this.log,
+            true,
+          );
+          if (split) return split;
+        } catch (splitError) {
+          return this.failed(splitError);
+        }
       }
       return this.failed(error);
     }

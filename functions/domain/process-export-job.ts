@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit-log.js';
+import { runChunk } from './chunk-run.js';
 import { ExportError } from './errors.js';
+import type { ExportChunks } from './export-chunks.js';
 import type { JobError, JobResult } from './export-job.js';
-import type { ExportQueueMessage } from './export-queue.js';
+import type { ExportQueue, ExportQueueMessage } from './export-queue.js';
 import {
   type ClaimSkipReason,
   isClaimSkipped,
@@ -12,6 +14,7 @@ import {
 import { JobRun } from './job-run.js';
 import type { Mailer } from './mailer.js';
 import type { MetricsSink } from './metrics-sink.js';
+import type { MultipartUploads } from './multipart-uploads.js';
 import type { ExportDatabase, ObjectStore } from './ports.js';
 import { getSchedule } from './schedule-catalogue.js';
 import { scheduledJobInput } from './scheduled-job.js';
@@ -30,6 +33,17 @@ export interface ProcessExportJobSettings {
   readonly rateSampleMs?: number;
 }
 
+/** What splitting large jobs into chunks needs (DESIGN §10). */
+export interface ChunkingDeps {
+  readonly chunks: ExportChunks;
+  /** Multipart uploads into the default bucket (chunked jobs are bulk jobs, written there). */
+  readonly uploads: MultipartUploads;
+  /** Where chunk messages and continuations go: the export queue itself. */
+  readonly queue: ExportQueue;
+  /** A table with more (estimated) rows is split into key ranges of about this many. */
+  readonly chunkRows: number;
+}
+
 export interface ProcessExportJobDeps {
   readonly leases: JobLeases;
   readonly database: ExportDatabase;
@@ -45,6 +59,8 @@ export interface ProcessExportJobDeps {
   /** Base of the emailed link, e.g. `https://api.example.com/prod`; `/api/export/jobs/…` is appended. */
   readonly publicApiUrl: string;
   readonly settings: ProcessExportJobSettings;
+  /** Without it every job is written as one object in one invocation. */
+  readonly chunking?: ChunkingDeps;
   readonly log?: WorkerLog;
   /** @default Date.now */
   readonly now?: () => number;
@@ -69,6 +85,10 @@ export type ProcessOutcome =
   | { readonly status: 'completed'; readonly jobId: string; readonly result: JobResult }
   | { readonly status: 'failed'; readonly jobId: string; readonly error: JobError }
   | { readonly status: 'cancelled'; readonly jobId: string }
+  /** The job was split into chunks, each now a message of its own. */
+  | { readonly status: 'split'; readonly jobId: string; readonly chunks: number }
+  /** A chunk was written (`completed`) or stopped at a part boundary with its continuation queued (`paused`). */
+  | { readonly status: 'chunk_completed' | 'chunk_paused'; readonly jobId: string; readonly chunk: number }
   | {
       readonly status: 'skipped';
       readonly jobId: string | null;
@@ -103,6 +123,9 @@ export async function processExportJob(
   const log = input.log ?? deps.log ?? SILENT_LOG;
   const owner = input.workerId ?? `worker-${randomUUID()}`;
   let jobId: string;
+  if ('jobId' in input.message && input.message.chunk !== undefined) {
+    return runChunk(deps, input, input.message.jobId, input.message.chunk, owner, log);
+  }
   if ('jobId' in input.message) {
     jobId = input.message.jobId;
   } else {
