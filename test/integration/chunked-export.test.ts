@@ -17,12 +17,14 @@ vi.hoisted(() => {
 import { applyServiceRoles } from '../../db/service-roles.js';
 import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
 import { PostgresExportChunks } from '../../functions/adapters/postgres-export-chunks.js';
+import { PostgresExportJobs } from '../../functions/adapters/postgres-export-jobs.js';
 import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres-job-leases.js';
 import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
 import { CATALOGUE } from '../../functions/domain/catalogue.js';
 import type { ExportChunks } from '../../functions/domain/export-chunks.js';
 import type { ExportJob, JobFile } from '../../functions/domain/export-job.js';
-import type { ExportDatabase } from '../../functions/domain/ports.js';
+import type { ExportQueueMessage } from '../../functions/domain/export-queue.js';
+import type { MultipartUploads } from '../../functions/domain/multipart-uploads.js';
 import { type ProcessExportJobDeps, processExportJob } from '../../functions/domain/process-export-job.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
@@ -169,7 +171,7 @@ async function emailsFor(id: string): Promise<string[]> {
 }
 
 /** `psql \copy (…) TO STDOUT WITH CSV HEADER`: the independent oracle. */
-function csvOracle(table: string): Buffer {
+function csvOracle(table: string, where = 'true'): Buffer {
   const columns = CATALOGUE[table]!.columns.map((c) => `"${c.name}"`).join(', ');
   return execFileSync(
     'psql',
@@ -178,7 +180,7 @@ function csvOracle(table: string): Buffer {
       '-X',
       '-q',
       '-c',
-      `\\copy (SELECT ${columns} FROM "${table}" ORDER BY "id") TO STDOUT WITH CSV HEADER`,
+      `\\copy (SELECT ${columns} FROM "${table}" WHERE ${where} ORDER BY "id") TO STDOUT WITH CSV HEADER`,
     ],
     { env: { ...process.env, PGTZ: 'UTC', PGDATESTYLE: 'ISO, MDY' }, maxBuffer: 512 * 1024 * 1024 },
   );
@@ -289,6 +291,117 @@ describe('chunked exports on Postgres, S3 and SQS', () => {
       expect(ids.reduce((a, b) => Math.max(a, b), 0)).toBe(max);
     } finally {
       await workers.stop(5_000);
+    }
+  });
+  it('cancelled mid-way, stops every chunk and leaves no object and no open multipart upload', async () => {
+    // Arrange: a job running on two workers, some rows written
+    const queue = await newQueue();
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    const workers = startWorkers(queue, workerDeps(queue), 2);
+    try {
+      await new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }).enqueue({ jobId: id });
+      await expect
+        .poll(async () => (await jobRow(id)).progress.rowsExported ?? 0, { timeout: 60_000, interval: 100 })
+        .toBeGreaterThan(0);
+
+      // Act: what DELETE /jobs/{id} does
+      await new PostgresExportJobs(jobsSql).requestCancel(id);
+      const job = await waitForStatus(id, ['cancelled', 'completed', 'failed']);
+
+      // Assert
+      expect(job.status).toBe('cancelled');
+      const chunks = await chunkRows(id);
+      expect(chunks.every((c) => c.status === 'cancelled' || c.status === 'completed')).toBe(true);
+      expect(await keysUnder(s3, `exports/${id}/`)).toEqual([]);
+      expect(await openUploads(`exports/${id}/`)).toBe(0);
+      expect(await emailsFor(id)).toEqual([]);
+    } finally {
+      await workers.stop(5_000);
+    }
+  });
+
+  it('resumes a chunk whose worker died mid-chunk from its checkpoint, and leaves out rows inserted after planning', async () => {
+    // Arrange: plan the job, capturing its chunk messages instead of running them
+    const sent: ExportQueueMessage[] = [];
+    const queue = await newQueue();
+    const capture = { enqueue: async (message: ExportQueueMessage) => void sent.push(message) };
+    const base = workerDeps(queue);
+    const deps: ProcessExportJobDeps = { ...base, chunking: { ...base.chunking!, queue: capture } };
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    const longDeadline = { receiveCount: 1, maxReceiveCount: 3, remainingTimeMs: () => 600_000 };
+    const split = await processExportJob(deps, { ...longDeadline, message: { jobId: id } });
+    expect(split.status).toBe('split');
+    const [{ max }] = (await productSql`SELECT max(id)::text AS max FROM activity_logs`) as unknown as [
+      { max: string },
+    ];
+    // Rows inserted after planning: their keys are above the planned ranges.
+    await productSql`
+      INSERT INTO activity_logs (id, user_id, action, created_at)
+      SELECT ${max}::bigint + g, (SELECT id FROM users LIMIT 1), 'inserted_later', now()
+      FROM generate_series(1, 25) g`;
+
+    try {
+      // A worker that stores its first part, saves the checkpoint and then hangs for good
+      // (killed): no more heartbeats, its short lease runs out.
+      const hang = new Promise<never>(() => {});
+      const dying: ExportChunks = Object.create(deps.chunking!.chunks);
+      let checkpoints = 0;
+      dying.checkpoint = async (...args) => {
+        const saved = await deps.chunking!.chunks.checkpoint(...args);
+        if (args[3].parts.length > 0 && ++checkpoints >= 1) return hang;
+        return saved;
+      };
+      dying.heartbeat = async (...args) =>
+        checkpoints > 0 ? hang : deps.chunking!.chunks.heartbeat(...args);
+      const killed: ProcessExportJobDeps = {
+        ...deps,
+        settings: { ...deps.settings, leaseSeconds: 2 },
+        chunking: { ...deps.chunking!, chunks: dying },
+      };
+      void processExportJob(killed, { ...longDeadline, message: { jobId: id, chunk: 1 } });
+      await expect
+        .poll(
+          async () => {
+            const [row] = await jobsSql<{ parts: number; expired: boolean }[]>`
+              SELECT coalesce(jsonb_array_length(checkpoint->'parts'), 0) AS parts, lease_until < now() AS expired
+              FROM export_chunks WHERE job_id = ${id} AND ordinal = 1`;
+            return row!.parts > 0 && row!.expired;
+          },
+          { timeout: 60_000, interval: 200 },
+        )
+        .toBe(true);
+
+      // Act: the redelivered message on a fresh worker, then the other chunks
+      const parts: number[] = [];
+      const uploads: MultipartUploads = Object.create(deps.chunking!.uploads);
+      uploads.uploadPart = (key, uploadId, partNumber, body) => {
+        parts.push(partNumber);
+        return deps.chunking!.uploads.uploadPart(key, uploadId, partNumber, body);
+      };
+      const fresh: ProcessExportJobDeps = { ...deps, chunking: { ...deps.chunking!, uploads } };
+      const resumed = await processExportJob(fresh, { ...longDeadline, message: { jobId: id, chunk: 1 } });
+      for (const message of sent.filter((m) => 'chunk' in m && m.chunk !== 1)) {
+        await processExportJob(deps, { ...longDeadline, message });
+      }
+
+      // Assert: the resumed chunk continued its upload after the stored part
+      expect(resumed.status).toMatch(/^(chunk_completed|completed)$/);
+      expect(parts[0]).toBeGreaterThan(1);
+      const job = await waitForStatus(id, ['completed', 'failed'], 10_000);
+      expect(job.status).toBe('completed');
+      const manifest = await manifestOf(id);
+      const bodies: string[] = [];
+      for (const file of manifest.files) {
+        const bytes = await readObject(s3, file.key);
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+        bodies.push(csvBody(bytes));
+      }
+      const oracle = csvOracle('activity_logs', `"id" <= ${max}`);
+      expect(bodies.join('')).toBe(csvBody(oracle));
+      expect(bodies.join('')).not.toContain('inserted_later');
+      expect(await emailsFor(id)).toHaveLength(1);
+    } finally {
+      await productSql`DELETE FROM activity_logs WHERE id > ${max}::bigint`;
     }
   });
 });
