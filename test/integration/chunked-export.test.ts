@@ -16,7 +16,6 @@ vi.hoisted(() => {
 
 import { applyServiceRoles } from '../../db/service-roles.js';
 import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
-import { PostgresExportChunks } from '../../functions/adapters/postgres-export-chunks.js';
 import { PostgresExportJobs } from '../../functions/adapters/postgres-export-jobs.js';
 import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres-job-leases.js';
 import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
