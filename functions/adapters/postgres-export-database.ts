@@ -63,8 +63,13 @@ class PostgresSnapshot implements Snapshot {
   }
 
   async keyStats(table: string, key: string): Promise<KeyStats> {
+    // Two index probes; min()/max() would not do for every key type (Postgres has no min(uuid)).
+    const k = quoteIdent(key);
+    const t = quoteIdent(table);
     const [bounds] = await this.tx.unsafe<{ min: string | null; max: string | null }[]>(
-      `SELECT min(${quoteIdent(key)})::text AS min, max(${quoteIdent(key)})::text AS max FROM ${quoteIdent(table)}`,
+      // Qualified: an unqualified ORDER BY would sort by the text output column of the same name.
+      `SELECT (SELECT ${t}.${k}::text FROM ${t} ORDER BY ${t}.${k} LIMIT 1) AS min,
+              (SELECT ${t}.${k}::text FROM ${t} ORDER BY ${t}.${k} DESC LIMIT 1) AS max`,
     );
     const [stats] = await this.tx<{ bounds: string[] | null }[]>`
       SELECT histogram_bounds::text::text[] AS bounds FROM pg_stats
@@ -86,13 +91,14 @@ class PostgresSnapshot implements Snapshot {
     if (range.after !== null) where.push(`${k} > $${params.push(range.after)}::${keyType}`);
     if (range.upTo !== null) where.push(`${k} <= $${params.push(range.upTo)}::${keyType}`);
     // An index range scan of `offset` keys; the last of them ends the slice.
-    const [row] = await this.tx.unsafe<{ k: string }[]>(
-      `SELECT k::text FROM (SELECT ${k} AS k FROM ${quoteIdent(table)}` +
+    const [row] = await this.tx.unsafe<{ key: string }[]>(
+      // The key is ordered as its own type; only the chosen one is turned into text.
+      `SELECT s.k::text AS key FROM (SELECT ${k} AS k FROM ${quoteIdent(table)}` +
         `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${k} LIMIT ${Math.max(1, Math.floor(offset))}) s` +
-        ' ORDER BY k DESC LIMIT 1',
+        ' ORDER BY s.k DESC LIMIT 1',
       params,
     );
-    return row?.k ?? null;
+    return row?.key ?? null;
   }
 
   async copyOut(statement: string, params: Readonly<Record<string, string>>): Promise<Readable> {

@@ -63,6 +63,7 @@ export function toJobView(job: ExportJob, publicApiUrl: string): JobView {
       percent: p.percent ?? (completed ? 100 : 0),
       ...(p.rowsTotal !== undefined && { rowsTotal: p.rowsTotal }),
       ...(p.etaSeconds !== undefined && !completed && { etaSeconds: p.etaSeconds }),
+      ...(p.chunksTotal !== undefined && { chunksDone: p.chunksDone ?? 0, chunksTotal: p.chunksTotal }),
     },
     createdAt: job.createdAt.toISOString(),
     startedAt: iso(job.startedAt),

@@ -43,20 +43,13 @@ export class JobRun {
     } catch (error) {
       return this.failed(error);
     }
+    // A job too large for one object, or for the time this invocation has, goes to chunks.
+    const tooLittleTime = this.input.remainingTimeMs() <= this.settings.safetyMarginMs;
     if (this.deps.chunking && job.kind === 'bulk') {
-      try {
-        const split = await splitJob(
-          { ...this.deps, chunking: this.deps.chunking },
-          job,
-          this.owner,
-          this.log,
-        );
-        if (split) return split;
-      } catch (error) {
-        return this.failed(error);
-      }
+      const split = await this.split(tooLittleTime);
+      if (split) return split;
     }
-    if (this.input.remainingTimeMs() <= this.settings.safetyMarginMs) {
+    if (tooLittleTime) {
       return this.failed(
         new TimeBudgetExceededError('not enough time left in this invocation to start the export'),
       );
@@ -104,18 +97,8 @@ export class JobRun {
       }
       // One object could not be written in one invocation: continue as chunks, which resume.
       if (error instanceof TimeBudgetExceededError && this.deps.chunking && job.kind === 'bulk') {
-        try {
-          const split = await splitJob(
-            { ...this.deps, chunking: this.deps.chunking },
-            job,
-            this.owner,
-            this.log,
-            true,
-          );
-          if (split) return split;
-        } catch (splitError) {
-          return this.failed(splitError);
-        }
+        const split = await this.split(true);
+        if (split) return split;
       }
       return this.failed(error);
     }
@@ -128,6 +111,17 @@ export class JobRun {
       this.log,
     );
     return { status: 'completed', jobId: job.id, result };
+  }
+
+  /** Splits the job into chunks when it is large (or `force`); null when it stays one object. */
+  private async split(force: boolean): Promise<ProcessOutcome | null> {
+    const { chunking } = this.deps;
+    if (!chunking) return null;
+    try {
+      return await splitJob({ ...this.deps, chunking }, this.job, this.owner, this.log, force);
+    } catch (error) {
+      return this.failed(error);
+    }
   }
 
   private async cancelled(): Promise<ProcessOutcome> {

@@ -122,6 +122,8 @@ export const JobViewSchema = z.object({
     percent: z.number(),
     rowsTotal: z.optional(z.number()),
     etaSeconds: z.optional(z.number()),
+    chunksDone: z.optional(z.number().check(z.describe('chunks finished, for a job split into chunks'))),
+    chunksTotal: z.optional(z.number().check(z.describe('chunks planned, for a job split into chunks'))),
   }),
   createdAt: z.string(),
   startedAt: z.nullable(z.string()),

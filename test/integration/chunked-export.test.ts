@@ -263,7 +263,7 @@ describe('chunked exports on Postgres, S3 and SQS', () => {
 
   it('writes gzip NDJSON parts that each decompress to whole rows, none twice, none missing', async () => {
     const queue = await newQueue();
-    const id = await insertJob({ tables: ['activity_logs'], format: 'ndjson', compression: 'gzip' });
+    const id = await insertJob({ tables: ['activity_logs', 'users'], format: 'ndjson', compression: 'gzip' });
     const workers = startWorkers(queue, workerDeps(queue), 2);
     try {
       await new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }).enqueue({ jobId: id });
@@ -271,8 +271,17 @@ describe('chunked exports on Postgres, S3 and SQS', () => {
 
       expect(job.status).toBe('completed');
       const manifest = await manifestOf(id);
+      // users (a uuid key) stays one file; activity_logs is split.
+      const userFiles = manifest.files.filter((f) => f.table === 'users');
+      expect(userFiles.map((f) => f.name)).toEqual(['users/part-00001.ndjson.gz']);
+      const userLines = gunzipSync(await readObject(s3, userFiles[0]!.key))
+        .toString('utf8')
+        .trimEnd()
+        .split('\n');
+      const [users] = await productSql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`;
+      expect(userLines).toHaveLength(users!.n);
       const ids: number[] = [];
-      for (const file of manifest.files) {
+      for (const file of manifest.files.filter((f) => f.table === 'activity_logs')) {
         expect(file.name).toMatch(/^activity_logs\/part-\d{5}\.ndjson\.gz$/);
         const lines = gunzipSync(await readObject(s3, file.key))
           .toString('utf8')

@@ -1,6 +1,6 @@
 // Generated from the service OpenAPI document (functions/shared/openapi.ts) by console/build.ts.
 // Do not edit: `npm run console:api` regenerates it.
-// openapi-sha256: dc6e7dd1cfbe988be9144f7cea55e098bb67760719bd526a6e2ce4e61f7a9ce7
+// openapi-sha256: d82127a4f15922c69f719b1e228b015359a697a1dcd28d196ca6156460666d1b
 
 export interface paths {
     "/user/{userId}": {
@@ -505,6 +505,10 @@ export interface operations {
                                 percent: number;
                                 rowsTotal?: number;
                                 etaSeconds?: number;
+                                /** @description chunks finished, for a job split into chunks */
+                                chunksDone?: number;
+                                /** @description chunks planned, for a job split into chunks */
+                                chunksTotal?: number;
                             };
                             createdAt: string;
                             startedAt: string | null;
@@ -579,6 +583,10 @@ export interface operations {
                             percent: number;
                             rowsTotal?: number;
                             etaSeconds?: number;
+                            /** @description chunks finished, for a job split into chunks */
+                            chunksDone?: number;
+                            /** @description chunks planned, for a job split into chunks */
+                            chunksTotal?: number;
                         };
                         createdAt: string;
                         startedAt: string | null;
@@ -653,6 +661,10 @@ export interface operations {
                             percent: number;
                             rowsTotal?: number;
                             etaSeconds?: number;
+                            /** @description chunks finished, for a job split into chunks */
+                            chunksDone?: number;
+                            /** @description chunks planned, for a job split into chunks */
+                            chunksTotal?: number;
                         };
                         createdAt: string;
                         startedAt: string | null;
@@ -708,6 +720,10 @@ export interface operations {
                             percent: number;
                             rowsTotal?: number;
                             etaSeconds?: number;
+                            /** @description chunks finished, for a job split into chunks */
+                            chunksDone?: number;
+                            /** @description chunks planned, for a job split into chunks */
+                            chunksTotal?: number;
                         };
                         createdAt: string;
                         startedAt: string | null;
