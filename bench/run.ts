@@ -18,6 +18,7 @@ import { migrate } from '../db/migrate.js';
 import { ensureProductDatabase } from '../local/demo-data.js';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.js';
 import { startLocalAws } from '../local/local-aws.js';
+import { CHUNKED_CASES, printChunked, runChunkedBench } from './chunked.js';
 
 function runChild(
   command: string,
@@ -198,6 +199,9 @@ try {
     'worker csv → s3 (SQS handler)',
     'seed SELECT * + string join',
   ];
+  const chunkedSelected = CHUNKED_CASES.filter(
+    (c) => !values.cases || values.cases.split(',').some((s) => c.includes(s.trim())),
+  );
   const selected = values.cases
     ? all.filter((c) => values.cases!.split(',').some((s) => c.includes(s.trim())))
     : all;
@@ -237,7 +241,19 @@ try {
     };
   });
 
-  if (values.json) console.log(JSON.stringify({ rounds, results }));
+  const chunked = chunkedSelected.length
+    ? await runChunkedBench({
+        rows,
+        rounds,
+        databaseUrl,
+        aws,
+        benchDir,
+        cases: chunkedSelected,
+        log,
+      })
+    : [];
+
+  if (values.json) console.log(JSON.stringify({ rounds, results, chunked }));
   else {
     console.log(
       `\n${'case'.padEnd(34)} ${'rows'.padStart(9)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(10)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)} ${'MB out'.padStart(7)}`,
@@ -251,6 +267,7 @@ try {
         rounds > 1 ? `; medians of ${rounds} interleaved rounds, peak RSS the highest` : ''
       }`,
     );
+    if (chunked.length) printChunked(chunked, rounds);
     const size = (name: string) => results.find((r) => r.case === name)?.bytes;
     const parquet = size('engine parquet → s3') ?? size('engine parquet → null');
     const csv = size('engine csv → s3') ?? size('engine csv → null');

@@ -48,9 +48,11 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
   getLimits: { deps: 'api', login: SERVICE_ROLES.api },
   getCatalogue: { deps: 'none' },
   openapi: { deps: 'none' },
+  // Sends the messages of a job's chunks and their continuations to its own queue.
   exportWorker: {
     deps: 'worker',
     login: SERVICE_ROLES.worker,
+    send: true,
     objects: 'write',
     mail: true,
     linkSecret: true,
@@ -173,6 +175,7 @@ export class DataExportStack extends Stack {
       memorySize: config.worker.memoryMb,
       maxConcurrency: config.worker.maxConcurrency,
       batchSize: config.worker.batchSize,
+      chunkRows: config.worker.chunkRows,
       network: this.database.network,
       environment: withPublicUrl,
     });
@@ -197,6 +200,7 @@ export class DataExportStack extends Stack {
       queue: this.worker.queue,
       deadLetterQueue: this.worker.deadLetterQueue,
       worker: this.worker.handler,
+      workerTimeout: Duration.seconds(config.worker.timeoutSeconds),
       sweeper: this.worker.sweeper,
       api: this.api.restApi,
       alarmEmail: config.alarms.email,

@@ -146,6 +146,7 @@ class ChunkRun {
     if (!(await this.chunks.release(job.id, chunk.ordinal, this.owner)))
       return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
     await this.deps.chunking.queue.enqueue({ jobId: job.id, chunk: chunk.ordinal });
+    this.deps.metrics.chunkOutcome(job.format, 'resumed');
     this.log.info('chunk paused at a part boundary; continuation queued', {
       jobId: job.id,
       chunk: chunk.ordinal,
@@ -188,6 +189,7 @@ class ChunkRun {
     if (this.checkpoint)
       await abortQuietly(this.deps, this.checkpoint.uploadId, this.checkpoint.key, this.log);
     if (await this.chunks.fail(job.id, chunk.ordinal, this.owner, error)) {
+      this.deps.metrics.chunkOutcome(job.format, 'failed');
       this.log.error('chunk failed; the job fails with it', {
         jobId: job.id,
         chunk: chunk.ordinal,

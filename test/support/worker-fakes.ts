@@ -588,6 +588,10 @@ export class RecordingMetrics implements MetricsSink {
   exportFailed(kind: JobKind, format: ExportFormat): void {
     this.failed.push({ kind, format });
   }
+  readonly chunks: { format: ExportFormat; outcome: 'resumed' | 'failed' }[] = [];
+  chunkOutcome(format: ExportFormat, outcome: 'resumed' | 'failed'): void {
+    this.chunks.push({ format, outcome });
+  }
 }
 
 /**
