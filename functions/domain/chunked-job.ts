@@ -140,11 +140,6 @@ export function manifestText(
   return `${start},\n  "files": [\n${lines.join(',\n')}\n  ],\n  "totals": ${JSON.stringify({ rows, bytes })}\n}\n`;
 }
 
-/** The consistency a job asked for (`options.consistency`), `chunked` by default. */
-export function consistencyOf(job: ExportJob): ConsistencyMode {
-  return job.options.consistency === 'snapshot' ? 'snapshot' : 'chunked';
-}
-
 type ChunkedDeps = ProcessExportJobDeps & { readonly chunking: ChunkingDeps };
 
 /**
@@ -164,7 +159,8 @@ export async function joinChunkedJob(
   const chunks = await deps.chunking.chunks.list(jobId);
   const files = chunks.map((c) => c.result).filter((f): f is JobFile => f !== null);
   const asOf = (chunks[0]?.plannedAt ?? job.startedAt ?? new Date()).toISOString();
-  const text = manifestText(job, files, asOf, consistencyOf(job));
+  // Each chunk reads its own snapshot: every row of the planned key ranges exactly once.
+  const text = manifestText(job, files, asOf, 'chunked');
   const key = manifestKey(jobId);
   const stored = await deps.storeFor(deps.defaultBucket).upload({
     key,

@@ -102,14 +102,18 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('lets only the handlers that create jobs, and the sweeper that re-enqueues them, send to the export queue', () => {
+  it('lets only the handlers that create jobs, the worker that queues chunks and the sweeper that re-enqueues jobs send to the export queue', () => {
     const senders = allFunctions()
       .filter(([, fn]) => actionsOf(fn, 'sqs').includes('sqs:SendMessage'))
       .map(([name]) => name)
       .sort();
 
     expect(senders).toEqual(
-      [...(['bulkExport', 'runSchedule', 'userExport'] satisfies ApiHandlerName[]), 'sweepJobs'].sort(),
+      [
+        ...(['bulkExport', 'runSchedule', 'userExport'] satisfies ApiHandlerName[]),
+        'exportWorker',
+        'sweepJobs',
+      ].sort(),
     );
   });
 
