@@ -113,8 +113,13 @@ export type ProcessOutcome =
  *   the error is still thrown, so the message ends in the dead-letter queue, whose alarm tells
  *   operators; a redrive of it is harmless (the claim skips the finished job).
  *
- * Time budget: the export is stopped and released, never killed mid-write, when fewer than
- * `safetyMarginMs` remain or when the measured row rate says it cannot finish before that margin.
+ * - **Split** (a bulk job above `chunking.chunkRows`, or one that cannot finish as one object in
+ *   this invocation): the job is planned into key-range chunks, one message each (`{jobId, chunk}`),
+ *   which `runChunk` processes, resumes across invocations and finally joins (DESIGN §10).
+ *
+ * Time budget: a single-object export is stopped, never killed mid-write, when fewer than
+ * `safetyMarginMs` remain or when the measured row rate says it cannot finish before that margin;
+ * a bulk job then continues as chunks, other kinds are released and retried.
  */
 export async function processExportJob(
   deps: ProcessExportJobDeps,
