@@ -99,7 +99,7 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
     return { seconds: r.seconds, rows: r.rows, peakRssMb: r.peakRssMb, invocations: 1 };
   };
 
-  const chunked = async (workers: number, timeoutMs: number): Promise<Sample> => {
+  const chunked = async (workers: number, timeoutMs: number, rowsPerChunk = chunkRows): Promise<Sample> => {
     const { QueueUrl } = await sqs.send(
       new CreateQueueCommand({
         QueueName: `bench-chunked-${process.pid}-${++queues}`,
@@ -111,7 +111,7 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
       VALUES ('bulk', '["activity_logs"]', '{}', 'csv', 'none', '{}', 'bench', 'bench@example.com')
       RETURNING id`;
     const running = Array.from({ length: workers }, () =>
-      child(['worker', url, props.aws.endpoint, BUCKET, QueueUrl!, String(timeoutMs), String(chunkRows)]),
+      child(['worker', url, props.aws.endpoint, BUCKET, QueueUrl!, String(timeoutMs), String(rowsPerChunk)]),
     );
     // Let the worker processes load before the clock starts, as warm Lambda environments would be.
     await sleep(1_500);
@@ -149,17 +149,15 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
       const base = await stream();
       await props.aws.emptyBucket(BUCKET);
       samples.set(CHUNKED_CASES[0], [...(samples.get(CHUNKED_CASES[0]) ?? []), { sample: base, ratio: 1 }]);
-      let oneWorker: number | undefined;
       for (const name of selected.filter((c) => c !== CHUNKED_CASES[0])) {
         const workers = name.includes('4 workers') ? 4 : name.includes('2 workers') ? 2 : 1;
-        // Resumed: each invocation gets a quarter of what one worker needed, so each chunk runs in
-        // several invocations.
-        const timeoutMs = name.endsWith('resumed')
-          ? Math.max(3_000, Math.floor(((oneWorker ?? base.seconds) * 1000) / 4))
-          : 15 * 60 * 1000;
-        const sample = await chunked(workers, timeoutMs);
+        // Resumed: the whole table as one chunk (a job short of time is split even below
+        // CHUNK_ROWS), each invocation given a quarter of what one stream needed, so the chunk
+        // continues its upload across at least four invocations.
+        const resumed = name.endsWith('resumed');
+        const timeoutMs = resumed ? Math.max(3_000, Math.floor((base.seconds * 1000) / 4)) : 15 * 60 * 1000;
+        const sample = await chunked(workers, timeoutMs, resumed ? props.rows * 2 : chunkRows);
         await props.aws.emptyBucket(BUCKET);
-        if (workers === 1 && !name.endsWith('resumed')) oneWorker = sample.seconds;
         samples.set(name, [...(samples.get(name) ?? []), { sample, ratio: base.seconds / sample.seconds }]);
       }
       props.log(`chunked round ${round}/${props.rounds} done`);

@@ -267,6 +267,22 @@ export class PostgresExportChunks implements ExportChunks {
     });
   }
 
+  touchStale(before: Date, limit: number): Promise<{ jobId: string; ordinal: number }[]> {
+    return this.run('sweeping stale chunks', async (sql) => {
+      const rows = await sql<{ job_id: string; ordinal: number }[]>`
+        UPDATE export_chunks SET updated_at = now()
+        WHERE (job_id, ordinal) IN (
+            SELECT c.job_id, c.ordinal FROM export_chunks c JOIN export_jobs j ON j.id = c.job_id
+            WHERE j.status = 'processing' AND c.updated_at < ${before}::timestamptz
+              AND (c.status = 'queued' OR (c.status = 'processing' AND c.lease_until < ${before}::timestamptz))
+            ORDER BY c.updated_at
+            LIMIT ${limit}
+            FOR UPDATE OF c SKIP LOCKED)
+        RETURNING job_id, ordinal`;
+      return rows.map((row) => ({ jobId: row.job_id, ordinal: row.ordinal }));
+    });
+  }
+
   failJob(jobId: string, error: JobError): Promise<ExportJob | null> {
     return this.run('failing a chunked job', async (sql) => {
       const [row] = await sql<ExportJobRow[]>`

@@ -45,7 +45,7 @@ export async function runChunk(
     // A worker that completed its chunk and died before joining left the join to a redelivery.
     if (claim.skipped === 'finished') await joinChunkedJob(chunked, jobId, owner, log);
     log.info('chunk not claimed; message acknowledged', { jobId, chunk: ordinal, reason: claim.skipped });
-    return { status: 'skipped', jobId, reason: claim.skipped === 'finished' ? 'finished' : claim.skipped };
+    return { status: 'skipped', jobId, reason: claim.skipped };
   }
   return new ChunkRun(chunked, input, claim.job, claim.chunk, owner, log).run();
 }

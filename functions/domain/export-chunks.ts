@@ -147,6 +147,13 @@ export interface ExportChunks {
    * is running any more; returns the job to the one caller that changed it.
    */
   cancelIfStopped(jobId: string): Promise<ExportJob | null>;
+  /**
+   * Touches and returns chunks of `processing` jobs that nobody works on any more: `queued` and
+   * untouched since `before` (their message may be lost), or `processing` with a lease that ran
+   * out before `before` (their worker vanished). The sweeper sends each its message again; a
+   * duplicate is harmless, since only one claim succeeds.
+   */
+  touchStale(before: Date, limit: number): Promise<{ readonly jobId: string; readonly ordinal: number }[]>;
   /** `processing` → `failed` for a chunked job; returns the job to the one caller that changed it. */
   failJob(jobId: string, error: JobError): Promise<ExportJob | null>;
 }

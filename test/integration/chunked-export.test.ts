@@ -25,6 +25,7 @@ import type { ExportJob, JobFile } from '../../functions/domain/export-job.js';
 import type { ExportQueueMessage } from '../../functions/domain/export-queue.js';
 import type { MultipartUploads } from '../../functions/domain/multipart-uploads.js';
 import { type ProcessExportJobDeps, processExportJob } from '../../functions/domain/process-export-job.js';
+import { sweepStaleJobs } from '../../functions/domain/sweep-stale-jobs.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
 import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
@@ -411,5 +412,36 @@ describe('chunked exports on Postgres, S3 and SQS', () => {
     } finally {
       await productSql`DELETE FROM activity_logs WHERE id > ${max}::bigint`;
     }
+  });
+  it('has the sweeper send the message of a chunk nobody works on again', async () => {
+    // Arrange: a split job whose chunk messages were lost
+    const queue = await newQueue();
+    const lost: ExportQueueMessage[] = [];
+    const base = workerDeps(queue);
+    const deps: ProcessExportJobDeps = {
+      ...base,
+      chunking: { ...base.chunking!, queue: { enqueue: async (m) => void lost.push(m) } },
+    };
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    await processExportJob(deps, {
+      receiveCount: 1,
+      maxReceiveCount: 3,
+      remainingTimeMs: () => 600_000,
+      message: { jobId: id },
+    });
+    await jobsSql`UPDATE export_chunks SET updated_at = now() - interval '1 hour' WHERE job_id = ${id} AND ordinal = 2`;
+    const sent: ExportQueueMessage[] = [];
+
+    // Act
+    const result = await sweepStaleJobs(
+      { ...deps, queue: { enqueue: async (m) => void sent.push(m) }, chunks: deps.chunking!.chunks },
+      { now: new Date(), maxAttempts: 3, queuedGraceSeconds: 60 },
+    );
+
+    // Assert: only the stale chunk, and the job itself is left to its chunks
+    expect(lost.length).toBeGreaterThan(2);
+    expect(sent).toEqual([{ jobId: id, chunk: 2 }]);
+    expect(result.requeued).toBe(1);
+    await jobsSql`DELETE FROM export_jobs WHERE id = ${id}`;
   });
 });
