@@ -21,6 +21,7 @@ import { migrate } from '../db/migrate.js';
 import { ensureProductDatabase } from '../local/demo-data.js';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.js';
 import { startLocalAws } from '../local/local-aws.js';
+import { CHUNKED_CASES, printChunked, runChunkedBench } from './chunked.js';
 import { s3Pipeline } from './s3-pipeline.js';
 
 function runChild(
@@ -202,6 +203,9 @@ try {
     'worker csv → s3 (SQS handler)',
     'seed SELECT * + string join',
   ];
+  const chunkedSelected = CHUNKED_CASES.filter(
+    (c) => !values.cases || values.cases.split(',').some((s) => c.includes(s.trim())),
+  );
   const selected = values.cases
     ? all.filter((c) => values.cases!.split(',').some((s) => c.includes(s.trim())))
     : all;
@@ -263,7 +267,19 @@ try {
     };
   });
 
-  if (values.json) console.log(JSON.stringify({ rounds, results }));
+  const chunked = chunkedSelected.length
+    ? await runChunkedBench({
+        rows,
+        rounds,
+        databaseUrl,
+        aws,
+        benchDir,
+        cases: chunkedSelected,
+        log,
+      })
+    : [];
+
+  if (values.json) console.log(JSON.stringify({ rounds, results, chunked }));
   else {
     console.log(
       `\n${'case'.padEnd(34)} ${'rows'.padStart(9)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(10)} ${'ratio'.padStart(6)} ${'vs pipe'.padStart(7)} ${'peak RSS'.padStart(9)} ${'MB out'.padStart(7)}`,
@@ -282,6 +298,7 @@ try {
       console.log(
         `CSV to S3: ${csvToS3.toFixed(2)}× the speed of psql | aws s3 cp (${csvToS3 >= 1 ? 'at least as fast' : 'slower'})`,
       );
+    if (chunked.length) printChunked(chunked, rounds);
     const size = (name: string) => results.find((r) => r.case === name)?.bytes;
     const parquet = size('engine parquet → s3') ?? size('engine parquet → null');
     const csv = size('engine csv → s3') ?? size('engine csv → null');

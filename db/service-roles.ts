@@ -39,6 +39,7 @@ export const SERVICE_TABLE_PRIVILEGES: Readonly<Record<string, readonly string[]
   webhooks: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   webhook_deliveries: ['SELECT', 'INSERT', 'UPDATE'],
   webhook_delivery_attempts: ['SELECT', 'INSERT'],
+  export_chunks: ['SELECT', 'INSERT', 'UPDATE'],
 };
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;

@@ -62,9 +62,11 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
   deleteWebhook: { deps: 'api', login: SERVICE_ROLES.api },
   listWebhookDeliveries: { deps: 'api', login: SERVICE_ROLES.api },
   testWebhook: { deps: 'api', login: SERVICE_ROLES.api, webhookQueue: true },
+  // Sends the messages of a job's chunks and their continuations to its own queue.
   exportWorker: {
     deps: 'worker',
     login: SERVICE_ROLES.worker,
+    send: true,
     objects: 'write',
     mail: true,
     linkSecret: true,
@@ -190,6 +192,7 @@ export class DataExportStack extends Stack {
       memorySize: config.worker.memoryMb,
       maxConcurrency: config.worker.maxConcurrency,
       batchSize: config.worker.batchSize,
+      chunkRows: config.worker.chunkRows,
       network: this.database.network,
       environment: withPublicUrl,
     });
@@ -221,6 +224,7 @@ export class DataExportStack extends Stack {
       queue: this.worker.queue,
       deadLetterQueue: this.worker.deadLetterQueue,
       worker: this.worker.handler,
+      workerTimeout: Duration.seconds(config.worker.timeoutSeconds),
       sweeper: this.worker.sweeper,
       api: this.api.restApi,
       alarmEmail: config.alarms.email,

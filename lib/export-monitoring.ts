@@ -29,6 +29,8 @@ export interface ExportMonitoringProps {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly worker: IFunction;
+  /** The worker's timeout, for the stuck-chunk alarm. @default Duration.minutes(15) */
+  readonly workerTimeout?: Duration;
   /**
    * The stale-job sweeper; alarmed when it keeps failing.
    * @default - no sweeper alarm
@@ -55,8 +57,8 @@ export interface ExportMonitoringProps {
 }
 
 /**
- * Alarms (dead-letter queue not empty, worker errors, failed exports, stalled queue, API 5xx,
- * sweeper failing) that notify an encrypted SNS topic, and a dashboard of the export metrics.
+ * Alarms (dead-letter queue not empty, worker errors, failed exports, failed or stuck chunks,
+ * stalled queue, API 5xx, sweeper failing) that notify an encrypted SNS topic, and a dashboard of the export metrics.
  */
 export class ExportMonitoring extends Construct {
   public readonly alarmTopic: Topic;
@@ -65,6 +67,10 @@ export class ExportMonitoring extends Construct {
   public readonly failedExportsAlarm: Alarm;
   public readonly queueAgeAlarm: Alarm;
   public readonly apiServerErrorsAlarm: Alarm;
+  /** A chunk of a large export failed for good (its job failed with it). */
+  public readonly failedChunksAlarm: Alarm;
+  /** Worker invocations ran into their timeout: chunks that should have paused at a part boundary got stuck. */
+  public readonly stuckChunksAlarm: Alarm;
   /** Present when `sweeper` was given. */
   public readonly sweeperErrorsAlarm?: Alarm;
   public readonly dashboard: Dashboard;
@@ -144,6 +150,25 @@ export class ExportMonitoring extends Construct {
       props.api.metricServerError({ period: fiveMinutes, statistic: Stats.SUM }),
       { threshold: 5, orEqual: true },
     );
+    this.failedChunksAlarm = alarm(
+      'ChunksFailed',
+      'A chunk of a large export failed for good, and its job with it',
+      new MathExpression({
+        label: 'ChunksFailed',
+        expression: `SELECT SUM(ChunksFailed) FROM SCHEMA("${METRICS_NAMESPACE}", ${EXPORT_METRIC_DIMENSIONS}) WHERE service = '${serviceName}'`,
+        period: fiveMinutes,
+        usingMetrics: {},
+      }),
+    );
+    // A healthy chunk stops at a part boundary well before the deadline and continues in the next
+    // invocation; one that hits the timeout (a slow database, a hung upload) is stuck.
+    const timeoutMs = props.workerTimeout?.toMilliseconds() ?? Duration.minutes(15).toMilliseconds();
+    this.stuckChunksAlarm = alarm(
+      'ChunksStuck',
+      'Export worker invocations ran into their timeout instead of pausing at a part boundary',
+      props.worker.metricDuration({ period: fiveMinutes, statistic: Stats.MAXIMUM }),
+      { threshold: Math.floor(timeoutMs * 0.98), orEqual: true, evaluationPeriods: 2 },
+    );
     if (props.sweeper) {
       this.sweeperErrorsAlarm = alarm(
         'SweeperErrors',
@@ -159,6 +184,8 @@ export class ExportMonitoring extends Construct {
       this.failedExportsAlarm,
       this.queueAgeAlarm,
       this.apiServerErrorsAlarm,
+      this.failedChunksAlarm,
+      this.stuckChunksAlarm,
       ...(this.sweeperErrorsAlarm ? [this.sweeperErrorsAlarm] : []),
     ];
 
@@ -184,14 +211,22 @@ export class ExportMonitoring extends Construct {
         ],
         [
           graph('Exports completed', [search('ExportsCompleted', 'Sum', '')]),
-          graph('Exports failed', [search('ExportsFailed', 'Sum', '')]),
+          graph(
+            'Exports failed',
+            [search('ExportsFailed', 'Sum', '')],
+            [search('ChunksFailed', 'Sum', 'chunks failed')],
+          ),
           graph('Export duration (ms)', [
             search('ExportDurationMs', 'p50', 'p50'),
             search('ExportDurationMs', 'p95', 'p95'),
           ]),
         ],
         [
-          graph('Rows exported', [search('RowsExported', 'Sum', '')]),
+          graph(
+            'Rows exported',
+            [search('RowsExported', 'Sum', '')],
+            [search('ChunksResumed', 'Sum', 'chunks resumed')],
+          ),
           graph('Bytes written', [search('BytesWritten', 'Sum', '')]),
           graph(
             'Export queue',

@@ -33,6 +33,12 @@ export interface ExportWorkerProps {
    * @default 1
    */
   readonly batchSize?: number;
+  /**
+   * A table with more estimated rows is split into key-range chunks of about this many, each run
+   * by its own invocation (`CHUNK_ROWS`).
+   * @default 5,000,000
+   */
+  readonly chunkRows?: number;
   /** VPC placement of the worker (it reads the database). @default - not in a VPC */
   readonly network?: FunctionNetwork;
   /** @default 'INFO' */
@@ -102,7 +108,11 @@ export class ExportWorker extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: removalPolicy,
       // The worker marks a job failed on the last receive, before SQS moves it to the DLQ.
-      environment: { ...props.environment, MAX_RECEIVE_COUNT: String(maxReceiveCount) },
+      environment: {
+        ...props.environment,
+        MAX_RECEIVE_COUNT: String(maxReceiveCount),
+        ...(props.chunkRows !== undefined && { CHUNK_ROWS: String(props.chunkRows) }),
+      },
     });
 
     this.eventSource = new SqsEventSource(this.queue, {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_CHUNK_ROWS } from '../functions/domain/chunk-plan.js';
 import { MAX_LINK_TTL_SECONDS } from '../functions/domain/link-token.js';
 
 /** The deployment stages the app knows. Each has its own block under context `stages`. */
@@ -143,11 +144,22 @@ const StageSettings = z
       .strictObject({
         timeoutSeconds: z.number().int().min(60).max(900).default(900),
         memoryMb: z.number().int().min(256).max(10240).default(1024),
-        /** Upper bound of concurrent workers: each holds one database connection. */
+        /**
+         * Upper bound of concurrent workers: each holds one database connection, and the chunks
+         * of a large export run on this many at once.
+         */
         maxConcurrency: z.number().int().min(2).max(1000).default(5),
         batchSize: z.number().int().min(1).max(10).default(1),
+        /** A table with more estimated rows is split into chunks of about this many (`CHUNK_ROWS`). */
+        chunkRows: z.number().int().min(10_000).default(DEFAULT_CHUNK_ROWS),
       })
-      .default({ timeoutSeconds: 900, memoryMb: 1024, maxConcurrency: 5, batchSize: 1 }),
+      .default({
+        timeoutSeconds: 900,
+        memoryMb: 1024,
+        maxConcurrency: 5,
+        batchSize: 1,
+        chunkRows: DEFAULT_CHUNK_ROWS,
+      }),
     exports: z
       .strictObject({
         expirationDays: z.number().int().min(1).default(7),

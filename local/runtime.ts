@@ -29,7 +29,7 @@ import {
 import { consoleFiles } from './console-files.js';
 import { DEMO_ADMIN_EMAIL, DEMO_ADMIN_ID, DEMO_USER_EMAIL, DEMO_USER_ID } from './demo/identities.js';
 import { freePort } from './embedded-postgres.js';
-import { type SqsHandler, startSqsEventSource } from './event-source.js';
+import { startSqsEventSource } from './event-source.js';
 import { type AuthorizerHandler, type GatewayRoute, type ProxyHandler, startGateway } from './gateway.js';
 import { gatewayRoutes } from './gateway-routes.js';
 import { LOCAL_EVENT_BUS_NAME, LocalEventBus } from './local-event-bus.js';
@@ -40,6 +40,7 @@ import { type Scheduler, startScheduler } from './scheduler.js';
 import { StopList } from './stop-list.js';
 import { type ScheduledHandler, startSweepTimer } from './sweep-timer.js';
 import { createWebhookQueues, startWebhookDelivery } from './webhook-delivery.js';
+import { startWorkerProcesses } from './worker-processes.js';
 
 export interface LocalRuntimeOptions {
   /** The runtime's settings (`loadLocalConfig`): data directory, ports, emulated limits, timers. */
@@ -140,13 +141,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }),
     };
     await startApiGateway(step, port, secrets.apiKey);
-    await startWorkers(
-      step,
-      { ...handlerConfig, DATABASE_URL: login(SERVICE_ROLES.worker) },
-      notify,
-      sqs,
-      queues,
-    );
+    await startWorkers(step, { ...handlerConfig, DATABASE_URL: login(SERVICE_ROLES.worker) }, sqs, queues, {
+      eventsFile: eventsFile(config),
+      webhookQueueUrl: webhookQueues.queueUrl,
+    });
     const scheduler = startCronScheduler(step, sqs, queues.queueUrl);
     await startSweeper(step, { ...handlerConfig, DATABASE_URL: login(SERVICE_ROLES.sweeper) }, notify);
     // The delivery function needs only the service's tables: the sweeper's login.
@@ -355,26 +353,29 @@ async function startApiGateway(step: Step, port: number, apiKey: string): Promis
 
 /**
  * The export worker behind the SQS event source: WORKER_CONCURRENCY pollers, each its own
- * "execution environment" with its own connections, as concurrent Lambda instances would be (the
- * worker holds a connection per export for its snapshot).
+ * execution environment in a child process with its own connections, as concurrent Lambda
+ * instances are, so the chunks of a large job run in parallel on this machine's cores.
  */
 async function startWorkers(
   step: Step,
   workerConfig: Config,
-  notify: Notifiers,
   sqs: SQSClient,
   queues: ExportQueues,
+  bus: { readonly eventsFile: string; readonly webhookQueueUrl: string },
 ): Promise<void> {
-  const { createWorkerRuntime } = await import('../functions/shared/worker-context.js');
-  const { createExportWorkerHandler } = await import('../functions/handlers/export-worker.js');
-  const handlers = Array.from({ length: step.config.WORKER_CONCURRENCY }, () =>
-    createExportWorkerHandler(once(() => createWorkerRuntime(workerConfig, notify))),
-  ) as unknown as SqsHandler[];
+  const workers = startWorkerProcesses({
+    count: step.config.WORKER_CONCURRENCY,
+    config: workerConfig,
+    outboxDir: step.config.OUTBOX_DIR,
+    ...bus,
+    log: step.log,
+  });
+  step.stops.add('worker processes', () => workers.stop());
   const eventSource = startSqsEventSource({
     sqs,
     queueUrl: queues.queueUrl,
     queueArn: queues.queueArn,
-    handlers,
+    handlers: workers.handlers,
     functionName: 'export-worker',
     timeoutMs: step.config.WORKER_TIMEOUT_SECONDS * 1000,
     batchSize: step.config.WORKER_BATCH_SIZE,

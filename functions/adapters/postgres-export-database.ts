@@ -1,7 +1,8 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { Sql, TransactionSql } from 'postgres';
+import { quoteIdent } from '../domain/catalogue.js';
 import type { ExportSource } from '../domain/export-source.js';
-import type { ExportDatabase, Snapshot } from '../domain/ports.js';
+import type { ExportDatabase, KeyStats, Snapshot } from '../domain/ports.js';
 import { translatePostgresError } from './postgres-errors.js';
 
 /**
@@ -51,6 +52,53 @@ class PostgresSnapshot implements Snapshot {
     await this.bind(source.params);
     const [row] = await this.tx.unsafe<{ n: string }[]>(`SELECT count(*) AS n FROM (${source.sql}) t`);
     return Number(row!.n);
+  }
+
+  async estimate(source: ExportSource): Promise<number> {
+    await this.bind(source.params);
+    const [row] = await this.tx.unsafe<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>(
+      `EXPLAIN (FORMAT JSON) ${source.sql}`,
+    );
+    return Math.max(0, Math.round(row?.['QUERY PLAN'][0].Plan['Plan Rows'] ?? 0));
+  }
+
+  async keyStats(table: string, key: string): Promise<KeyStats> {
+    // Two index probes; min()/max() would not do for every key type (Postgres has no min(uuid)).
+    const k = quoteIdent(key);
+    const t = quoteIdent(table);
+    const [bounds] = await this.tx.unsafe<{ min: string | null; max: string | null }[]>(
+      // Qualified: an unqualified ORDER BY would sort by the text output column of the same name.
+      `SELECT (SELECT ${t}.${k}::text FROM ${t} ORDER BY ${t}.${k} LIMIT 1) AS min,
+              (SELECT ${t}.${k}::text FROM ${t} ORDER BY ${t}.${k} DESC LIMIT 1) AS max`,
+    );
+    const [stats] = await this.tx<{ bounds: string[] | null }[]>`
+      SELECT histogram_bounds::text::text[] AS bounds FROM pg_stats
+      WHERE schemaname = current_schema() AND tablename = ${table} AND attname = ${key}`;
+    return { min: bounds?.min ?? null, max: bounds?.max ?? null, histogram: stats?.bounds ?? [] };
+  }
+
+  async keyAt(
+    table: string,
+    key: string,
+    keyType: string,
+    range: { readonly after: string | null; readonly upTo: string | null },
+    offset: number,
+  ): Promise<string | null> {
+    if (!/^[a-z]+$/.test(keyType)) throw new Error(`invalid key type ${keyType}`);
+    const k = quoteIdent(key);
+    const where: string[] = [];
+    const params: string[] = [];
+    if (range.after !== null) where.push(`${k} > $${params.push(range.after)}::${keyType}`);
+    if (range.upTo !== null) where.push(`${k} <= $${params.push(range.upTo)}::${keyType}`);
+    // An index range scan of `offset` keys; the last of them ends the slice.
+    const [row] = await this.tx.unsafe<{ key: string }[]>(
+      // The key is ordered as its own type; only the chosen one is turned into text.
+      `SELECT s.k::text AS key FROM (SELECT ${k} AS k FROM ${quoteIdent(table)}` +
+        `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${k} LIMIT ${Math.max(1, Math.floor(offset))}) s` +
+        ' ORDER BY s.k DESC LIMIT 1',
+      params,
+    );
+    return row?.key ?? null;
   }
 
   async copyOut(statement: string, params: Readonly<Record<string, string>>): Promise<Readable> {

@@ -36,6 +36,13 @@ export class PowertoolsMetricsSink implements MetricsSink {
     this.emit(kind, format, (m) => m.addMetric('ExportsFailed', MetricUnit.Count, 1));
   }
 
+  chunkOutcome(format: ExportFormat, outcome: 'resumed' | 'failed'): void {
+    // Only bulk jobs are split into chunks.
+    this.emit('bulk', format, (m) =>
+      m.addMetric(outcome === 'resumed' ? 'ChunksResumed' : 'ChunksFailed', MetricUnit.Count, 1),
+    );
+  }
+
   private emit(kind: JobKind, format: ExportFormat, add: (metrics: Metrics) => void): void {
     const metrics = new Metrics({ namespace: this.props.namespace, serviceName: this.props.serviceName });
     metrics.addDimension('kind', kind);

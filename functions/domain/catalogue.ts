@@ -7,6 +7,11 @@ export interface CatalogueTable {
   readonly dateColumn: string;
   /** Column holding the owning user's id, for user exports. */
   readonly userColumn: string;
+  /**
+   * The primary key (one column, among `columns`): rows are read in its order, and a large table
+   * is split into ranges of it (DESIGN §10).
+   */
+  readonly primaryKey: string;
 }
 
 const table = (name: string, dateColumn: string, userColumn: string, columns: ColumnSpec[]): CatalogueTable =>
@@ -14,6 +19,7 @@ const table = (name: string, dateColumn: string, userColumn: string, columns: Co
     name,
     dateColumn,
     userColumn,
+    primaryKey: 'id',
     columns: Object.freeze(columns.map((c) => Object.freeze(c))),
   });
 

@@ -98,4 +98,6 @@ export interface ExportJob {
 /** The SQS message for API-created jobs. Scheduled runs use `ScheduledExportMessage`. */
 export interface ExportJobMessage {
   readonly jobId: string;
+  /** One chunk of a job split into chunks (its ordinal), or its continuation (DESIGN §10). */
+  readonly chunk?: number;
 }

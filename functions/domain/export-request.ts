@@ -159,6 +159,22 @@ export function parseBulkExportRequest(input: unknown): BulkExportSpec {
 }
 
 /**
+ * A primary-key range `(after, upTo]` of a table, keys as their text; an absent bound is open.
+ * Chunks and their slices read such ranges (DESIGN §10).
+ */
+export interface KeyRange {
+  readonly after?: string | null;
+  readonly upTo?: string | null;
+}
+
+/** The Postgres type of a catalogue table's primary key, for casting its bound parameters. */
+export function primaryKeyType(table: CatalogueTable): string {
+  const column = table.columns.find((c) => c.name === table.primaryKey);
+  if (!column) throw new Error(`the primary key of ${table.name} is not in the catalogue`);
+  return column.type;
+}
+
+/**
  * Builds the SELECT for one catalogue table. Identifiers come from the catalogue only; the date
  * bounds travel as bound parameters (see `paramRef`). A date-only `dateTo` includes that whole day.
  */
@@ -166,6 +182,7 @@ export function tableSource(
   table: CatalogueTable,
   filter: TableFilter = {},
   columnNames?: readonly string[],
+  range: KeyRange = {},
 ): ExportSource {
   const columns = columnNames
     ? columnNames.map((name) => {
@@ -194,11 +211,20 @@ export function tableSource(
         : `${dateColumn} <= ${paramRef(`${prefix}_to`, 'timestamptz')}`,
     );
   }
+  const key = quoteIdent(table.primaryKey);
+  if (range.after != null) {
+    params[`${prefix}_key_after`] = range.after;
+    where.push(`${key} > ${paramRef(`${prefix}_key_after`, primaryKeyType(table))}`);
+  }
+  if (range.upTo != null) {
+    params[`${prefix}_key_upto`] = range.upTo;
+    where.push(`${key} <= ${paramRef(`${prefix}_key_upto`, primaryKeyType(table))}`);
+  }
   const select = columns.map((c) => quoteIdent(c.name)).join(', ');
   const sql =
     `SELECT ${select} FROM ${quoteIdent(table.name)}` +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    ` ORDER BY ${quoteIdent('id')}`;
+    ` ORDER BY ${key}`;
   return { name: table.name, sql, params, columns };
 }
 

@@ -7,7 +7,7 @@ import { attachmentDisposition } from './content-disposition.js';
 import { coalesce } from './encoding/coalesce.js';
 import { csvCopy, jsonLinesCopy, parquetCopy, xmlValuesCopy } from './encoding/copy-statements.js';
 import { jsonArrayBody } from './encoding/json-rows.js';
-import { lineCounter } from './encoding/line-counter.js';
+import { csvRecordCounter, lineCounter } from './encoding/line-counter.js';
 import { parquetFile } from './encoding/parquet-file.js';
 import { xmlAttribute, xmlRows } from './encoding/xml-rows.js';
 import { ExportCancelledError, ExportError } from './errors.js';
@@ -98,16 +98,19 @@ async function writeExport(
   options: RunExportOptions,
 ): Promise<ExportResult> {
   if (options.signal?.aborted) throw new ExportCancelledError();
-  const counts: number[] = [];
-  for (const section of plan.sections) counts.push(await snapshot.count(section));
-  const rowsTotal = counts.reduce((a, b) => a + b, 0);
+  // The planner's estimates, for progress only: no pass over the data before writing it.
+  const estimates: number[] = [];
+  for (const section of plan.sections) estimates.push(await snapshot.estimate(section));
+  const rowsEstimate = estimates.reduce((a, b) => a + b, 0);
+  // Exact counts, from the rows as they are written.
+  const counts: number[] = plan.sections.map(() => 0);
   const layout = layoutFor(plan.format, plan.sections.length);
   const type = objectTypeFor(plan.format, plan.compression, layout);
   const objectKey = `${plan.keyBase}.${type.extension}`;
   const fileName = `${plan.fileName}.${type.extension}`;
   const exportedAt = snapshot.startedAt.toISOString();
 
-  const progress = new ProgressTracker(rowsTotal, plan.sections.length, options);
+  const progress = new ProgressTracker(rowsEstimate, plan.sections.length, options);
   const hash = createHash('sha256');
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -195,27 +198,34 @@ async function writeExport(
         `<?xml version="1.0" encoding="UTF-8"?>\n<${plan.rootElement ?? 'export'} xmlns:xsi="${XSI}" exportedAt="${xmlAttribute(exportedAt)}">\n`,
       );
     for (const [i, section] of plan.sections.entries()) {
-      const count = counts[i] ?? 0;
-      const rowsDone = (n: number) => progress.addRows(i, n);
+      const rowsDone = (n: number) => {
+        counts[i] = (counts[i] ?? 0) + n;
+        progress.addRows(i, n);
+      };
       switch (plan.format) {
-        case 'csv':
+        case 'csv': {
+          // The first record is the header.
+          let header = true;
           await copy(
             csvCopy(section, plan.formulaGuard),
             section,
-            lineCounter((n) => rowsDone(n)),
+            csvRecordCounter((n) => {
+              rowsDone(header ? n - 1 : n);
+              header = false;
+            }),
           );
           break;
+        }
         case 'ndjson':
           await copy(jsonLinesCopy(section), section, lineCounter(rowsDone));
           break;
         case 'json':
           await write(`${i > 0 ? ',\n' : ''}${JSON.stringify(section.name)}:`);
-          if (section.single && count === 0) await write('null');
-          else {
-            if (!section.single) await write('[\n');
-            await copy(jsonLinesCopy(section), section, lineCounter(rowsDone), jsonArrayBody());
-            if (!section.single) await write('\n]');
-          }
+          if (!section.single) await write('[\n');
+          await copy(jsonLinesCopy(section), section, lineCounter(rowsDone), jsonArrayBody());
+          if (!section.single) await write('\n]');
+          // A single section without its row (no profile) is null, not nothing.
+          else if ((counts[i] ?? 0) === 0) await write('null');
           break;
         case 'parquet':
           await copy(
@@ -231,17 +241,16 @@ async function writeExport(
         case 'xml': {
           const columns = section.columns.map((c) => c.name);
           await write(`<${section.name}>${section.single ? '' : '\n'}`);
-          if (count > 0)
-            await copy(
-              xmlValuesCopy(section),
-              section,
-              xmlRows(columns, section.single ? null : 'row', rowsDone),
-            );
+          await copy(
+            xmlValuesCopy(section),
+            section,
+            xmlRows(columns, section.single ? null : 'row', rowsDone),
+          );
           await write(`</${section.name}>\n`);
           break;
         }
       }
-      progress.sectionDone(i, count);
+      progress.sectionDone(i, counts[i] ?? 0);
     }
     if (plan.format === 'json') await write(`,\n"exportedAt":${JSON.stringify(exportedAt)}}\n`);
     if (plan.format === 'xml') await write(`</${plan.rootElement ?? 'export'}>\n`);
@@ -265,7 +274,7 @@ async function writeExport(
     bytes: progress.bytes,
     sha256: hash.digest('hex'),
     etag: stored.etag,
-    rows: rowsTotal,
+    rows: counts.reduce((a, b) => a + b, 0),
     tables: plan.sections.map((s, i) => ({ name: s.name, rows: counts[i] ?? 0 })),
     exportedAt,
   };
@@ -321,7 +330,6 @@ class ProgressTracker {
     this.maybeReport();
   }
 
-  /** CSV rows are counted by line ends, which also end quoted multi-line cells: clamp to the exact count. */
   addRows(section: number, n: number) {
     this.perSection[section] = (this.perSection[section] ?? 0) + n;
     this.maybeReport();
@@ -345,7 +353,7 @@ class ProgressTracker {
 
   private report() {
     if (!this.options.onProgress) return;
-    const rows = Math.min(this.rows, this.rowsTotal);
+    const rows = this.rows;
     this.lastRows = this.rows;
     this.lastAt = Date.now();
     const done = this.tablesDone === this.tablesTotal;
@@ -356,7 +364,7 @@ class ProgressTracker {
         : Math.min(99, Math.floor((rows / this.rowsTotal) * 100));
     this.options.onProgress({
       rowsExported: rows,
-      rowsTotal: this.rowsTotal,
+      rowsTotal: Math.max(this.rowsTotal, rows),
       bytesWritten: this.bytes,
       tablesDone: this.tablesDone,
       tablesTotal: this.tablesTotal,

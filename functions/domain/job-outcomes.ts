@@ -181,8 +181,9 @@ export interface CompletionDetails extends Record<string, unknown> {
 
 /**
  * Reports a completion that the caller recorded itself (its conditional `processing` →
- * `completed` update won): the log line, the `ExportsCompleted` metric, the `completed` audit row,
- * the one email with its signed link and the `Export Completed` event.
+ * `completed` update won: a single-object run, or the join of a chunked job): the objects of other
+ * attempts are removed, then the log line, the `ExportsCompleted` metric, the `completed` audit
+ * row, the one email with its signed link and the `Export Completed` event.
  */
 export async function reportJobCompletion(
   deps: OutcomeDeps,
@@ -191,6 +192,8 @@ export async function reportJobCompletion(
   details: CompletionDetails,
   log: WorkerLog = SILENT_LOG,
 ): Promise<void> {
+  // Objects of earlier attempts (one that crashed after its upload completed) are not the result.
+  await discardObjects(deps, job, attemptObjects(job, deps.defaultBucket, result.objectKey).keys, log);
   const { durationMs } = details;
   log.info('export completed', {
     jobId: job.id,
@@ -198,6 +201,7 @@ export async function reportJobCompletion(
     bucket: result.bucket,
     rows: result.rows,
     bytes: result.bytes,
+    files: result.files?.length,
     durationMs,
     rowsPerSecond: durationMs > 0 ? Math.round((result.rows * 1000) / durationMs) : undefined,
   });
@@ -214,6 +218,7 @@ export async function reportJobCompletion(
       rows: result.rows,
       sha256: result.sha256,
       attempt: job.attempts,
+      ...(result.files && { files: result.files.length }),
       ...details,
     },
     log,

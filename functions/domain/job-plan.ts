@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
 import { layoutFor, objectTypeFor } from './export-format.js';
 import type { ExportJob } from './export-job.js';
-import { bulkSources, parseBulkExportRequest } from './export-request.js';
+import { type BulkExportSpec, bulkSources, parseBulkExportRequest } from './export-request.js';
 import type { ExportPlan } from './export-runner.js';
 import { getSchedule, objectKeyFor, windowFor } from './schedule-catalogue.js';
 import { utcDay } from './scheduled-job.js';
@@ -76,15 +76,7 @@ export function attemptObjects(
 export function planFor(job: ExportJob, defaultBucket: string): ExportTarget {
   switch (job.kind) {
     case 'bulk': {
-      const options = parseJobOptions(BulkJobOptions, job.options);
-      const spec = parseBulkExportRequest({
-        tables: job.tables,
-        filters: job.filters,
-        ...(options.columns && { columns: options.columns }),
-        format: job.format,
-        compression: job.compression,
-        csv: { formulaGuard: options.formulaGuard ?? false },
-      });
+      const spec = bulkSpecOf(job);
       const name = spec.tables.length === 1 ? spec.tables[0]! : 'bulk_export';
       return {
         bucket: defaultBucket,
@@ -140,6 +132,23 @@ export function planFor(job: ExportJob, defaultBucket: string): ExportTarget {
       };
     }
   }
+}
+
+/**
+ * The request a bulk job stores, re-checked against the current catalogue: what its single
+ * object or its chunks are built from.
+ * @throws ExportError (not retryable) when the job can no longer be exported.
+ */
+export function bulkSpecOf(job: ExportJob): BulkExportSpec {
+  const options = parseJobOptions(BulkJobOptions, job.options);
+  return parseBulkExportRequest({
+    tables: job.tables,
+    filters: job.filters,
+    ...(options.columns && { columns: options.columns }),
+    format: job.format,
+    compression: job.compression,
+    csv: { formulaGuard: options.formulaGuard ?? false },
+  });
 }
 
 function parseJobOptions<S extends Schema>(schema: S, options: unknown): z.output<S> {

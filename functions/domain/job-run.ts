@@ -12,6 +12,7 @@ import {
   reportJobFailure,
 } from './job-outcomes.js';
 import { attemptObjects, type ExportTarget, planFor } from './job-plan.js';
+import { splitJob } from './job-split.js';
 import type { ProcessExportJobDeps, ProcessExportJobInput, ProcessOutcome } from './process-export-job.js';
 import type { WorkerLog } from './worker-log.js';
 
@@ -48,7 +49,13 @@ export class JobRun {
     } catch (error) {
       return this.failed(error);
     }
-    if (this.input.remainingTimeMs() <= this.settings.safetyMarginMs) {
+    // A job too large for one object, or for the time this invocation has, goes to chunks.
+    const tooLittleTime = this.input.remainingTimeMs() <= this.settings.safetyMarginMs;
+    if (this.deps.chunking && job.kind === 'bulk') {
+      const split = await this.split(tooLittleTime);
+      if (split) return split;
+    }
+    if (tooLittleTime) {
       return this.failed(
         new TimeBudgetExceededError('not enough time left in this invocation to start the export'),
       );
@@ -94,16 +101,14 @@ export class JobRun {
         this.log.warn('lease lost while exporting; stopped', { jobId: job.id });
         return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
       }
+      // One object could not be written in one invocation: continue as chunks, which resume.
+      if (error instanceof TimeBudgetExceededError && this.deps.chunking && job.kind === 'bulk') {
+        const split = await this.split(true);
+        if (split) return split;
+      }
       return this.failed(error);
     }
 
-    // Objects of earlier attempts (one that crashed after its upload completed) are not the result.
-    await discardObjects(
-      this.deps,
-      job,
-      attemptObjects(job, this.deps.defaultBucket, result.objectKey).keys,
-      this.log,
-    );
     await reportJobCompletion(
       this.deps,
       job,
@@ -112,6 +117,17 @@ export class JobRun {
       this.log,
     );
     return { status: 'completed', jobId: job.id, result };
+  }
+
+  /** Splits the job into chunks when it is large (or `force`); null when it stays one object. */
+  private async split(force: boolean): Promise<ProcessOutcome | null> {
+    const { chunking } = this.deps;
+    if (!chunking) return null;
+    try {
+      return await splitJob({ ...this.deps, chunking }, this.job, this.owner, this.log, force);
+    } catch (error) {
+      return this.failed(error);
+    }
   }
 
   private async cancelled(): Promise<ProcessOutcome> {

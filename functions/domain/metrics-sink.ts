@@ -10,10 +10,16 @@ export interface MetricsSink {
   exportCompleted(kind: JobKind, format: ExportFormat, durationMs: number, rows: number, bytes: number): void;
   /** One export marked failed: `ExportsFailed`. */
   exportFailed(kind: JobKind, format: ExportFormat): void;
+  /**
+   * One chunk of a large export stopped before its invocation's deadline to continue in the next
+   * (`ChunksResumed`), or failed for good, failing its job (`ChunksFailed`).
+   */
+  chunkOutcome(format: ExportFormat, outcome: 'resumed' | 'failed'): void;
 }
 
 /** A sink that records nothing. */
 export const NO_METRICS: MetricsSink = Object.freeze({
   exportCompleted() {},
   exportFailed() {},
+  chunkOutcome() {},
 });

@@ -12,6 +12,32 @@ export interface Snapshot {
    * output stream. `statement` is built by the domain from catalogue identifiers only.
    */
   copyOut(statement: string, params: Readonly<Record<string, string>>): Promise<Readable>;
+  /** The planner's row estimate for a source (`EXPLAIN`): no pass over the data. */
+  estimate(source: ExportSource): Promise<number>;
+  /**
+   * What the database knows of a table's primary key without reading the table: its minimum and
+   * maximum (two index probes) and the planner statistics' histogram bounds, as text.
+   */
+  keyStats(table: string, key: string): Promise<KeyStats>;
+  /**
+   * The `offset`-th key (1-based) of `table` after `after` and at most `upTo`, or the last such
+   * key when fewer remain, or null when none does: where a slice of a chunk ends.
+   */
+  keyAt(
+    table: string,
+    key: string,
+    keyType: string,
+    range: { readonly after: string | null; readonly upTo: string | null },
+    offset: number,
+  ): Promise<string | null>;
+}
+
+/** A table's primary key as the planner sees it (see `Snapshot.keyStats`). */
+export interface KeyStats {
+  readonly min: string | null;
+  readonly max: string | null;
+  /** Equal-frequency bounds from `pg_stats` (empty before the table was analysed). */
+  readonly histogram: readonly string[];
 }
 
 /** Port to the product database for exports. */

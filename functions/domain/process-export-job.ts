@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit-log.js';
+import { runChunk } from './chunk-run.js';
 import { ExportError } from './errors.js';
+import type { ExportChunks } from './export-chunks.js';
 import type { EventPublisher } from './export-events.js';
 import type { JobError, JobResult } from './export-job.js';
-import type { ExportQueueMessage } from './export-queue.js';
+import type { ExportQueue, ExportQueueMessage } from './export-queue.js';
 import {
   type ClaimSkipReason,
   isClaimSkipped,
@@ -14,6 +16,7 @@ import type { JobNotifications } from './job-notifications.js';
 import { JobRun } from './job-run.js';
 import type { Mailer } from './mailer.js';
 import type { MetricsSink } from './metrics-sink.js';
+import type { MultipartUploads } from './multipart-uploads.js';
 import type { ExportDatabase, ObjectStore } from './ports.js';
 import { getSchedule } from './schedule-catalogue.js';
 import { scheduledJobInput } from './scheduled-job.js';
@@ -30,6 +33,17 @@ export interface ProcessExportJobSettings {
   readonly safetyMarginMs?: number;
   /** The rate is trusted for the ETA check only after this long. @default 2000 */
   readonly rateSampleMs?: number;
+}
+
+/** What splitting large jobs into chunks needs (DESIGN §10). */
+export interface ChunkingDeps {
+  readonly chunks: ExportChunks;
+  /** Multipart uploads into the default bucket (chunked jobs are bulk jobs, written there). */
+  readonly uploads: MultipartUploads;
+  /** Where chunk messages and continuations go: the export queue itself. */
+  readonly queue: ExportQueue;
+  /** A table with more (estimated) rows is split into key ranges of about this many. */
+  readonly chunkRows: number;
 }
 
 export interface ProcessExportJobDeps {
@@ -51,6 +65,8 @@ export interface ProcessExportJobDeps {
   /** Base of the emailed link, e.g. `https://api.example.com/prod`; `/api/export/jobs/…` is appended. */
   readonly publicApiUrl: string;
   readonly settings: ProcessExportJobSettings;
+  /** Without it every job is written as one object in one invocation. */
+  readonly chunking?: ChunkingDeps;
   readonly log?: WorkerLog;
   /** @default Date.now */
   readonly now?: () => number;
@@ -75,6 +91,10 @@ export type ProcessOutcome =
   | { readonly status: 'completed'; readonly jobId: string; readonly result: JobResult }
   | { readonly status: 'failed'; readonly jobId: string; readonly error: JobError }
   | { readonly status: 'cancelled'; readonly jobId: string }
+  /** The job was split into chunks, each now a message of its own. */
+  | { readonly status: 'split'; readonly jobId: string; readonly chunks: number }
+  /** A chunk was written (`completed`) or stopped at a part boundary with its continuation queued (`paused`). */
+  | { readonly status: 'chunk_completed' | 'chunk_paused'; readonly jobId: string; readonly chunk: number }
   | {
       readonly status: 'skipped';
       readonly jobId: string | null;
@@ -101,8 +121,13 @@ export type ProcessOutcome =
  *   the error is still thrown, so the message ends in the dead-letter queue, whose alarm tells
  *   operators; a redrive of it is harmless (the claim skips the finished job).
  *
- * Time budget: the export is stopped and released, never killed mid-write, when fewer than
- * `safetyMarginMs` remain or when the measured row rate says it cannot finish before that margin.
+ * - **Split** (a bulk job above `chunking.chunkRows`, or one that cannot finish as one object in
+ *   this invocation): the job is planned into key-range chunks, one message each (`{jobId, chunk}`),
+ *   which `runChunk` processes, resumes across invocations and finally joins (DESIGN §10).
+ *
+ * Time budget: a single-object export is stopped, never killed mid-write, when fewer than
+ * `safetyMarginMs` remain or when the measured row rate says it cannot finish before that margin;
+ * a bulk job then continues as chunks, other kinds are released and retried.
  */
 export async function processExportJob(
   deps: ProcessExportJobDeps,
@@ -111,6 +136,9 @@ export async function processExportJob(
   const log = input.log ?? deps.log ?? SILENT_LOG;
   const owner = input.workerId ?? `worker-${randomUUID()}`;
   let jobId: string;
+  if ('jobId' in input.message && input.message.chunk !== undefined) {
+    return runChunk(deps, input, input.message.jobId, input.message.chunk, owner, log);
+  }
   if ('jobId' in input.message) {
     jobId = input.message.jobId;
   } else {

@@ -1,3 +1,4 @@
+import type { ExportChunks } from './export-chunks.js';
 import { outcomeOf } from './export-events.js';
 import type { JobError } from './export-job.js';
 import type { ExportQueue } from './export-queue.js';
@@ -12,6 +13,8 @@ export interface SweepStaleJobsDeps extends OutcomeDeps {
   readonly leases: JobLeases;
   readonly notifications: JobNotifications;
   readonly queue: ExportQueue;
+  /** The chunks of split jobs, whose lost messages are sent again. @default - no chunk sweep */
+  readonly chunks?: ExportChunks;
   readonly log?: WorkerLog;
 }
 
@@ -132,6 +135,20 @@ export async function sweepStaleJobs(
       limit,
     }),
   );
+  const { chunks } = deps;
+  if (chunks) {
+    // A chunk's message comes back by itself after the visibility timeout: wait that long too.
+    const before = new Date(now - graceMs - (input.redeliveryDelaySeconds ?? 0) * 1000);
+    await inBatches(limit, async () => {
+      const stale = await chunks.touchStale(before, limit);
+      for (const { jobId, ordinal } of stale) {
+        await deps.queue.enqueue({ jobId, chunk: ordinal });
+        log.warn('stale chunk re-enqueued', { jobId, chunk: ordinal });
+        requeued++;
+      }
+      return stale.map((c) => `${c.jobId}/${c.ordinal}`);
+    });
+  }
 
   let renotified = 0;
   const notifyGraceMs = (input.notifyGraceSeconds ?? 60) * 1000;

@@ -15,7 +15,10 @@ import { logger, metrics, tracer } from '../shared/powertools.js';
 import { type WorkerRuntime, workerRuntime } from '../shared/worker-context.js';
 
 /** The body of an export-queue message: an API job, or a scheduled run. */
-export const ExportWorkerMessage = z.union([z.strictObject({ jobId: UuidSchema }), ScheduledExportMessage]);
+export const ExportWorkerMessage = z.union([
+  z.strictObject({ jobId: UuidSchema, chunk: z.optional(z.int().check(z.positive())) }),
+  ScheduledExportMessage,
+]);
 
 /** The fields of an SQS record the worker reads, its body parsed as an export message. */
 const ExportWorkerRecord = z.object({
@@ -32,7 +35,7 @@ const DEFAULT_TIMEOUT_MS = 15 * 60 * 1000;
  * Builds the export worker's Lambda handler around a runtime (clients and settings), so the
  * local runtime and tests can run the very same pipeline in-process with their own clients.
  *
- * Per record: the body is parsed with zod (`{jobId}` or `{schedule, scheduledTime}`), then
+ * Per record: the body is parsed with zod (`{jobId}`, `{jobId, chunk}` or `{schedule, scheduledTime}`), then
  * `processExportJob` runs with the record's `ApproximateReceiveCount`, the runtime's
  * `maxReceiveCount` and the invocation's remaining time. A thrown error fails only that record
  * (partial batch response), so SQS redelivers it alone; records are processed one after the other,
@@ -56,7 +59,7 @@ export function createExportWorkerHandler(runtime: () => WorkerRuntime | Promise
         messageId: record.messageId,
         requestId: context.awsRequestId,
         ...('jobId' in message
-          ? { jobId: message.jobId }
+          ? { jobId: message.jobId, ...(message.chunk && { chunk: message.chunk }) }
           : { schedule: message.schedule, scheduledTime: message.scheduledTime }),
       });
       try {

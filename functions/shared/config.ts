@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { DEFAULT_CHUNK_ROWS } from '../domain/chunk-plan.js';
 import { MAX_LINK_TTL_SECONDS } from '../domain/link-token.js';
 
 /** The sender of the service's emails unless `MAIL_FROM` names another. */
@@ -62,6 +63,11 @@ export const ConfigSchema = z
      * limit caps one object at 10,000 × this (5 MiB: 48.8 GiB; 16 MiB: 156 GiB).
      */
     UPLOAD_PART_SIZE_MIB: int(5),
+    /**
+     * A table with more (estimated) rows than this is split into primary-key ranges, each a chunk
+     * run by its own worker invocation (DESIGN §10).
+     */
+    CHUNK_ROWS: int(DEFAULT_CHUNK_ROWS),
     /** SES configuration set for delivery events (AWS only). */
     SES_CONFIGURATION_SET: optionalString,
     /** How long after a job finished the sweeper resends an outcome email or event not recorded as sent. */

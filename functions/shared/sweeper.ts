@@ -47,6 +47,7 @@ export function createSweeper(
         storeFor: deps.storeFor,
         defaultBucket: deps.defaultBucket,
         queue,
+        ...(deps.chunking && { chunks: deps.chunking.chunks }),
         log: options.log ?? deps.log,
       },
       {

@@ -2,19 +2,25 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Sql } from 'postgres';
 import { EventBridgeEventPublisher } from '../adapters/eventbridge-event-publisher.js';
 import { PostgresAuditLog } from '../adapters/postgres-audit-log.js';
+import { PostgresExportChunks } from '../adapters/postgres-export-chunks.js';
 import { PostgresExportDatabase } from '../adapters/postgres-export-database.js';
 import { PostgresJobLeases } from '../adapters/postgres-job-leases.js';
 import { PostgresJobNotifications } from '../adapters/postgres-job-notifications.js';
 import { PowertoolsMetricsSink } from '../adapters/powertools-metrics-sink.js';
+import { S3MultipartUploads } from '../adapters/s3-multipart-uploads.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { SesMailer } from '../adapters/ses-mailer.js';
+import { SqsExportQueue } from '../adapters/sqs-export-queue.js';
+import { DEFAULT_CHUNK_ROWS } from '../domain/chunk-plan.js';
 import type { EventPublisher } from '../domain/export-events.js';
+import type { ExportQueue } from '../domain/export-queue.js';
 import type { Mailer } from '../domain/mailer.js';
 import type { MetricsSink } from '../domain/metrics-sink.js';
 import type { ProcessExportJobDeps, ProcessExportJobSettings } from '../domain/process-export-job.js';
 import { eventBridgeClient, eventBusName } from './aws/eventbridge-client.js';
 import { s3Client } from './aws/s3-client.js';
 import { sesClient } from './aws/ses-client.js';
+import { sqsClient } from './aws/sqs-client.js';
 import { type Config, config } from './config.js';
 import { databaseConnection, lambdaSql } from './lambda-sql.js';
 import { once, perKey } from './once.js';
@@ -46,6 +52,13 @@ export interface WorkerDepsProps {
   readonly linkSecret: string;
   readonly publicApiUrl: string;
   readonly settings: ProcessExportJobSettings;
+  /**
+   * The export queue, for chunk messages and continuations; without it jobs are never split
+   * into chunks.
+   */
+  readonly queue?: ExportQueue;
+  /** `CHUNK_ROWS`. @default DEFAULT_CHUNK_ROWS */
+  readonly chunkRows?: number;
 }
 
 /** Wires the Postgres and S3 adapters into the use case's dependencies (one ObjectStore per bucket). */
@@ -65,6 +78,14 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
     linkSecret: props.linkSecret,
     publicApiUrl: props.publicApiUrl,
     settings: props.settings,
+    ...(props.queue && {
+      chunking: {
+        chunks: new PostgresExportChunks(props.jobsSql),
+        uploads: new S3MultipartUploads({ client: props.s3, bucket: props.defaultBucket }),
+        queue: props.queue,
+        chunkRows: props.chunkRows ?? DEFAULT_CHUNK_ROWS,
+      },
+    }),
   };
 }
 
@@ -79,7 +100,8 @@ export interface WorkerRuntimeOverrides {
 /**
  * Builds the worker's dependencies from `cfg`: two single-connection postgres.js clients (job
  * state, export snapshots) as the function's own database login, the traced S3 client, SES (or the
- * given mailer), EventBridge (or the given bus), EMF metrics and the link-signing key.
+ * given mailer), EventBridge (or the given bus), EMF metrics, the link-signing key and, with
+ * `EXPORT_QUEUE_URL`, the export queue its chunk messages go to.
  */
 export async function createWorkerRuntime(
   cfg: Config = config(),
@@ -110,6 +132,10 @@ export async function createWorkerRuntime(
       linkSecret,
       publicApiUrl: cfg.PUBLIC_API_URL,
       settings: { leaseSeconds: cfg.LEASE_SECONDS, linkTtlSeconds: cfg.LINK_TTL_SECONDS },
+      ...(cfg.EXPORT_QUEUE_URL && {
+        queue: new SqsExportQueue({ client: sqsClient(), queueUrl: cfg.EXPORT_QUEUE_URL }),
+      }),
+      chunkRows: cfg.CHUNK_ROWS,
     }),
   };
 }

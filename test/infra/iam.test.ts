@@ -103,7 +103,7 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('lets only the handlers that create jobs, and the sweeper that re-enqueues them, send to the export queue', () => {
+  it('lets only the handlers that create jobs, the worker that queues chunks and the sweeper that re-enqueues jobs send to the export queue', () => {
     const exportQueue = { 'Fn::GetAtt': [logicalId(dev.stack, dev.stack.worker.queue), 'Arn'] };
     const senders = allFunctions()
       .filter(([, fn]) =>
@@ -117,7 +117,11 @@ describe('least privilege', () => {
       .sort();
 
     expect(senders).toEqual(
-      [...(['bulkExport', 'runSchedule', 'userExport'] satisfies ApiHandlerName[]), 'sweepJobs'].sort(),
+      [
+        ...(['bulkExport', 'runSchedule', 'userExport'] satisfies ApiHandlerName[]),
+        'exportWorker',
+        'sweepJobs',
+      ].sort(),
     );
   });
 

@@ -193,6 +193,9 @@ function withCopyStage(database: ExportDatabase, stage: () => Transform): Export
         work({
           startedAt: snapshot.startedAt,
           count: (source) => snapshot.count(source),
+          estimate: (source) => snapshot.estimate(source),
+          keyStats: (table, key) => snapshot.keyStats(table, key),
+          keyAt: (...args) => snapshot.keyAt(...args),
           copyOut: async (statement, params) => {
             const rows = await snapshot.copyOut(statement, params);
             return pipeline(rows, stage(), () => {}) as unknown as Readable;
@@ -213,6 +216,9 @@ function withBoundParams(
         work({
           startedAt: snapshot.startedAt,
           count: (source) => snapshot.count({ ...source, params: rewrite(source.params) }),
+          estimate: (source) => snapshot.estimate({ ...source, params: rewrite(source.params) }),
+          keyStats: (table, key) => snapshot.keyStats(table, key),
+          keyAt: (...args) => snapshot.keyAt(...args),
           copyOut: (statement, params) => snapshot.copyOut(statement, rewrite(params)),
         }),
       ),

@@ -65,9 +65,10 @@ describe('migrate', () => {
     expect([...appliedByA, ...appliedByB].sort()).toEqual(MIGRATION_FILES);
     const [tables] = await a`
       SELECT count(*)::int AS n FROM pg_class
-      WHERE relkind = 'r' AND relname IN ('export_jobs', 'export_audit_log', 'export_rate_limit_events')
+      WHERE relkind = 'r'
+        AND relname IN ('export_jobs', 'export_audit_log', 'export_rate_limit_events', 'export_chunks')
     `;
-    expect(tables?.n).toBe(3);
+    expect(tables?.n).toBe(4);
     const [recorded] = await a`SELECT count(*)::int AS n FROM schema_migrations`;
     expect(recorded?.n).toBe(MIGRATION_FILES.length);
   });

@@ -26,6 +26,11 @@ import type {
 } from '../../functions/domain/job-leases.js';
 import type { EmailMessage, Mailer } from '../../functions/domain/mailer.js';
 import type { MetricsSink } from '../../functions/domain/metrics-sink.js';
+import {
+  MULTIPART_LIMITS,
+  type MultipartUploads,
+  type UploadedPart,
+} from '../../functions/domain/multipart-uploads.js';
 import type {
   ExportDatabase,
   ObjectStore,
@@ -376,6 +381,14 @@ export class FakeExportDatabase implements ExportDatabase {
         await this.options.countGate;
         return counts[source.name] ?? 100;
       },
+      // The fake's estimates are exact, and it has no keys to split tables by.
+      estimate: async (source) => {
+        this.sources.push(source);
+        await this.options.countGate;
+        return counts[source.name] ?? 100;
+      },
+      keyStats: async () => ({ min: null, max: null, histogram: [] }),
+      keyAt: async () => null,
       copyOut: async (statement) => {
         this.statements.push(statement);
         const source =
@@ -384,8 +397,11 @@ export class FakeExportDatabase implements ExportDatabase {
         const perChunk = this.options.rowsPerChunk ?? 10;
         const { chunkDelayMs = 0, failAfterRows } = this.options;
         const self = this;
+        // As Postgres does, a CSV COPY with HEADER starts with the header row.
+        const header = /HEADER true/.test(statement);
         return Readable.from(
           (async function* () {
+            if (header) yield Buffer.from('id,name\n');
             for (let row = 0; row < total; row += perChunk) {
               if (chunkDelayMs > 0) await sleep(chunkDelayMs);
               if (failAfterRows && exported >= failAfterRows.rows && self.failuresLeft > 0) {
@@ -571,5 +587,62 @@ export class RecordingMetrics implements MetricsSink {
   }
   exportFailed(kind: JobKind, format: ExportFormat): void {
     this.failed.push({ kind, format });
+  }
+  readonly chunks: { format: ExportFormat; outcome: 'resumed' | 'failed' }[] = [];
+  chunkOutcome(format: ExportFormat, outcome: 'resumed' | 'failed'): void {
+    this.chunks.push({ format, outcome });
+  }
+}
+
+/**
+ * MultipartUploads in memory, held to the S3 adapter by `test/integration/contracts/multipart-uploads.test.ts`:
+ * parts below S3's minimum (except the last) make `complete` fail as S3 does, and a completed
+ * object's entity tag is S3's multipart form (`md5-of-part-md5s-N`).
+ */
+export class InMemoryMultipartUploads implements MultipartUploads {
+  readonly objects = new Map<string, Buffer>();
+  readonly open = new Map<string, { key: string; parts: Map<number, Buffer> }>();
+  private next = 0;
+
+  async create(key: string): Promise<string> {
+    const id = `upload-${++this.next}`;
+    this.open.set(id, { key, parts: new Map() });
+    return id;
+  }
+
+  async uploadPart(key: string, uploadId: string, partNumber: number, body: Buffer): Promise<UploadedPart> {
+    const upload = this.upload(key, uploadId);
+    upload.parts.set(partNumber, Buffer.from(body));
+    return { partNumber, etag: `"${etagOf(body)}"` };
+  }
+
+  async complete(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<StoredObject> {
+    const upload = this.upload(key, uploadId);
+    const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    const bodies = sorted.map((p) => {
+      const body = upload.parts.get(p.partNumber);
+      if (!body || `"${etagOf(body)}"` !== p.etag) throw new Error(`InvalidPart ${p.partNumber}`);
+      return body;
+    });
+    bodies.forEach((body, i) => {
+      if (i < bodies.length - 1 && body.length < MULTIPART_LIMITS.minPartBytes)
+        throw new Error('EntityTooSmall');
+    });
+    this.objects.set(key, Buffer.concat(bodies));
+    this.open.delete(uploadId);
+    const digest = createHash('md5')
+      .update(Buffer.concat(bodies.map((b) => createHash('md5').update(b).digest())))
+      .digest('hex');
+    return { etag: `${digest}-${bodies.length}` };
+  }
+
+  async abort(_key: string, uploadId: string): Promise<void> {
+    this.open.delete(uploadId);
+  }
+
+  private upload(key: string, uploadId: string) {
+    const upload = this.open.get(uploadId);
+    if (!upload || upload.key !== key) throw new Error('NoSuchUpload');
+    return upload;
   }
 }

@@ -20,10 +20,11 @@ const FORMULA_PATTERN = String.raw`'^[ \t\n\r\v\f\u00a0\u3000]*[=+@\uff1d\uff0b\
 const FORMULA_LEAD = '(chr(9), chr(13))';
 
 /**
- * `COPY (query) TO STDOUT WITH CSV HEADER`. With `formulaGuard`, formula-like text cells (see
+ * `COPY (query) TO STDOUT WITH CSV HEADER` (without the header row for the continuation of a
+ * file). With `formulaGuard`, formula-like text cells (see
  * `FORMULA_PATTERN`) get a leading `'`; other types (numbers, timestamps, json) are left exact.
  */
-export function csvCopy(source: ExportSource, formulaGuard: boolean): string {
+export function csvCopy(source: ExportSource, formulaGuard: boolean, header = true): string {
   const query = formulaGuard
     ? `SELECT ${source.columns
         .map((c) => {
@@ -34,7 +35,7 @@ export function csvCopy(source: ExportSource, formulaGuard: boolean): string {
         })
         .join(', ')} FROM (${source.sql}) t`
     : source.sql;
-  return `COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+  return `COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER ${header})`;
 }
 
 /** One `row_to_json` object per line: exact numerics, nested jsonb, ISO timestamps, null for NULL. */

@@ -5,10 +5,11 @@ const SEPARATOR = Buffer.from(',\n');
 /**
  * Turns newline-terminated JSON rows (`r1\nr2\n`) into the body of a JSON array (`r1,\nr2`), so
  * the document writer only adds `[` and `]`. Works on byte chunks; rows may span chunks.
+ * `continued`: rows were already written before this stream's, so its first row needs a separator.
  */
-export function jsonArrayBody(): Transform {
-  let pendingSeparator = false;
-  let started = false;
+export function jsonArrayBody(continued = false): Transform {
+  let pendingSeparator = continued;
+  let started = continued;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       const parts: Buffer[] = [];

@@ -15,3 +15,23 @@ export function lineCounter(onLines: (lines: number) => void): Transform {
     },
   });
 }
+
+/**
+ * Passes CSV through, reporting the records each chunk ended: a line end counts only outside a
+ * quoted field, so multi-line cells are one record (an escaped `""` toggles the quote state twice).
+ */
+export function csvRecordCounter(onRecords: (records: number) => void): Transform {
+  let quoted = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      let records = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        const byte = chunk[i];
+        if (byte === 34) quoted = !quoted;
+        else if (byte === 10 && !quoted) records++;
+      }
+      if (records) onRecords(records);
+      callback(null, chunk);
+    },
+  });
+}

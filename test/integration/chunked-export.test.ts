@@ -1,0 +1,449 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import postgres, { type Sql } from 'postgres';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+
+vi.hoisted(() => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+});
+
+import { applyServiceRoles } from '../../db/service-roles.js';
+import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
+import { PostgresExportJobs } from '../../functions/adapters/postgres-export-jobs.js';
+import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres-job-leases.js';
+import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
+import { CATALOGUE } from '../../functions/domain/catalogue.js';
+import type { ExportChunks } from '../../functions/domain/export-chunks.js';
+import type { ExportJob, JobFile } from '../../functions/domain/export-job.js';
+import type { ExportQueueMessage } from '../../functions/domain/export-queue.js';
+import type { MultipartUploads } from '../../functions/domain/multipart-uploads.js';
+import { type ProcessExportJobDeps, processExportJob } from '../../functions/domain/process-export-job.js';
+import { sweepStaleJobs } from '../../functions/domain/sweep-stale-jobs.js';
+import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
+import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
+import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
+import { startSqsEventSource } from '../../local/event-source.js';
+import { RecordingEventPublisher } from '../support/notification-fakes.js';
+import { keysUnder, readObject, serviceSql, testS3, testSql } from '../support/services.js';
+import { createQueueWithDlq, type QueuePair } from '../support/sqs-queues.js';
+import { RecordingMetrics } from '../support/worker-fakes.js';
+
+/** requested_by of every job this file creates. */
+const REQUESTER = `chunks-it-${process.pid}`;
+const EMAIL = 'requester@example.com';
+const LINK_SECRET = 'integration-link-secret-0123456789abcdef';
+/** activity_logs gets 4 × as many rows: a few hundred thousand. */
+const USERS = 60_000;
+/** Small enough that activity_logs becomes several chunks. */
+const CHUNK_ROWS = 70_000;
+/** A worker deadline of a few seconds, so chunks stop at part boundaries and continue. */
+const WORKER_TIMEOUT_MS = 3_000;
+
+const bucket = inject('bucket');
+const s3 = testS3();
+let sqs: SQSClient;
+let jobsSql: Sql;
+let workerSql: Sql;
+let productSql: Sql;
+let productWorkerSql: Sql;
+let dbName: string;
+let productUrl: string;
+let outbox: string;
+let queueCounter = 0;
+
+beforeAll(async () => {
+  jobsSql = testSql({ max: 4 });
+  workerSql = serviceSql('worker', { max: 8 });
+  sqs = createSqsClient({ endpoint: inject('awsEndpoint') });
+  outbox = await fs.mkdtemp(path.join(os.tmpdir(), 'chunks-outbox-'));
+  dbName = `chunks_it_${process.pid}`;
+  await jobsSql.unsafe(`CREATE DATABASE ${dbName}`);
+  const url = new URL(inject('databaseUrl'));
+  url.pathname = `/${dbName}`;
+  productUrl = url.toString();
+  productSql = postgres(productUrl, { max: 4, onnotice: () => {} });
+  await createProductSchema(productSql);
+  await seedDemoData(productSql, { users: USERS });
+  // The planner's statistics, as autovacuum would have them on a real table.
+  await productSql`ANALYZE`;
+  await applyServiceRoles(productSql);
+  productWorkerSql = serviceSql('worker', { database: dbName, max: 12 });
+}, 300_000);
+
+afterAll(async () => {
+  await jobsSql`DELETE FROM export_jobs WHERE requested_by = ${REQUESTER}`;
+  await Promise.all([productSql?.end(), productWorkerSql?.end({ timeout: 1 })]);
+  await jobsSql.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await Promise.all([jobsSql.end(), workerSql.end()]);
+  await fs.rm(outbox, { recursive: true, force: true });
+  sqs.destroy();
+});
+
+function workerDeps(queue: QueuePair, overrides: Partial<ProcessExportJobDeps> = {}): ProcessExportJobDeps {
+  return {
+    ...buildWorkerDeps({
+      jobsSql: workerSql,
+      exportSql: productWorkerSql,
+      s3,
+      defaultBucket: bucket,
+      mailer: new OutboxMailer({ dir: outbox, from: 'Data Export <exports@example.com>' }),
+      metrics: new RecordingMetrics(),
+      events: new RecordingEventPublisher(),
+      linkSecret: LINK_SECRET,
+      publicApiUrl: 'http://localhost:3000',
+      settings: { leaseSeconds: 30, linkTtlSeconds: 3600, heartbeatMs: 200 },
+      queue: new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }),
+      chunkRows: CHUNK_ROWS,
+    }),
+    ...overrides,
+  };
+}
+
+async function newQueue(): Promise<QueuePair> {
+  return createQueueWithDlq(sqs, `chunks-it-${process.pid}-${++queueCounter}`, {
+    maxReceiveCount: 3,
+    visibilityTimeoutSeconds: 2,
+  });
+}
+
+/** `workers` concurrent worker invocations polling `queue`, each with a deadline of `timeoutMs`. */
+function startWorkers(
+  queue: QueuePair,
+  deps: ProcessExportJobDeps,
+  workers: number,
+  timeoutMs = WORKER_TIMEOUT_MS,
+) {
+  const handlers = Array.from({ length: workers }, () =>
+    createExportWorkerHandler(() => ({ deps, maxReceiveCount: 3 })),
+  );
+  return startSqsEventSource({
+    sqs,
+    queueUrl: queue.queueUrl,
+    queueArn: queue.queueArn,
+    handlers,
+    functionName: 'export-worker',
+    timeoutMs,
+    waitTimeSeconds: 1,
+    logError: () => {},
+  });
+}
+
+async function insertJob(fields: {
+  tables: string[];
+  format: string;
+  compression?: string;
+}): Promise<string> {
+  const [row] = await jobsSql<{ id: string }[]>`
+    INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
+    VALUES ('bulk', ${jobsSql.json(fields.tables)}, '{}', ${fields.format}, ${fields.compression ?? 'none'},
+            '{}', ${REQUESTER}, ${EMAIL})
+    RETURNING id`;
+  return row!.id;
+}
+
+async function jobRow(id: string): Promise<ExportJob> {
+  const [row] = await jobsSql<ExportJobRow[]>`SELECT * FROM export_jobs WHERE id = ${id}`;
+  return toExportJob(row!);
+}
+
+async function waitForStatus(id: string, statuses: string[], timeout = 120_000): Promise<ExportJob> {
+  await expect.poll(async () => (await jobRow(id)).status, { timeout, interval: 250 }).toBeOneOf(statuses);
+  return jobRow(id);
+}
+
+async function chunkRows(id: string) {
+  return jobsSql<{ ordinal: number; status: string; invocations: number; attempts: number }[]>`
+    SELECT ordinal, status, invocations, attempts FROM export_chunks WHERE job_id = ${id} ORDER BY ordinal`;
+}
+
+async function openUploads(prefix: string): Promise<number> {
+  const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+  return listed.Uploads?.length ?? 0;
+}
+
+async function emailsFor(id: string): Promise<string[]> {
+  return (await fs.readdir(outbox)).filter((name) => name.startsWith(id)).sort();
+}
+
+/** `psql \copy (…) TO STDOUT WITH CSV HEADER`: the independent oracle. */
+function csvOracle(table: string, where = 'true'): Buffer {
+  const columns = CATALOGUE[table]!.columns.map((c) => `"${c.name}"`).join(', ');
+  return execFileSync(
+    'psql',
+    [
+      productUrl,
+      '-X',
+      '-q',
+      '-c',
+      `\\copy (SELECT ${columns} FROM "${table}" WHERE ${where} ORDER BY "id") TO STDOUT WITH CSV HEADER`,
+    ],
+    { env: { ...process.env, PGTZ: 'UTC', PGDATESTYLE: 'ISO, MDY' }, maxBuffer: 512 * 1024 * 1024 },
+  );
+}
+
+/** The rows of CSV files (header dropped), concatenated in file order. */
+function csvBody(file: Buffer): string {
+  const text = file.toString('utf8');
+  return text.slice(text.indexOf('\n') + 1);
+}
+
+interface Manifest {
+  jobId: string;
+  format: string;
+  compression: string;
+  asOf: string;
+  consistency: string;
+  files: (Pick<JobFile, 'name' | 'key' | 'table' | 'rows' | 'bytes' | 'sha256'> & {
+    keyRange: { from: string | null; to: string | null };
+  })[];
+  totals: { rows: number; bytes: number };
+}
+
+async function manifestOf(id: string): Promise<Manifest> {
+  return JSON.parse((await readObject(s3, `exports/${id}/manifest.json`)).toString('utf8')) as Manifest;
+}
+
+describe('chunked exports on Postgres, S3 and SQS', () => {
+  it('splits a large table into key ranges whose files, joined, equal psql \\copy row for row, across resumed invocations', async () => {
+    // Arrange
+    const queue = await newQueue();
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    const deps = workerDeps(queue);
+    const workers = startWorkers(queue, deps, 2);
+
+    // Act
+    try {
+      await new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }).enqueue({ jobId: id });
+      const job = await waitForStatus(id, ['completed', 'failed']);
+
+      // Assert: one manifest naming every part, whose digests and counts match the files
+      expect(job.status).toBe('completed');
+      const manifest = await manifestOf(id);
+      expect(manifest).toMatchObject({
+        jobId: id,
+        format: 'csv',
+        compression: 'none',
+        consistency: 'chunked',
+      });
+      expect(manifest.files.length).toBeGreaterThanOrEqual(3);
+      const bodies: string[] = [];
+      for (const file of manifest.files) {
+        const bytes = await readObject(s3, file.key);
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+        expect(bytes.length).toBe(file.bytes);
+        // The rows of its key range, as Postgres counts them (cells may hold line breaks).
+        const [range] = await productSql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM activity_logs
+          WHERE (${file.keyRange.from}::bigint IS NULL OR id > ${file.keyRange.from}::bigint)
+            AND id <= ${file.keyRange.to}::bigint`;
+        expect(file.rows).toBe(range!.n);
+        bodies.push(csvBody(bytes));
+      }
+      const oracle = csvOracle('activity_logs');
+      expect(bodies.join('')).toBe(csvBody(oracle));
+      expect(manifest.totals.rows).toBe(job.result?.rows);
+      expect(job.result?.files?.map((f) => f.name)).toEqual(manifest.files.map((f) => f.name));
+      expect(job.progress).toMatchObject({ percent: 100, chunksDone: manifest.files.length });
+      // The short deadline made at least one chunk continue in another invocation.
+      const chunks = await chunkRows(id);
+      expect(chunks.some((c) => c.invocations > 1)).toBe(true);
+      expect(await openUploads(`exports/${id}/`)).toBe(0);
+      expect(await emailsFor(id)).toHaveLength(1);
+      const audits =
+        await jobsSql`SELECT 1 FROM export_audit_log WHERE job_id = ${id} AND action = 'completed'`;
+      expect(audits).toHaveLength(1);
+    } finally {
+      await workers.stop(5_000);
+    }
+  });
+
+  it('writes gzip NDJSON parts that each decompress to whole rows, none twice, none missing', async () => {
+    const queue = await newQueue();
+    const id = await insertJob({ tables: ['activity_logs', 'users'], format: 'ndjson', compression: 'gzip' });
+    const workers = startWorkers(queue, workerDeps(queue), 2);
+    try {
+      await new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }).enqueue({ jobId: id });
+      const job = await waitForStatus(id, ['completed', 'failed']);
+
+      expect(job.status).toBe('completed');
+      const manifest = await manifestOf(id);
+      // users (a uuid key) stays one file; activity_logs is split.
+      const userFiles = manifest.files.filter((f) => f.table === 'users');
+      expect(userFiles.map((f) => f.name)).toEqual(['users/part-00001.ndjson.gz']);
+      const userLines = gunzipSync(await readObject(s3, userFiles[0]!.key))
+        .toString('utf8')
+        .trimEnd()
+        .split('\n');
+      const [users] = await productSql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`;
+      expect(userLines).toHaveLength(users!.n);
+      const ids: number[] = [];
+      for (const file of manifest.files.filter((f) => f.table === 'activity_logs')) {
+        expect(file.name).toMatch(/^activity_logs\/part-\d{5}\.ndjson\.gz$/);
+        const lines = gunzipSync(await readObject(s3, file.key))
+          .toString('utf8')
+          .trimEnd()
+          .split('\n');
+        expect(lines).toHaveLength(file.rows);
+        for (const line of lines) ids.push((JSON.parse(line) as { id: number }).id);
+      }
+      const [{ n, max }] =
+        (await productSql`SELECT count(*)::int AS n, max(id)::int AS max FROM activity_logs`) as unknown as [
+          { n: number; max: number },
+        ];
+      expect(ids).toHaveLength(n);
+      expect(new Set(ids).size).toBe(n);
+      expect(ids.reduce((a, b) => Math.max(a, b), 0)).toBe(max);
+    } finally {
+      await workers.stop(5_000);
+    }
+  });
+  it('cancelled mid-way, stops every chunk and leaves no object and no open multipart upload', async () => {
+    // Arrange: a job running on two workers, some rows written
+    const queue = await newQueue();
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    const workers = startWorkers(queue, workerDeps(queue), 2);
+    try {
+      await new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }).enqueue({ jobId: id });
+      await expect
+        .poll(async () => (await jobRow(id)).progress.rowsExported ?? 0, { timeout: 60_000, interval: 100 })
+        .toBeGreaterThan(0);
+
+      // Act: what DELETE /jobs/{id} does
+      await new PostgresExportJobs(jobsSql).requestCancel(id);
+      const job = await waitForStatus(id, ['cancelled', 'completed', 'failed']);
+
+      // Assert
+      expect(job.status).toBe('cancelled');
+      const chunks = await chunkRows(id);
+      expect(chunks.every((c) => c.status === 'cancelled' || c.status === 'completed')).toBe(true);
+      expect(await keysUnder(s3, `exports/${id}/`)).toEqual([]);
+      expect(await openUploads(`exports/${id}/`)).toBe(0);
+      expect(await emailsFor(id)).toEqual([]);
+    } finally {
+      await workers.stop(5_000);
+    }
+  });
+
+  it('resumes a chunk whose worker died mid-chunk from its checkpoint, and leaves out rows inserted after planning', async () => {
+    // Arrange: plan the job, capturing its chunk messages instead of running them
+    const sent: ExportQueueMessage[] = [];
+    const queue = await newQueue();
+    const capture = { enqueue: async (message: ExportQueueMessage) => void sent.push(message) };
+    const base = workerDeps(queue);
+    const deps: ProcessExportJobDeps = { ...base, chunking: { ...base.chunking!, queue: capture } };
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    const longDeadline = { receiveCount: 1, maxReceiveCount: 3, remainingTimeMs: () => 600_000 };
+    const split = await processExportJob(deps, { ...longDeadline, message: { jobId: id } });
+    expect(split.status).toBe('split');
+    const [{ max }] = (await productSql`SELECT max(id)::text AS max FROM activity_logs`) as unknown as [
+      { max: string },
+    ];
+    // Rows inserted after planning: their keys are above the planned ranges.
+    await productSql`
+      INSERT INTO activity_logs (id, user_id, action, created_at)
+      SELECT ${max}::bigint + g, (SELECT id FROM users LIMIT 1), 'inserted_later', now()
+      FROM generate_series(1, 25) g`;
+
+    try {
+      // A worker that stores its first part, saves the checkpoint and then hangs for good
+      // (killed): no more heartbeats, its short lease runs out.
+      const hang = new Promise<never>(() => {});
+      const dying: ExportChunks = Object.create(deps.chunking!.chunks);
+      let checkpoints = 0;
+      dying.checkpoint = async (...args) => {
+        const saved = await deps.chunking!.chunks.checkpoint(...args);
+        if (args[3].parts.length > 0 && ++checkpoints >= 1) return hang;
+        return saved;
+      };
+      dying.heartbeat = async (...args) =>
+        checkpoints > 0 ? hang : deps.chunking!.chunks.heartbeat(...args);
+      const killed: ProcessExportJobDeps = {
+        ...deps,
+        settings: { ...deps.settings, leaseSeconds: 2 },
+        chunking: { ...deps.chunking!, chunks: dying },
+      };
+      void processExportJob(killed, { ...longDeadline, message: { jobId: id, chunk: 1 } });
+      await expect
+        .poll(
+          async () => {
+            const [row] = await jobsSql<{ parts: number; expired: boolean }[]>`
+              SELECT coalesce(jsonb_array_length(checkpoint->'parts'), 0) AS parts, lease_until < now() AS expired
+              FROM export_chunks WHERE job_id = ${id} AND ordinal = 1`;
+            return row!.parts > 0 && row!.expired;
+          },
+          { timeout: 60_000, interval: 200 },
+        )
+        .toBe(true);
+
+      // Act: the redelivered message on a fresh worker, then the other chunks
+      const parts: number[] = [];
+      const uploads: MultipartUploads = Object.create(deps.chunking!.uploads);
+      uploads.uploadPart = (key, uploadId, partNumber, body) => {
+        parts.push(partNumber);
+        return deps.chunking!.uploads.uploadPart(key, uploadId, partNumber, body);
+      };
+      const fresh: ProcessExportJobDeps = { ...deps, chunking: { ...deps.chunking!, uploads } };
+      const resumed = await processExportJob(fresh, { ...longDeadline, message: { jobId: id, chunk: 1 } });
+      for (const message of sent.filter((m) => 'chunk' in m && m.chunk !== 1)) {
+        await processExportJob(deps, { ...longDeadline, message });
+      }
+
+      // Assert: the resumed chunk continued its upload after the stored part
+      expect(resumed.status).toMatch(/^(chunk_completed|completed)$/);
+      expect(parts[0]).toBeGreaterThan(1);
+      const job = await waitForStatus(id, ['completed', 'failed'], 10_000);
+      expect(job.status).toBe('completed');
+      const manifest = await manifestOf(id);
+      const bodies: string[] = [];
+      for (const file of manifest.files) {
+        const bytes = await readObject(s3, file.key);
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+        bodies.push(csvBody(bytes));
+      }
+      const oracle = csvOracle('activity_logs', `"id" <= ${max}`);
+      expect(bodies.join('')).toBe(csvBody(oracle));
+      expect(bodies.join('')).not.toContain('inserted_later');
+      expect(await emailsFor(id)).toHaveLength(1);
+    } finally {
+      await productSql`DELETE FROM activity_logs WHERE id > ${max}::bigint`;
+    }
+  });
+  it('has the sweeper send the message of a chunk nobody works on again', async () => {
+    // Arrange: a split job whose chunk messages were lost
+    const queue = await newQueue();
+    const lost: ExportQueueMessage[] = [];
+    const base = workerDeps(queue);
+    const deps: ProcessExportJobDeps = {
+      ...base,
+      chunking: { ...base.chunking!, queue: { enqueue: async (m) => void lost.push(m) } },
+    };
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    await processExportJob(deps, {
+      receiveCount: 1,
+      maxReceiveCount: 3,
+      remainingTimeMs: () => 600_000,
+      message: { jobId: id },
+    });
+    await jobsSql`UPDATE export_chunks SET updated_at = now() - interval '1 hour' WHERE job_id = ${id} AND ordinal = 2`;
+    const sent: ExportQueueMessage[] = [];
+
+    // Act
+    const result = await sweepStaleJobs(
+      { ...deps, queue: { enqueue: async (m) => void sent.push(m) }, chunks: deps.chunking!.chunks },
+      { now: new Date(), maxAttempts: 3, queuedGraceSeconds: 60 },
+    );
+
+    // Assert: only the stale chunk, and the job itself is left to its chunks
+    expect(lost.length).toBeGreaterThan(2);
+    expect(sent).toEqual([{ jobId: id, chunk: 2 }]);
+    expect(result.requeued).toBe(1);
+    await jobsSql`DELETE FROM export_jobs WHERE id = ${id}`;
+  });
+});
