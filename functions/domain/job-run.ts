@@ -49,20 +49,32 @@ export class JobRun {
     } catch (error) {
       return this.failed(error);
     }
-    // A job too large for one object, or for the time this invocation has, goes to chunks.
     const tooLittleTime = this.input.remainingTimeMs() <= this.settings.safetyMarginMs;
+    const startedAt = this.now();
+    // Started before planning: the planner's estimates wait for a table someone else locked like
+    // any read, and meanwhile the heartbeat keeps the lease and learns of a cancellation.
+    const monitor = new JobMonitor(this.deps, this.input, this.job, this.owner, this.log, startedAt);
+    // A job too large for one object, or for the time this invocation has, goes to chunks.
     if (this.deps.chunking && job.kind === 'bulk') {
-      const split = await this.split(tooLittleTime);
-      if (split) return split;
+      let split: ProcessOutcome | null;
+      try {
+        split = await this.split(tooLittleTime);
+      } catch (error) {
+        await monitor.stop();
+        throw error;
+      }
+      if (split) {
+        await monitor.stop();
+        return split;
+      }
     }
     if (tooLittleTime) {
+      await monitor.stop();
       return this.failed(
         new TimeBudgetExceededError('not enough time left in this invocation to start the export'),
       );
     }
 
-    const startedAt = this.now();
-    const monitor = new JobMonitor(this.deps, this.input, this.job, this.owner, this.log, startedAt);
     let result: JobResult;
     let progress: JobProgress;
     try {
