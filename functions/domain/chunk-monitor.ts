@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { recordChunkedProgress } from './chunked-job.js';
 import { ExportCancelledError, LeaseLostError, TimeBudgetExceededError } from './errors.js';
 import type { ExportChunk } from './export-chunks.js';
 import { errorDetail } from './failure-reasons.js';
+import { Heartbeat } from './heartbeat.js';
 import { settingsOf } from './job-monitor.js';
 import type { ChunkingDeps, ProcessExportJobDeps, ProcessExportJobInput } from './process-export-job.js';
 import type { WorkerLog } from './worker-log.js';
@@ -13,11 +13,8 @@ import type { WorkerLog } from './worker-log.js';
  * the job's progress from all its chunks. It tells the writer when to stop at a part boundary
  * (`shouldPause`), and aborts the chunk outright only when the invocation is about to end.
  */
-export class ChunkMonitor {
-  private readonly controller = new AbortController();
-  private readonly stopper = new AbortController();
+export class ChunkMonitor extends Heartbeat {
   private counts = { rows: 0, bytes: 0 };
-  private readonly loop: Promise<void>;
   private readonly heartbeatMs: number;
   /** Time kept in reserve before the deadline: the configured margin, or a quarter of a short invocation. */
   private readonly marginMs: number;
@@ -32,21 +29,13 @@ export class ChunkMonitor {
     private readonly owner: string,
     private readonly log: WorkerLog,
   ) {
+    super();
     const settings = settingsOf(deps);
     this.heartbeatMs = settings.heartbeatMs;
     this.marginMs = Math.min(settings.safetyMarginMs, Math.floor(input.remainingTimeMs() / 4));
     this.now = deps.now ?? Date.now;
     this.lastPartAt = this.now();
-    this.loop = this.beatUntilStopped();
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** Why the monitor stopped the chunk, if it did. */
-  get reason(): unknown {
-    return this.controller.signal.aborted ? this.controller.signal.reason : undefined;
+    this.start(this.heartbeatMs);
   }
 
   onProgress(counts: { readonly rows: number; readonly bytes: number }): void {
@@ -66,27 +55,7 @@ export class ChunkMonitor {
     return this.input.remainingTimeMs() - this.marginMs < 2 * this.partMs;
   }
 
-  async stop(): Promise<void> {
-    this.stopper.abort();
-    await this.loop;
-  }
-
-  private abort(reason: Error) {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
-  }
-
-  private async beatUntilStopped(): Promise<void> {
-    while (!this.stopper.signal.aborted) {
-      try {
-        await sleep(this.heartbeatMs, undefined, { signal: this.stopper.signal });
-      } catch {
-        return;
-      }
-      await this.beat();
-    }
-  }
-
-  private async beat(): Promise<void> {
+  protected override async beat(): Promise<void> {
     const { chunk } = this;
     try {
       const state = await this.deps.chunking.chunks.heartbeat(

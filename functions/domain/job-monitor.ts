@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ExportCancelledError, LeaseLostError, TimeBudgetExceededError } from './errors.js';
 import type { ExportJob, JobProgress } from './export-job.js';
 import type { ExportProgress } from './export-runner.js';
 import { errorDetail } from './failure-reasons.js';
+import { Heartbeat } from './heartbeat.js';
 import type { ProcessExportJobDeps, ProcessExportJobInput } from './process-export-job.js';
 import type { WorkerLog } from './worker-log.js';
 
@@ -21,12 +21,9 @@ export function settingsOf(deps: ProcessExportJobDeps) {
  * with an ETA) and renews the lease in one statement, learning whether cancellation was requested;
  * it also watches the time budget. It stops the export through an AbortSignal whose reason says why.
  */
-export class JobMonitor {
-  private readonly controller = new AbortController();
-  private readonly stopper = new AbortController();
+export class JobMonitor extends Heartbeat {
   private latest: ExportProgress | undefined;
   private written: JobProgress | undefined;
-  private readonly loop: Promise<void>;
   private readonly settings: ReturnType<typeof settingsOf>;
   private readonly now: () => number;
 
@@ -38,18 +35,10 @@ export class JobMonitor {
     private readonly log: WorkerLog,
     private readonly startedAt: number,
   ) {
+    super();
     this.settings = settingsOf(deps);
     this.now = deps.now ?? Date.now;
-    this.loop = this.beatUntilStopped();
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** Why the monitor stopped the export, if it did. */
-  get reason(): unknown {
-    return this.controller.signal.aborted ? this.controller.signal.reason : undefined;
+    this.start(this.settings.heartbeatMs);
   }
 
   onProgress(progress: ExportProgress): void {
@@ -57,27 +46,7 @@ export class JobMonitor {
     this.checkBudget();
   }
 
-  async stop(): Promise<void> {
-    this.stopper.abort();
-    await this.loop;
-  }
-
-  private abort(reason: Error) {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
-  }
-
-  private async beatUntilStopped(): Promise<void> {
-    while (!this.stopper.signal.aborted) {
-      try {
-        await sleep(this.settings.heartbeatMs, undefined, { signal: this.stopper.signal });
-      } catch {
-        return;
-      }
-      await this.beat();
-    }
-  }
-
-  private async beat(): Promise<void> {
+  protected override async beat(): Promise<void> {
     const progress = this.progress();
     try {
       const state = await this.deps.leases.recordProgress(
@@ -121,7 +90,7 @@ export class JobMonitor {
   }
 
   private checkBudget(): void {
-    if (this.controller.signal.aborted) return;
+    if (this.signal.aborted) return;
     const remaining = this.input.remainingTimeMs();
     const margin = this.settings.safetyMarginMs;
     if (remaining <= margin) {
