@@ -276,6 +276,7 @@ export function fakeApiDeps(
 ): FakeApiDeps {
   const now = options.now ?? (() => new Date());
   const store = new InMemoryObjectStore();
+  const webhookDeliveries = new InMemoryWebhookDeliveries();
   const settings = {
     bucket: 'export-bucket',
     publicApiUrl: 'https://api.example.com/prod',
@@ -296,8 +297,8 @@ export function fakeApiDeps(
     storeFor: () => store,
     linkSecret: async () => TEST_LINK_SECRET,
     now,
-    webhooks: new InMemoryWebhookStore(),
-    webhookDeliveries: new InMemoryWebhookDeliveries(),
+    webhooks: new InMemoryWebhookStore(webhookDeliveries),
+    webhookDeliveries,
     webhookQueue: new RecordingWebhookQueue(),
     secretBox: async () => new PlainSecretBox(),
     resolver: new FixedResolver({ 'hooks.example.com': [{ address: '93.184.215.14', family: 4 }] }),

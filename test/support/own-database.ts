@@ -40,7 +40,8 @@ export async function createOwnDatabase(label: string): Promise<OwnDatabase> {
       return sql;
     },
     async clear() {
-      await owner`TRUNCATE export_jobs, export_chunks, export_audit_log, export_rate_limit_events`;
+      await owner`TRUNCATE export_jobs, export_chunks, export_audit_log, export_rate_limit_events,
+        webhooks, webhook_deliveries, webhook_delivery_attempts`;
     },
     async drop() {
       await Promise.all(clients.map((sql) => sql.end()));

@@ -17,9 +17,13 @@ import type {
 
 const listed = ({ secretSealed: _, ...webhook }: StoredWebhook): Webhook => webhook;
 
-/** WebhookStore in memory, as `PostgresWebhookStore` over `webhooks`. */
+/**
+ * WebhookStore in memory, as `PostgresWebhookStore` over `webhooks`. Given the deliveries, deleting
+ * a webhook removes its delivery log with it, as the table's `ON DELETE CASCADE` does.
+ */
 export class InMemoryWebhookStore implements WebhookStore {
   readonly rows = new Map<string, StoredWebhook>();
+  constructor(private readonly deliveries?: InMemoryWebhookDeliveries) {}
   async create(webhook: NewWebhook): Promise<Webhook> {
     const now = new Date();
     const row: StoredWebhook = {
@@ -39,7 +43,9 @@ export class InMemoryWebhookStore implements WebhookStore {
     return this.rows.get(id) ?? null;
   }
   async delete(id: string): Promise<boolean> {
-    return this.rows.delete(id);
+    if (!this.rows.delete(id)) return false;
+    this.deliveries?.removeWebhook(id);
+    return true;
   }
   async disable(id: string, reason: string): Promise<void> {
     const row = this.rows.get(id);
@@ -88,7 +94,11 @@ export class InMemoryWebhookDeliveries implements WebhookDeliveries {
     outcome: { status: DeliveryStatus; nextAttemptAt: Date | null },
   ): Promise<void> {
     const row = this.rows.get(id)!;
-    this.attempts.set(id, [attempt, ...(this.attempts.get(id) ?? [])]);
+    // Newest first, as the adapter orders them: by attempt time, then attempt number.
+    const log = [attempt, ...(this.attempts.get(id) ?? [])].sort(
+      (a, b) => b.attemptedAt.getTime() - a.attemptedAt.getTime() || b.attempt - a.attempt,
+    );
+    this.attempts.set(id, log);
     this.rows.set(id, {
       ...row,
       status: outcome.status,
@@ -103,6 +113,14 @@ export class InMemoryWebhookDeliveries implements WebhookDeliveries {
     const row = this.rows.get(id);
     if (row && (row.status === 'pending' || row.status === 'retrying'))
       this.rows.set(id, { ...row, status: 'dropped', lastError: reason, nextAttemptAt: null });
+  }
+  /** What deleting the webhook does to its deliveries and their attempts. */
+  removeWebhook(webhookId: string): void {
+    for (const [id, row] of this.rows) {
+      if (row.webhookId !== webhookId) continue;
+      this.rows.delete(id);
+      this.attempts.delete(id);
+    }
   }
   async list(webhookId: string, limit: number): Promise<DeliveryLogEntry[]> {
     return [...this.rows.values()]

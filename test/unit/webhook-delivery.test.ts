@@ -32,8 +32,8 @@ async function world(
   answers: (number | Error)[],
   hosts = { 'hooks.example.com': [{ address: '93.184.215.14', family: 4 as const }] },
 ) {
-  const webhooks = new InMemoryWebhookStore();
   const deliveries = new InMemoryWebhookDeliveries();
+  const webhooks = new InMemoryWebhookStore(deliveries);
   const queue = new RecordingWebhookQueue();
   const transport = new ScriptedTransport(answers);
   const resolver = new FixedResolver(hosts);
