@@ -5,12 +5,13 @@ import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE, EXPORT_DETAIL_TYPES } from '../functions/domain/export-events.js';
 import type { FunctionNetwork } from './database-access.js';
 import { ExportFunction } from './export-function.js';
 import { handlerEntryPath } from './handler-entries.js';
+import { queueWithDeadLetterQueue } from './queue-with-dlq.js';
 
 /** One 10 s request per record, records of a batch in parallel, plus the database round trips. */
 const DELIVERY_TIMEOUT = Duration.seconds(30);
@@ -72,22 +73,14 @@ export class ExportWebhooks extends Construct {
 
     this.eventBus = new EventBus(this, 'Bus', { description: 'Outcome events of data export jobs' });
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
     // SSE-SQS, not an AWS managed KMS key: EventBridge can send to it without a key policy.
-    this.queue = new Queue(this, 'Queue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    const queues = queueWithDeadLetterQueue(this, {
       visibilityTimeout: Duration.seconds(DELIVERY_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
-      // Longer than the retries of one delivery (about a day).
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: maxAttempts },
+      maxReceiveCount: maxAttempts,
       removalPolicy,
     });
+    this.queue = queues.queue;
+    this.deadLetterQueue = queues.deadLetterQueue;
 
     this.rule = new Rule(this, 'Rule', {
       description: 'Export outcome events to the webhook delivery queue',

@@ -3,11 +3,12 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionNetwork } from './database-access.js';
 import { ExportFunction } from './export-function.js';
 import { handlerEntryPath } from './handler-entries.js';
+import { queueWithDeadLetterQueue } from './queue-with-dlq.js';
 
 /** SQS event source mappings require the visibility timeout to cover retries of a whole batch. */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -83,20 +84,13 @@ export class ExportWorker extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
-    this.queue = new Queue(this, 'Queue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    const queues = queueWithDeadLetterQueue(this, {
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+      maxReceiveCount,
       removalPolicy,
     });
+    this.queue = queues.queue;
+    this.deadLetterQueue = queues.deadLetterQueue;
 
     this.handler = new ExportFunction(this, 'Handler', {
       entry: handlerEntryPath('exportWorker'),
