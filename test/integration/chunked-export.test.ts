@@ -6,6 +6,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 
@@ -113,16 +114,51 @@ async function newQueue(): Promise<QueuePair> {
   });
 }
 
-/** `workers` concurrent worker invocations polling `queue`, each with a deadline of `timeoutMs`. */
+/** Parts an invocation stores before its (reported) time runs out: see `startWorkers`. */
+const PARTS_PER_INVOCATION = 1;
+
+/**
+ * `workers` concurrent worker invocations polling `queue`, each with a deadline of `timeoutMs`.
+ * Once an invocation has stored PARTS_PER_INVOCATION parts, its context reports a remaining time
+ * just above the chunk's reserve (a quarter of the deadline), so the chunk pauses at that part
+ * boundary and continues in another invocation however fast this machine is: resumption does not
+ * hang on the clock.
+ */
 function startWorkers(
   queue: QueuePair,
   deps: ProcessExportJobDeps,
   workers: number,
   timeoutMs = WORKER_TIMEOUT_MS,
 ) {
-  const handlers = Array.from({ length: workers }, () =>
-    createExportWorkerHandler(() => ({ deps, maxReceiveCount: 3 })),
-  );
+  const handlers = Array.from({ length: workers }, () => {
+    let parts = 0;
+    const uploads = deps.chunking!.uploads;
+    const counting: MultipartUploads = {
+      create: (...args) => uploads.create(...args),
+      uploadPart: async (...args) => {
+        const part = await uploads.uploadPart(...args);
+        parts++;
+        return part;
+      },
+      complete: (...args) => uploads.complete(...args),
+      abort: (...args) => uploads.abort(...args),
+    };
+    const handler = createExportWorkerHandler(() => ({
+      deps: { ...deps, chunking: { ...deps.chunking!, uploads: counting } },
+      maxReceiveCount: 3,
+    }));
+    return (event: SQSEvent, context: Context) => {
+      parts = 0;
+      const reserveEdge = Math.floor(timeoutMs / 4) + 10;
+      return handler(event, {
+        ...context,
+        getRemainingTimeInMillis: () =>
+          parts >= PARTS_PER_INVOCATION
+            ? Math.min(reserveEdge, context.getRemainingTimeInMillis())
+            : context.getRemainingTimeInMillis(),
+      });
+    };
+  });
   return startSqsEventSource({
     sqs,
     queueUrl: queue.queueUrl,
