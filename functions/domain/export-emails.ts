@@ -117,19 +117,14 @@ export function completedExportEmail(input: CompletedEmailInput): EmailContent {
     `Export id: ${job.id}`,
     '',
   ].join('\n');
-  const html = [
-    '<!DOCTYPE html>',
-    '<html><body style="font-family: sans-serif">',
-    '<p>Hello,</p>',
+  const html = htmlEmail([
     `<p>Your export of ${escapeHtml(what)} is ready.</p>`,
     `<p>File: <strong>${escapeHtml(result.fileName)}</strong> (${escapeHtml(size)})</p>`,
     `<ul>${rows.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
     `<p><a href="${escapeHtml(downloadUrl)}">Download your export</a></p>`,
     `<p>The link expires on ${escapeHtml(expires)}. After that, request a new export.</p>`,
     `<p style="color: #666">Export id: ${escapeHtml(job.id)}</p>`,
-    '</body></html>',
-    '',
-  ].join('\n');
+  ]);
   return { subject, text, html };
 }
 
@@ -187,10 +182,7 @@ function completedChunkedExportEmail(input: CompletedEmailInput, files: readonly
     `Export id: ${job.id}`,
     '',
   ].join('\n');
-  const html = [
-    '<!DOCTYPE html>',
-    '<html><body style="font-family: sans-serif">',
-    '<p>Hello,</p>',
+  const html = htmlEmail([
     `<p>Your export of ${escapeHtml(what)} is ready: <strong>${escapeHtml(summary)}</strong>.</p>`,
     `<ul>${tables.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
     `<p><a href="${escapeHtml(manifestUrl)}">Download the manifest</a>: it lists every file with its size, rows and SHA-256 checksum.</p>`,
@@ -198,10 +190,20 @@ function completedChunkedExportEmail(input: CompletedEmailInput, files: readonly
     ...(more > 0 ? [`<p>${escapeHtml(moreLine)}</p>`] : []),
     `<p>The links expire on ${escapeHtml(expires)}. After that, request a new export.</p>`,
     `<p style="color: #666">Export id: ${escapeHtml(job.id)}</p>`,
+  ]);
+  return { subject, text, html };
+}
+
+/** An email's HTML: the greeting, then `paragraphs` (already escaped markup), one per line. */
+function htmlEmail(paragraphs: readonly string[]): string {
+  return [
+    '<!DOCTYPE html>',
+    '<html><body style="font-family: sans-serif">',
+    '<p>Hello,</p>',
+    ...paragraphs,
     '</body></html>',
     '',
   ].join('\n');
-  return { subject, text, html };
 }
 
 /** The one email telling the requester that the export failed. */
@@ -221,15 +223,10 @@ export function failedExportEmail(input: FailedEmailInput): EmailContent {
     `Error code: ${reason.code}`,
     '',
   ].join('\n');
-  const html = [
-    '<!DOCTYPE html>',
-    '<html><body style="font-family: sans-serif">',
-    '<p>Hello,</p>',
+  const html = htmlEmail([
     `<p>Your export of ${escapeHtml(what)} failed.</p>`,
     `<p>${escapeHtml(reason.message)}</p>`,
     `<p style="color: #666">Export id: ${escapeHtml(job.id)}<br>Error code: ${escapeHtml(reason.code)}</p>`,
-    '</body></html>',
-    '',
-  ].join('\n');
+  ]);
   return { subject, text, html };
 }
