@@ -39,7 +39,8 @@ export const SERVICE_TABLE_PRIVILEGES: Readonly<Record<string, readonly string[]
   webhooks: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   webhook_deliveries: ['SELECT', 'INSERT', 'UPDATE'],
   webhook_delivery_attempts: ['SELECT', 'INSERT'],
-  export_chunks: ['SELECT', 'INSERT', 'UPDATE'],
+  // DELETE: a snapshot job's chunks are discarded when it stops, since no later attempt may continue them.
+  export_chunks: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
 };
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;

@@ -273,13 +273,26 @@ export class PostgresExportChunks implements ExportChunks {
         UPDATE export_chunks SET updated_at = now()
         WHERE (job_id, ordinal) IN (
             SELECT c.job_id, c.ordinal FROM export_chunks c JOIN export_jobs j ON j.id = c.job_id
-            WHERE j.status = 'processing' AND c.updated_at < ${before}::timestamptz
+            WHERE j.status = 'processing' AND j.lease_owner = ${CHUNKED_JOB_OWNER}
+              AND c.updated_at < ${before}::timestamptz
               AND (c.status = 'queued' OR (c.status = 'processing' AND c.lease_until < ${before}::timestamptz))
             ORDER BY c.updated_at
             LIMIT ${limit}
             FOR UPDATE OF c SKIP LOCKED)
         RETURNING job_id, ordinal`;
       return rows.map((row) => ({ jobId: row.job_id, ordinal: row.ordinal }));
+    });
+  }
+
+  discard(jobId: string, owner: string): Promise<boolean> {
+    return this.run('discarding chunks', async (sql) => {
+      const [row] = await sql<{ held: boolean }[]>`
+        WITH job AS (
+          SELECT id FROM export_jobs
+          WHERE id = ${jobId}::uuid AND status = 'processing' AND lease_owner = ${owner}),
+        gone AS (DELETE FROM export_chunks WHERE job_id IN (SELECT id FROM job))
+        SELECT EXISTS (SELECT 1 FROM job) AS held`;
+      return row?.held ?? false;
     });
   }
 

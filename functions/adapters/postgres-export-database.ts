@@ -2,7 +2,13 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Sql, TransactionSql } from 'postgres';
 import { quoteIdent } from '../domain/catalogue.js';
 import type { ExportSource } from '../domain/export-source.js';
-import type { ExportDatabase, KeyStats, Snapshot } from '../domain/ports.js';
+import type {
+  ExportDatabase,
+  KeyStats,
+  SharedSnapshots,
+  Snapshot,
+  SnapshotOptions,
+} from '../domain/ports.js';
 import { translatePostgresError } from './postgres-errors.js';
 
 /**
@@ -10,12 +16,36 @@ import { translatePostgresError } from './postgres-errors.js';
  * REPEATABLE READ transaction, in UTC with ISO dates, so every table reflects the same instant and
  * the text output is what `psql \copy` prints for the same session settings.
  */
-export class PostgresExportDatabase implements ExportDatabase {
+export class PostgresExportDatabase implements ExportDatabase, SharedSnapshots {
   constructor(private readonly sql: Sql) {}
 
-  async withSnapshot<T>(work: (snapshot: Snapshot) => Promise<T>): Promise<T> {
+  withSnapshot<T>(work: (snapshot: Snapshot) => Promise<T>, options: SnapshotOptions = {}): Promise<T> {
+    return this.transaction(async (tx) => {
+      if (options.shared === undefined) return work;
+      // The id cannot be a bind parameter; it is checked to be what pg_export_snapshot() returns.
+      if (!SNAPSHOT_ID.test(options.shared)) throw new Error('not a snapshot id');
+      await tx.unsafe(`SET TRANSACTION SNAPSHOT '${options.shared}'`);
+      return work;
+    });
+  }
+
+  withSharedSnapshot<T>(work: (snapshot: Snapshot, shared: string) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => {
+      const [row] = await tx<{ id: string }[]>`SELECT pg_export_snapshot() AS id`;
+      return (snapshot) => work(snapshot, row!.id);
+    });
+  }
+
+  /**
+   * One read-only REPEATABLE READ transaction in UTC with ISO dates. `start` runs first (a shared
+   * snapshot must be joined before the transaction's first query) and returns the work to run in it.
+   */
+  private async transaction<T>(
+    start: (tx: TransactionSql) => Promise<(snapshot: Snapshot) => Promise<T>>,
+  ): Promise<T> {
     try {
       return (await this.sql.begin('isolation level repeatable read read only', async (tx) => {
+        const work = await start(tx);
         await tx`SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, MDY', true),
                         set_config('IntervalStyle', 'postgres', true)`;
         const [row] = await tx<{ now: Date }[]>`SELECT now() AS now`;
@@ -31,6 +61,9 @@ export class PostgresExportDatabase implements ExportDatabase {
     }
   }
 }
+
+/** What `pg_export_snapshot()` returns, e.g. `00000003-0000001B-1`. */
+const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i;
 
 class PostgresSnapshot implements Snapshot {
   private readonly pending: Promise<void>[] = [];

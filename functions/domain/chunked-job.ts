@@ -8,15 +8,12 @@ import { ValidationError } from './errors.js';
 import { CHUNKED_JOB_OWNER, type ChunkSummary, type ExportChunk } from './export-chunks.js';
 import { objectTypeFor } from './export-format.js';
 import type { ExportJob, JobError, JobFile, JobProgress, JobResult } from './export-job.js';
+import type { ConsistencyMode } from './export-request.js';
 import { errorDetail } from './failure-reasons.js';
 import { reportJobCancellation, reportJobCompletion, reportJobFailure } from './job-outcomes.js';
 import { bulkSpecOf } from './job-plan.js';
 import type { ChunkingDeps, ProcessExportJobDeps } from './process-export-job.js';
 import type { WorkerLog } from './worker-log.js';
-
-/** How a chunked job's files relate in time (DESIGN §10), as its manifest states it. */
-export const CONSISTENCY_MODES = ['chunked', 'snapshot'] as const;
-export type ConsistencyMode = (typeof CONSISTENCY_MODES)[number];
 
 /** The file of one chunk: its table's slice of the job's request, written under the job's folder. */
 export function chunkSpecFor(job: ExportJob, chunk: ExportChunk): ChunkWriteSpec {
@@ -159,8 +156,7 @@ export async function joinChunkedJob(
   const chunks = await deps.chunking.chunks.list(jobId);
   const files = chunks.map((c) => c.result).filter((f): f is JobFile => f !== null);
   const asOf = (chunks[0]?.plannedAt ?? job.startedAt ?? new Date()).toISOString();
-  // Each chunk reads its own snapshot: every row of the planned key ranges exactly once.
-  const text = manifestText(job, files, asOf, 'chunked');
+  const text = manifestText(job, files, asOf, bulkSpecOf(job).consistency);
   const key = manifestKey(jobId);
   const stored = await deps.storeFor(deps.defaultBucket).upload({
     key,

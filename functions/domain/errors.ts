@@ -121,6 +121,16 @@ export class TimeBudgetExceededError extends ExportError {
   }
 }
 
+/**
+ * A snapshot job ran out of its invocation: its snapshot ends with the invocation, so no other
+ * invocation can continue it, and a retry would run out the same way.
+ */
+export class SnapshotTooLongError extends ExportError {
+  constructor(message: string) {
+    super('snapshot_too_long', message, 422);
+  }
+}
+
 /** This worker's lease was taken over (it had expired) or the job left `processing` under it. */
 export class LeaseLostError extends Error {
   constructor() {

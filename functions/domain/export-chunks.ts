@@ -154,6 +154,11 @@ export interface ExportChunks {
    * duplicate is harmless, since only one claim succeeds.
    */
   touchStale(before: Date, limit: number): Promise<{ readonly jobId: string; readonly ordinal: number }[]>;
+  /**
+   * Deletes every chunk of the job while `owner` still holds the job itself (not handed over):
+   * a snapshot job's chunks, which no later attempt may continue. False when `owner` did not.
+   */
+  discard(jobId: string, owner: string): Promise<boolean>;
   /** `processing` → `failed` for a chunked job; returns the job to the one caller that changed it. */
   failJob(jobId: string, error: JobError): Promise<ExportJob | null>;
 }

@@ -66,6 +66,16 @@ const DateFilterSchema = z.strictObject({
   dateTo: z.optional(z.string().check(z.maxLength(40))),
 });
 
+/**
+ * How a chunked job's files relate in time (DESIGN §10), as its manifest states it:
+ * - `chunked`: each chunk reads its own snapshot; every row that existed when the job was planned
+ *   appears exactly once, with no limit in size or time;
+ * - `snapshot`: every chunk reads one exported snapshot, shared by parallel readers inside the
+ *   one invocation that holds it, so the job must finish within that invocation.
+ */
+export const CONSISTENCY_MODES = ['chunked', 'snapshot'] as const;
+export type ConsistencyMode = (typeof CONSISTENCY_MODES)[number];
+
 /** The body of `POST /bulk` (DESIGN §6). `columns` optionally narrows a table to some catalogue columns. */
 const Name = z.string().check(z.maxLength(64));
 
@@ -80,6 +90,13 @@ export const BulkExportRequestSchema = z.strictObject({
     ._default(z.enum(COMPRESSIONS), 'none')
     .check(z.describe('gzip the file (not for parquet, which compresses inside the file)')),
   csv: z.optional(z.strictObject({ formulaGuard: z.optional(z.boolean()) })),
+  consistency: z
+    ._default(z.enum(CONSISTENCY_MODES), 'chunked')
+    .check(
+      z.describe(
+        'for a job split into chunks: chunked (every row existing when planned, exactly once; any size) or snapshot (all files one instant; must finish within one worker invocation)',
+      ),
+    ),
 });
 export type BulkExportRequest = z.input<typeof BulkExportRequestSchema>;
 
@@ -96,6 +113,7 @@ export interface BulkExportSpec {
   readonly format: (typeof EXPORT_FORMATS)[number];
   readonly compression: (typeof COMPRESSIONS)[number];
   readonly formulaGuard: boolean;
+  readonly consistency: ConsistencyMode;
 }
 
 /**
@@ -155,6 +173,7 @@ export function parseBulkExportRequest(input: unknown): BulkExportSpec {
     format: request.format,
     compression: request.compression,
     formulaGuard: request.csv?.formulaGuard ?? false,
+    consistency: request.consistency,
   };
 }
 

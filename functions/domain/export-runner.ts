@@ -47,6 +47,9 @@ export interface ExportProgress {
   readonly tablesDone: number;
   readonly tablesTotal: number;
   readonly percent: number;
+  /** Of a job written in chunks. */
+  readonly chunksDone?: number;
+  readonly chunksTotal?: number;
 }
 
 export interface ExportResult {

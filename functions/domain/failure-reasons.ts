@@ -22,6 +22,8 @@ export const FAILURE_REASONS = {
     'A value cannot be written exactly in the chosen format (for example NaN in a Parquet decimal column, or an infinite timestamp). Export the table as CSV or JSON, or correct the value.',
   time_budget_exceeded:
     'The export did not fit in the time a worker has. Narrow the date range or export fewer tables, or ask an admin.',
+  snapshot_too_long:
+    'A snapshot export must finish within one worker invocation, and this one could not. Export it with consistency "chunked" (no limit in size or time), or narrow the date range.',
   abandoned:
     'The export stopped responding and was given up after several attempts. Retry later; if it fails again, ask an admin.',
   internal_error:

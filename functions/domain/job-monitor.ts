@@ -86,6 +86,7 @@ export class JobMonitor extends Heartbeat {
       percent: Math.min(99, Math.max(p?.percent ?? 0, before?.percent ?? 0)),
       ...(rowsTotal !== undefined && { rowsTotal }),
       ...(eta !== undefined && { etaSeconds: eta }),
+      ...(p?.chunksTotal !== undefined && { chunksDone: p.chunksDone ?? 0, chunksTotal: p.chunksTotal }),
     };
   }
 

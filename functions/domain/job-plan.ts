@@ -2,7 +2,12 @@ import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
 import { layoutFor, objectTypeFor } from './export-format.js';
 import type { ExportJob } from './export-job.js';
-import { type BulkExportSpec, bulkSources, parseBulkExportRequest } from './export-request.js';
+import {
+  type BulkExportSpec,
+  bulkSources,
+  CONSISTENCY_MODES,
+  parseBulkExportRequest,
+} from './export-request.js';
 import type { ExportPlan } from './export-runner.js';
 import { getSchedule, objectKeyFor, windowFor } from './schedule-catalogue.js';
 import { utcDay } from './scheduled-job.js';
@@ -23,6 +28,7 @@ const UserJobOptions = z.object({
 const BulkJobOptions = z.object({
   columns: z.optional(z.record(z.string(), z.array(z.string()))),
   formulaGuard: z.optional(z.boolean()),
+  consistency: z.optional(z.enum(CONSISTENCY_MODES)),
 });
 
 /**
@@ -148,6 +154,7 @@ export function bulkSpecOf(job: ExportJob): BulkExportSpec {
     format: job.format,
     compression: job.compression,
     csv: { formulaGuard: options.formulaGuard ?? false },
+    ...(options.consistency && { consistency: options.consistency }),
   });
 }
 

@@ -1,5 +1,10 @@
 import type { AuditAction } from './audit-log.js';
-import { ExportCancelledError, LeaseLostError, TimeBudgetExceededError } from './errors.js';
+import {
+  ExportCancelledError,
+  LeaseLostError,
+  SnapshotTooLongError,
+  TimeBudgetExceededError,
+} from './errors.js';
 import type { ExportJob, JobProgress, JobResult } from './export-job.js';
 import { runExport } from './export-runner.js';
 import { errorDetail, toJobError } from './failure-reasons.js';
@@ -11,9 +16,10 @@ import {
   reportJobCompletion,
   reportJobFailure,
 } from './job-outcomes.js';
-import { attemptObjects, type ExportTarget, planFor } from './job-plan.js';
+import { attemptObjects, bulkSpecOf, type ExportTarget, planFor } from './job-plan.js';
 import { splitJob } from './job-split.js';
 import type { ProcessExportJobDeps, ProcessExportJobInput, ProcessOutcome } from './process-export-job.js';
+import { runSnapshotJob } from './snapshot-job.js';
 import type { WorkerLog } from './worker-log.js';
 
 /** One claimed job, from plan to outcome. */
@@ -54,11 +60,13 @@ export class JobRun {
     // Started before planning: the planner's estimates wait for a table someone else locked like
     // any read, and meanwhile the heartbeat keeps the lease and learns of a cancellation.
     const monitor = new JobMonitor(this.deps, this.input, this.job, this.owner, this.log, startedAt);
-    // A job too large for one object, or for the time this invocation has, goes to chunks.
-    if (this.deps.chunking && job.kind === 'bulk') {
+    // A job too large for one object, or for the time this invocation has, goes to chunks; a
+    // `snapshot` job's chunks are written here, on readers sharing this invocation's snapshot.
+    const snapshotMode = this.snapshotMode();
+    if (this.deps.chunking && job.kind === 'bulk' && !(snapshotMode && tooLittleTime)) {
       let split: ProcessOutcome | null;
       try {
-        split = await this.split(tooLittleTime);
+        split = snapshotMode ? await this.sharedSnapshot(monitor) : await this.split(tooLittleTime);
       } catch (error) {
         await monitor.stop();
         throw error;
@@ -71,7 +79,9 @@ export class JobRun {
     if (tooLittleTime) {
       await monitor.stop();
       return this.failed(
-        new TimeBudgetExceededError('not enough time left in this invocation to start the export'),
+        this.timeBudget(
+          new TimeBudgetExceededError('not enough time left in this invocation to start the export'),
+        ),
       );
     }
 
@@ -114,11 +124,16 @@ export class JobRun {
         return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
       }
       // One object could not be written in one invocation: continue as chunks, which resume.
-      if (error instanceof TimeBudgetExceededError && this.deps.chunking && job.kind === 'bulk') {
+      if (
+        error instanceof TimeBudgetExceededError &&
+        this.deps.chunking &&
+        job.kind === 'bulk' &&
+        !snapshotMode
+      ) {
         const split = await this.split(true);
         if (split) return split;
       }
-      return this.failed(error);
+      return this.failed(this.timeBudget(error));
     }
 
     await reportJobCompletion(
@@ -139,6 +154,49 @@ export class JobRun {
       return await splitJob({ ...this.deps, chunking }, this.job, this.owner, this.log, force);
     } catch (error) {
       return this.failed(error);
+    }
+  }
+
+  /** True for a bulk job that asked for one snapshot across all its chunks. */
+  private snapshotMode(): boolean {
+    if (this.job.kind !== 'bulk') return false;
+    try {
+      return bulkSpecOf(this.job).consistency === 'snapshot';
+    } catch {
+      // The request no longer validates: planning already failed the job.
+      return false;
+    }
+  }
+
+  /** A snapshot job out of time cannot continue elsewhere, nor be retried to any avail. */
+  private timeBudget(error: unknown): unknown {
+    if (error instanceof TimeBudgetExceededError && this.snapshotMode())
+      return new SnapshotTooLongError(`a snapshot export must finish in one invocation: ${error.message}`);
+    return error;
+  }
+
+  /**
+   * Writes a large `snapshot` job's chunks on readers sharing one snapshot; null when it stays
+   * one object. Cancellation, lease loss and failures end the run as for one object.
+   */
+  private async sharedSnapshot(monitor: JobMonitor): Promise<ProcessOutcome | null> {
+    try {
+      return await runSnapshotJob(
+        { ...this.deps, chunking: this.deps.chunking! },
+        this.job,
+        this.owner,
+        monitor,
+        this.log,
+      );
+    } catch (thrown) {
+      await monitor.stop();
+      const error = monitor.reason ?? thrown;
+      if (error instanceof ExportCancelledError) return this.cancelled();
+      if (error instanceof LeaseLostError) {
+        this.log.warn('lease lost while exporting; stopped', { jobId: this.job.id });
+        return { status: 'skipped', jobId: this.job.id, reason: 'lease_lost' };
+      }
+      return this.failed(this.timeBudget(error));
     }
   }
 

@@ -2,8 +2,9 @@ import { catalogueTable } from './catalogue.js';
 import { needsChunks, planChunks, type TableEstimate } from './chunk-plan.js';
 import { joinChunkedJob, recordChunkedProgress } from './chunked-job.js';
 import type { ExportJob } from './export-job.js';
-import { tableSource } from './export-request.js';
+import { type BulkExportSpec, tableSource } from './export-request.js';
 import { bulkSpecOf } from './job-plan.js';
+import type { Snapshot } from './ports.js';
 import type { ChunkingDeps, ProcessExportJobDeps, ProcessOutcome } from './process-export-job.js';
 import type { WorkerLog } from './worker-log.js';
 
@@ -21,19 +22,7 @@ export async function splitJob(
   force = false,
 ): Promise<ProcessOutcome | null> {
   const spec = bulkSpecOf(job);
-  const estimates = await deps.database.withSnapshot(async (snapshot) => {
-    const out: TableEstimate[] = [];
-    for (const name of spec.tables) {
-      const table = catalogueTable(name)!;
-      const source = tableSource(table, spec.filters[name], spec.columns[name]);
-      out.push({
-        table,
-        rows: await snapshot.estimate(source),
-        keys: await snapshot.keyStats(table.name, table.primaryKey),
-      });
-    }
-    return out;
-  });
+  const estimates = await deps.database.withSnapshot((snapshot) => estimateTables(snapshot, spec));
   const { chunking } = deps;
   if (!force && !needsChunks(estimates, chunking.chunkRows)) return null;
 
@@ -57,4 +46,19 @@ export async function splitJob(
   const result = await joinChunkedJob(deps, job.id, owner, log);
   if (result) return { status: 'completed', jobId: job.id, result };
   return { status: 'split', jobId: job.id, chunks: chunks.length };
+}
+
+/** What planning knows of each table of a job: the planner's estimate and key statistics. */
+export async function estimateTables(snapshot: Snapshot, spec: BulkExportSpec): Promise<TableEstimate[]> {
+  const out: TableEstimate[] = [];
+  for (const name of spec.tables) {
+    const table = catalogueTable(name)!;
+    const source = tableSource(table, spec.filters[name], spec.columns[name]);
+    out.push({
+      table,
+      rows: await snapshot.estimate(source),
+      keys: await snapshot.keyStats(table.name, table.primaryKey),
+    });
+  }
+  return out;
 }

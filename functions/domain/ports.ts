@@ -40,9 +40,27 @@ export interface KeyStats {
   readonly histogram: readonly string[];
 }
 
+export interface SnapshotOptions {
+  /**
+   * Join the snapshot another transaction exported (see `ExportDatabase.withSharedSnapshot`)
+   * instead of taking a new one: both then see exactly the same rows.
+   */
+  readonly shared?: string;
+}
+
 /** Port to the product database for exports. */
 export interface ExportDatabase {
-  withSnapshot<T>(work: (snapshot: Snapshot) => Promise<T>): Promise<T>;
+  /** Runs `work` in a read-only REPEATABLE READ snapshot, its own or the shared one `options` names. */
+  withSnapshot<T>(work: (snapshot: Snapshot) => Promise<T>, options?: SnapshotOptions): Promise<T>;
+}
+
+/** Port to the product database for exports whose parallel readers share one snapshot. */
+export interface SharedSnapshots {
+  /**
+   * Runs `work` in a snapshot that other transactions can join while `work` runs, through the id
+   * `work` is given (`pg_export_snapshot()`, as `pg_dump -j` shares one snapshot among workers).
+   */
+  withSharedSnapshot<T>(work: (snapshot: Snapshot, shared: string) => Promise<T>): Promise<T>;
 }
 
 export interface UploadRequest {

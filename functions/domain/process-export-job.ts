@@ -17,7 +17,7 @@ import { JobRun } from './job-run.js';
 import type { Mailer } from './mailer.js';
 import type { MetricsSink } from './metrics-sink.js';
 import type { MultipartUploads } from './multipart-uploads.js';
-import type { ExportDatabase, ObjectStore } from './ports.js';
+import type { ExportDatabase, ObjectStore, SharedSnapshots } from './ports.js';
 import { getSchedule } from './schedule-catalogue.js';
 import { scheduledJobInput } from './scheduled-job.js';
 import { SILENT_LOG, type WorkerLog } from './worker-log.js';
@@ -44,6 +44,13 @@ export interface ChunkingDeps {
   readonly queue: ExportQueue;
   /** A table with more (estimated) rows is split into key ranges of about this many. */
   readonly chunkRows: number;
+  /** Snapshots that parallel readers share: the `snapshot` consistency mode. */
+  readonly snapshots: SharedSnapshots;
+  /**
+   * Connections a `snapshot` job reads on at once, besides the one holding the snapshot
+   * (`SNAPSHOT_READERS`; the export pool must allow one more).
+   */
+  readonly snapshotReaders: number;
 }
 
 export interface ProcessExportJobDeps {

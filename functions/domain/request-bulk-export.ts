@@ -60,7 +60,7 @@ export async function requestBulkExport(
       filters: spec.filters,
       format: spec.format,
       compression: spec.compression,
-      options: { columns: spec.columns, formulaGuard: spec.formulaGuard },
+      options: { columns: spec.columns, formulaGuard: spec.formulaGuard, consistency: spec.consistency },
       requestedBy: principal.userId,
       requesterEmail: principal.email,
       idempotencyKey: key ?? null,

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { DEFAULT_CHUNK_ROWS } from '../domain/chunk-plan.js';
+import { DEFAULT_CHUNK_ROWS, DEFAULT_SNAPSHOT_READERS } from '../domain/chunk-plan.js';
 import { MAX_LINK_TTL_SECONDS } from '../domain/link-token.js';
 
 /** The sender of the service's emails unless `MAIL_FROM` names another. */
@@ -68,6 +68,11 @@ export const ConfigSchema = z
      * run by its own worker invocation (DESIGN §10).
      */
     CHUNK_ROWS: int(DEFAULT_CHUNK_ROWS),
+    /**
+     * Connections a `snapshot` job reads its chunks on at once, inside one invocation, besides the
+     * one that holds the shared snapshot (DESIGN §10).
+     */
+    SNAPSHOT_READERS: int(DEFAULT_SNAPSHOT_READERS),
     /** SES configuration set for delivery events (AWS only). */
     SES_CONFIGURATION_SET: optionalString,
     /** How long after a job finished the sweeper resends an outcome email or event not recorded as sent. */

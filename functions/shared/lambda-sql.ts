@@ -34,11 +34,20 @@ export function databaseConnection(cfg: Config): DatabaseConnection {
 /** Pool settings as a Lambda should hold them: one connection, closed when idle, recycled periodically. */
 const LAMBDA_POOL = { max: 1, idle_timeout: 20, max_lifetime: 60 * 30, connect_timeout: 10 } as const;
 
+/** How many connections a pool may open (they open when used); one unless said otherwise. */
+export interface PoolSize {
+  readonly max?: number;
+}
+
 /** postgres.js options of a connection; TLS with full verification whenever it goes by host name. */
-export function postgresOptions(connection: DatabaseConnection): postgres.Options<Record<string, never>> {
-  if ('url' in connection) return { ...LAMBDA_POOL, onnotice: () => {} };
+export function postgresOptions(
+  connection: DatabaseConnection,
+  pool: PoolSize = {},
+): postgres.Options<Record<string, never>> {
+  const sized = { ...LAMBDA_POOL, ...(pool.max !== undefined && { max: pool.max }) };
+  if ('url' in connection) return { ...sized, onnotice: () => {} };
   return {
-    ...LAMBDA_POOL,
+    ...sized,
     host: connection.host,
     port: connection.port,
     database: connection.database,
@@ -51,7 +60,7 @@ export function postgresOptions(connection: DatabaseConnection): postgres.Option
 }
 
 /** A postgres.js client for `connection`, as a Lambda should hold it. */
-export function lambdaSql(connection: DatabaseConnection): Sql {
-  const options = postgresOptions(connection);
+export function lambdaSql(connection: DatabaseConnection, pool: PoolSize = {}): Sql {
+  const options = postgresOptions(connection, pool);
   return 'url' in connection ? postgres(connection.url, options) : postgres(options);
 }

@@ -38,8 +38,9 @@ export interface WorkerDepsProps {
   /** Connection for job state and audit rows. */
   readonly jobsSql: Sql;
   /**
-   * Connection for the export snapshots. It is held by a transaction for a whole export, so it must
-   * not be the one the heartbeat writes progress through (with `max: 1`, that would wait for the end).
+   * Connections for the export snapshots. One is held by a transaction for a whole export, so it
+   * must not be the one the heartbeat writes progress through (with `max: 1`, that would wait for
+   * the end). A `snapshot` job reads on the pool's other connections at once (`max - 1` readers).
    */
   readonly exportSql: Sql;
   readonly s3: S3Client;
@@ -63,11 +64,12 @@ export interface WorkerDepsProps {
 
 /** Wires the Postgres and S3 adapters into the use case's dependencies (one ObjectStore per bucket). */
 export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
+  const database = new PostgresExportDatabase(props.exportSql);
   return {
     leases: new PostgresJobLeases(props.jobsSql),
     notifications: new PostgresJobNotifications(props.jobsSql),
     audit: new PostgresAuditLog(props.jobsSql),
-    database: new PostgresExportDatabase(props.exportSql),
+    database,
     storeFor: perKey(
       (bucket: string) => new S3ObjectStore({ client: props.s3, bucket, partSize: props.partSize }),
     ),
@@ -84,6 +86,8 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
         uploads: new S3MultipartUploads({ client: props.s3, bucket: props.defaultBucket }),
         queue: props.queue,
         chunkRows: props.chunkRows ?? DEFAULT_CHUNK_ROWS,
+        snapshots: database,
+        snapshotReaders: Math.max(1, props.exportSql.options.max - 1),
       },
     }),
   };
@@ -120,7 +124,8 @@ export async function createWorkerRuntime(
     maxReceiveCount: cfg.MAX_RECEIVE_COUNT,
     deps: buildWorkerDeps({
       jobsSql: lambdaSql(database),
-      exportSql: lambdaSql(database),
+      // The snapshot's holder and the readers of a `snapshot` job (connections open when used).
+      exportSql: lambdaSql(database, { max: cfg.SNAPSHOT_READERS + 1 }),
       s3: s3Client(),
       partSize: cfg.UPLOAD_PART_SIZE_MIB * 1024 * 1024,
       defaultBucket: cfg.EXPORT_BUCKET,

@@ -175,11 +175,13 @@ async function insertJob(fields: {
   tables: string[];
   format: string;
   compression?: string;
+  consistency?: 'chunked' | 'snapshot';
 }): Promise<string> {
+  const options = fields.consistency ? { consistency: fields.consistency } : {};
   const [row] = await jobsSql<{ id: string }[]>`
     INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
     VALUES ('bulk', ${jobsSql.json(fields.tables)}, '{}', ${fields.format}, ${fields.compression ?? 'none'},
-            '{}', ${REQUESTER}, ${EMAIL})
+            ${jobsSql.json(options)}, ${REQUESTER}, ${EMAIL})
     RETURNING id`;
   return row!.id;
 }
@@ -481,5 +483,112 @@ describe('chunked exports on Postgres, S3 and SQS', () => {
     expect(sent).toEqual([{ jobId: id, chunk: 2 }]);
     expect(result.requeued).toBe(1);
     await jobsSql`DELETE FROM export_jobs WHERE id = ${id}`;
+  });
+});
+
+describe('snapshot consistency: parallel readers sharing one exported snapshot', () => {
+  const longDeadline = { receiveCount: 1, maxReceiveCount: 3, remainingTimeMs: () => 600_000 };
+
+  it('writes every chunk from the one snapshot taken at planning, on readers running at once, whatever changes meanwhile', async () => {
+    // Arrange: two readers for more chunks than that; part uploads held until both readers are
+    // inside their transactions, then the table is changed before they go on
+    const queue = await newQueue();
+    const base = workerDeps(queue);
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv', consistency: 'snapshot' });
+    const before = csvOracle('activity_logs');
+    const [{ max }] = (await productSql`SELECT max(id)::text AS max FROM activity_logs`) as unknown as [
+      { max: string },
+    ];
+    let waiting = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const uploads: MultipartUploads = Object.create(base.chunking!.uploads);
+    uploads.uploadPart = async (...args) => {
+      waiting++;
+      await released;
+      return base.chunking!.uploads.uploadPart(...args);
+    };
+    const deps: ProcessExportJobDeps = {
+      ...base,
+      chunking: { ...base.chunking!, uploads, snapshotReaders: 2 },
+    };
+
+    try {
+      // Act
+      const running = processExportJob(deps, { ...longDeadline, message: { jobId: id } });
+      await expect.poll(() => waiting, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(2);
+      await productSql.begin(async (tx) => {
+        await tx`UPDATE activity_logs SET action = 'changed_later' WHERE id % 997 = 0`;
+        await tx`DELETE FROM activity_logs WHERE id % 991 = 0`;
+        await tx`
+          INSERT INTO activity_logs (id, user_id, action, created_at)
+          SELECT ${max}::bigint + g, (SELECT id FROM users LIMIT 1), 'inserted_later', now()
+          FROM generate_series(1, 25) g`;
+      });
+      release();
+      const outcome = await running;
+
+      // Assert: the files are the table as it was at planning, the manifest says so
+      expect(outcome.status).toBe('completed');
+      const job = await jobRow(id);
+      const manifest = await manifestOf(id);
+      expect(manifest.consistency).toBe('snapshot');
+      expect(manifest.files.length).toBeGreaterThan(2);
+      const bodies: string[] = [];
+      for (const file of manifest.files) {
+        const bytes = await readObject(s3, file.key);
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+        bodies.push(csvBody(bytes));
+      }
+      expect(bodies.join('')).toBe(csvBody(before));
+      expect(job.progress).toMatchObject({ percent: 100, chunksDone: manifest.files.length });
+      expect((await chunkRows(id)).every((c) => c.status === 'completed' && c.invocations === 1)).toBe(true);
+      expect(await openUploads(`exports/${id}/`)).toBe(0);
+      expect(await emailsFor(id)).toHaveLength(1);
+    } finally {
+      release();
+      await productSql`DELETE FROM activity_logs WHERE id > ${max}::bigint`;
+    }
+  });
+
+  it('fails a snapshot job that cannot finish in its invocation, leaving no object, no upload and no chunk', async () => {
+    // Arrange: the invocation's time runs out once a part is stored
+    const queue = await newQueue();
+    const base = workerDeps(queue);
+    let parts = 0;
+    const uploads: MultipartUploads = Object.create(base.chunking!.uploads);
+    uploads.uploadPart = async (...args) => {
+      const part = await base.chunking!.uploads.uploadPart(...args);
+      parts++;
+      return part;
+    };
+    const deps: ProcessExportJobDeps = {
+      ...base,
+      settings: { ...base.settings, safetyMarginMs: 1_000 },
+      chunking: { ...base.chunking!, uploads, snapshotReaders: 2 },
+    };
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv', consistency: 'snapshot' });
+
+    // Act
+    const outcome = await processExportJob(deps, {
+      ...longDeadline,
+      remainingTimeMs: () => (parts > 0 ? 500 : 600_000),
+      message: { jobId: id },
+    });
+
+    // Assert: failed for good (a retry would run out the same way), with a reason saying what to do
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'snapshot_too_long', retryable: false },
+    });
+    const job = await jobRow(id);
+    expect(job.status).toBe('failed');
+    expect(job.error?.message).toContain('chunked');
+    expect(await keysUnder(s3, `exports/${id}/`)).toEqual([]);
+    expect(await openUploads(`exports/${id}/`)).toBe(0);
+    expect(await chunkRows(id)).toEqual([]);
+    expect(await emailsFor(id)).toHaveLength(1);
   });
 });

@@ -39,7 +39,14 @@ describe('parseBulkExportRequest', () => {
       format: 'csv',
       compression: 'none',
       formulaGuard: false,
+      consistency: 'chunked',
     });
+  });
+
+  it('takes the snapshot consistency mode when asked for', () => {
+    const spec = parseBulkExportRequest({ tables: ['users'], format: 'csv', consistency: 'snapshot' });
+
+    expect(spec.consistency).toBe('snapshot');
   });
 
   it.each([
@@ -49,6 +56,7 @@ describe('parseBulkExportRequest', () => {
     [{ tables: ['users'], format: 'pdf' }, 'format'],
     [{ tables: ['users'], format: 'csv', compression: 'zip' }, 'compression'],
     [{ tables: ['users'], format: 'csv', extra: 1 }, 'extra'],
+    [{ tables: ['users'], format: 'csv', consistency: 'eventual' }, 'consistency'],
     [{ tables: ['nope'], format: 'csv' }, 'tables[0]'],
     [{ tables: ['users', 'users'], format: 'csv' }, 'tables[1]'],
     [{ tables: ['users'], format: 'csv', filters: { courses: {} } }, 'filters.courses'],

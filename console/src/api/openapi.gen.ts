@@ -1,6 +1,6 @@
 // Generated from the service OpenAPI document (functions/shared/openapi.ts) by console/build.ts.
 // Do not edit: `npm run console:api` regenerates it.
-// openapi-sha256: 4fdd28309d15f4cebb6f2775b5928cb245b38126864219c7088f3eea14b19aa5
+// openapi-sha256: 9d68e4da9453b1a2d1bf5d4124aa74f9cee2f3fb63dfc41ef3d8f8fc2bf22ca3
 
 export interface paths {
     "/user/{userId}": {
@@ -538,6 +538,12 @@ export interface operations {
                     csv?: {
                         formulaGuard?: boolean;
                     };
+                    /**
+                     * @description for a job split into chunks: chunked (every row existing when planned, exactly once; any size) or snapshot (all files one instant; must finish within one worker invocation)
+                     * @default chunked
+                     * @enum {string}
+                     */
+                    consistency?: "chunked" | "snapshot";
                 };
             };
         };
@@ -1425,6 +1431,7 @@ export const pathsUserUserIdGetParametersQueryFormulaGuardValues: ReadonlyArray<
 export const pathsUserUserIdGetResponses202ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/user/{userId}"]["get"]["responses"]["202"]["content"]["application/json"]["status"]> = ["queued", "processing", "completed", "failed", "cancelled"];
 export const pathsBulkPostRequestBodyContentApplicationJsonFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/bulk"]["post"]["requestBody"]["content"]["application/json"]["format"]> = ["json", "ndjson", "csv", "xml", "parquet"];
 export const pathsBulkPostRequestBodyContentApplicationJsonCompressionValues: ReadonlyArray<FlattenedDeepRequired<paths>["/bulk"]["post"]["requestBody"]["content"]["application/json"]["compression"]> = ["none", "gzip"];
+export const pathsBulkPostRequestBodyContentApplicationJsonConsistencyValues: ReadonlyArray<FlattenedDeepRequired<paths>["/bulk"]["post"]["requestBody"]["content"]["application/json"]["consistency"]> = ["chunked", "snapshot"];
 export const pathsBulkPostResponses202ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/bulk"]["post"]["responses"]["202"]["content"]["application/json"]["status"]> = ["queued", "processing", "completed", "failed", "cancelled"];
 export const pathsJobsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/jobs"]["get"]["parameters"]["query"]["status"]> = ["queued", "processing", "completed", "failed", "cancelled"];
 export const pathsJobsGetResponses200ContentApplicationJsonJobsKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/jobs"]["get"]["responses"]["200"]["content"]["application/json"]["jobs"]["kind"]> = ["user", "bulk", "scheduled"];

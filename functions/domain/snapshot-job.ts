@@ -1,0 +1,225 @@
+import { needsChunks, planChunks } from './chunk-plan.js';
+import { writeChunk } from './chunk-writer.js';
+import { abortQuietly, chunkFile, chunkSpecFor, discardChunkFiles, joinChunkedJob } from './chunked-job.js';
+import { LeaseLostError, SnapshotTooLongError, TimeBudgetExceededError } from './errors.js';
+import { type ChunkCheckpoint, type ExportChunk, isChunkClaimSkipped } from './export-chunks.js';
+import type { ExportJob } from './export-job.js';
+import type { ExportProgress } from './export-runner.js';
+import { errorDetail } from './failure-reasons.js';
+import type { JobMonitor } from './job-monitor.js';
+import { bulkSpecOf } from './job-plan.js';
+import { estimateTables } from './job-split.js';
+import type { ExportDatabase } from './ports.js';
+import type { ChunkingDeps, ProcessExportJobDeps, ProcessOutcome } from './process-export-job.js';
+import type { WorkerLog } from './worker-log.js';
+
+type ChunkedDeps = ProcessExportJobDeps & { readonly chunking: ChunkingDeps };
+
+/**
+ * Writes a bulk job of consistency `snapshot` (DESIGN §10), as `pg_dump -j` does: this invocation
+ * exports one snapshot (held by its own transaction), plans the chunks from it, and writes them on
+ * `snapshotReaders` connections at once, each joining that snapshot, so that every file shows the
+ * same instant. The job stays this worker's meanwhile (`monitor` renews its lease, learns of a
+ * cancellation and watches the time budget); once every chunk is written it is handed to its
+ * chunks and joined like any chunked job (one manifest, one email). A snapshot cannot outlive its
+ * transaction, so nothing continues in another invocation: on any error the uploads are aborted,
+ * the files and chunk rows removed, and the error rethrown for the caller to release, retry (a new
+ * attempt plans again under a new snapshot), cancel or fail the job; running out of time fails it
+ * (`SnapshotTooLongError`).
+ *
+ * Returns null when no table is above `chunkRows`: one object is written in one snapshot anyway.
+ */
+export async function runSnapshotJob(
+  deps: ChunkedDeps,
+  job: ExportJob,
+  owner: string,
+  monitor: JobMonitor,
+  log: WorkerLog,
+): Promise<ProcessOutcome | null> {
+  const { chunking } = deps;
+  const spec = bulkSpecOf(job);
+  // Chunks of an earlier attempt were read in another snapshot: they are never reused.
+  await discardChunks(deps, job.id, owner, [], log);
+  const stop = new AbortController();
+  const signal = AbortSignal.any([monitor.signal, stop.signal]);
+  const open = new Map<number, ChunkCheckpoint>();
+  let chunks: ExportChunk[] | null = null;
+  try {
+    chunks = await chunking.snapshots.withSharedSnapshot(async (snapshot, shared) => {
+      const estimates = await estimateTables(snapshot, spec);
+      if (!needsChunks(estimates, chunking.chunkRows)) return null;
+      const planned = await chunking.chunks.plan(job.id, owner, planChunks(estimates, chunking.chunkRows));
+      if (!planned) throw new LeaseLostError();
+      log.info('snapshot job planned', {
+        jobId: job.id,
+        chunks: planned.length,
+        readers: chunking.snapshotReaders,
+        rowsEstimate: estimates.reduce((n, e) => n + e.rows, 0),
+      });
+      const reader: ExportDatabase = { withSnapshot: (work) => deps.database.withSnapshot(work, { shared }) };
+      const progress = new SnapshotProgress(planned, monitor);
+      await inParallel(planned, chunking.snapshotReaders, stop, async (chunk) => {
+        const readerOwner = `${owner}/chunk-${chunk.ordinal}`;
+        const claim = await chunking.chunks.claim(
+          job.id,
+          chunk.ordinal,
+          readerOwner,
+          deps.settings.leaseSeconds,
+        );
+        if (isChunkClaimSkipped(claim)) throw new LeaseLostError();
+        const outcome = await writeChunk(
+          { database: reader, uploads: chunking.uploads },
+          chunkSpecFor(job, claim.chunk),
+          null,
+          {
+            signal,
+            onProgress: (counts) => progress.update(chunk.ordinal, counts),
+            onCheckpoint: async (checkpoint) => {
+              open.set(chunk.ordinal, checkpoint);
+              if (!(await chunking.chunks.checkpoint(job.id, chunk.ordinal, readerOwner, checkpoint)))
+                throw new LeaseLostError();
+            },
+          },
+        );
+        if (outcome.status !== 'done') throw new Error('a snapshot chunk never pauses');
+        open.delete(chunk.ordinal);
+        const file = chunkFile(job, claim.chunk, outcome);
+        if (!(await chunking.chunks.complete(job.id, chunk.ordinal, readerOwner, file))) {
+          await deps.storeFor(deps.defaultBucket).delete(file.key);
+          throw new LeaseLostError();
+        }
+        progress.completed(chunk.ordinal, file);
+      });
+      return planned;
+    });
+  } catch (thrown) {
+    stop.abort();
+    const reason = monitor.reason ?? thrown;
+    log.warn('snapshot job stopped; its chunks are discarded', {
+      jobId: job.id,
+      detail: errorDetail(reason),
+    });
+    try {
+      await discardChunks(deps, job.id, owner, [...open.values()], log);
+    } catch (error) {
+      // The next attempt discards them before planning again.
+      log.warn('could not discard the chunks of a stopped snapshot job', {
+        jobId: job.id,
+        detail: errorDetail(error),
+      });
+    }
+    if (reason instanceof TimeBudgetExceededError) {
+      throw new SnapshotTooLongError(`a snapshot export must finish in one invocation: ${reason.message}`);
+    }
+    throw reason;
+  }
+  if (!chunks) return null;
+
+  await monitor.stop();
+  if (!(await chunking.chunks.handOver(job.id, owner)))
+    return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
+  const result = await joinChunkedJob(deps, job.id, owner, log);
+  if (result) return { status: 'completed', jobId: job.id, result };
+  return { status: 'split', jobId: job.id, chunks: chunks.length };
+}
+
+/**
+ * Removes what chunks of the job left behind (open uploads: those of the checkpoints stored and
+ * of `open`; written files; the chunk rows), while `owner` holds the job. Failures to abort or
+ * delete are logged: the bucket's lifecycle rule ends forgotten uploads.
+ */
+async function discardChunks(
+  deps: ChunkedDeps,
+  jobId: string,
+  owner: string,
+  open: readonly ChunkCheckpoint[],
+  log: WorkerLog,
+): Promise<void> {
+  const stored = await deps.chunking.chunks.list(jobId);
+  if (stored.length === 0 && open.length === 0) return;
+  const uploads = new Map<string, ChunkCheckpoint>();
+  for (const checkpoint of [...stored.map((c) => c.checkpoint), ...open])
+    if (checkpoint) uploads.set(checkpoint.uploadId, checkpoint);
+  for (const checkpoint of uploads.values())
+    await abortQuietly(deps, checkpoint.uploadId, checkpoint.key, log);
+  await discardChunkFiles(deps, jobId, log);
+  await deps.chunking.chunks.discard(jobId, owner);
+}
+
+/** Runs `work` on each item, at most `limit` at once; the first failure stops the rest (`stop`). */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  stop: AbortController,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { readonly error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && !stop.signal.aborted && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+        stop.abort(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure) throw failure.error;
+  if (stop.signal.aborted) throw stop.signal.reason;
+}
+
+/** The job's progress from its chunks' counts, handed to the job's monitor (which writes it). */
+class SnapshotProgress {
+  private readonly counts = new Map<number, { rows: number; bytes: number }>();
+  private readonly rowsEstimate: number;
+  private readonly tables: Map<string, number>;
+  private done = 0;
+
+  constructor(
+    private readonly chunks: readonly ExportChunk[],
+    private readonly monitor: JobMonitor,
+  ) {
+    this.rowsEstimate = chunks.reduce((n, c) => n + c.rowsEstimate, 0);
+    this.tables = new Map(chunks.map((c) => [c.table, 0]));
+    for (const c of chunks) this.tables.set(c.table, (this.tables.get(c.table) ?? 0) + 1);
+  }
+
+  update(ordinal: number, counts: { readonly rows: number; readonly bytes: number }): void {
+    this.counts.set(ordinal, { rows: counts.rows, bytes: counts.bytes });
+    this.report();
+  }
+
+  completed(
+    ordinal: number,
+    file: { readonly table: string; readonly rows: number; readonly bytes: number },
+  ) {
+    this.counts.set(ordinal, { rows: file.rows, bytes: file.bytes });
+    this.tables.set(file.table, this.tables.get(file.table)! - 1);
+    this.done++;
+    this.report();
+  }
+
+  private report(): void {
+    let rows = 0;
+    let bytes = 0;
+    for (const c of this.counts.values()) {
+      rows += c.rows;
+      bytes += c.bytes;
+    }
+    const rowsTotal = Math.max(this.rowsEstimate, rows);
+    const progress: ExportProgress = {
+      rowsExported: rows,
+      rowsTotal,
+      bytesWritten: bytes,
+      tablesDone: [...this.tables.values()].filter((left) => left === 0).length,
+      tablesTotal: this.tables.size,
+      percent: rowsTotal === 0 ? 0 : Math.min(99, Math.floor((rows / rowsTotal) * 100)),
+      chunksDone: this.done,
+      chunksTotal: this.chunks.length,
+    };
+    this.monitor.onProgress(progress);
+  }
+}
