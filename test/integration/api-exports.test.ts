@@ -127,7 +127,7 @@ describe('POST /bulk idempotency', () => {
       filters: {},
       format: 'csv',
       compression: 'gzip',
-      options: { columns: { users: ['id', 'email'] }, formulaGuard: true },
+      options: { columns: { users: ['id', 'email'] }, formulaGuard: true, consistency: 'chunked' },
       status: 'queued',
     });
   });

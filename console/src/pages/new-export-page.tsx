@@ -27,7 +27,7 @@ interface TableChoice {
 export function bulkRequestOf(
   catalogue: Catalogue,
   chosen: Readonly<Record<string, TableChoice>>,
-  options: { format: BulkFormat; compression: Compression; formulaGuard: boolean },
+  options: { format: BulkFormat; compression: Compression; formulaGuard: boolean; snapshot?: boolean },
 ): BulkRequest {
   const tables = catalogue.tables.filter((t) => chosen[t.name]).map((t) => t.name);
   const filters: NonNullable<BulkRequest['filters']> = {};
@@ -50,6 +50,7 @@ export function bulkRequestOf(
     ...(Object.keys(filters).length > 0 && { filters }),
     ...(Object.keys(columns).length > 0 && { columns }),
     ...(options.format === 'csv' && { csv: { formulaGuard: options.formulaGuard } }),
+    ...(options.snapshot && { consistency: 'snapshot' as const }),
   };
 }
 
@@ -79,6 +80,7 @@ function BulkExportForm({ catalogue }: { catalogue: Catalogue }) {
   const [format, setFormat] = useState<BulkFormat>(BULK_FORMATS.includes('csv') ? 'csv' : BULK_FORMATS[0]!);
   const [compression, setCompression] = useState<Compression>('none');
   const [formulaGuard, setFormulaGuard] = useState(false);
+  const [snapshot, setSnapshot] = useState(false);
   const [issues, setIssues] = useState<FieldIssue[]>([]);
   const [failure, setFailure] = useState<{ error: ApiError; at: number } | undefined>();
   const [busy, setBusy] = useState(false);
@@ -98,7 +100,7 @@ function BulkExportForm({ catalogue }: { catalogue: Catalogue }) {
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const body = bulkRequestOf(catalogue, chosen, { format, compression, formulaGuard });
+    const body = bulkRequestOf(catalogue, chosen, { format, compression, formulaGuard, snapshot });
     const text = JSON.stringify(body);
     const key = attempt?.body === text ? attempt.key : crypto.randomUUID();
     setAttempt({ body: text, key });
@@ -207,6 +209,17 @@ function BulkExportForm({ catalogue }: { catalogue: Catalogue }) {
         </label>
       )}
       <FieldError issues={issues} field="csv" nested />
+      <label class="check">
+        <input
+          type="checkbox"
+          id={fieldId('consistency')}
+          checked={snapshot}
+          onChange={(event) => setSnapshot(event.currentTarget.checked)}
+        />{' '}
+        One instant for every file (snapshot): tables split into parts all show the same moment, but the
+        export must then finish within one worker run
+      </label>
+      <FieldError issues={issues} field="consistency" />
       <FieldError issues={issues} field="body" />
       <div class="form-actions">
         <button type="submit" class="button button-primary" disabled={busy}>
