@@ -24,6 +24,7 @@ import { CATALOGUE } from '../../functions/domain/catalogue.js';
 import type { ExportChunks } from '../../functions/domain/export-chunks.js';
 import type { ExportJob, JobFile } from '../../functions/domain/export-job.js';
 import type { ExportQueueMessage } from '../../functions/domain/export-queue.js';
+import type { JobLeases } from '../../functions/domain/job-leases.js';
 import type { MultipartUploads } from '../../functions/domain/multipart-uploads.js';
 import { type ProcessExportJobDeps, processExportJob } from '../../functions/domain/process-export-job.js';
 import { sweepStaleJobs } from '../../functions/domain/sweep-stale-jobs.js';
@@ -590,5 +591,49 @@ describe('snapshot consistency: parallel readers sharing one exported snapshot',
     expect(await openUploads(`exports/${id}/`)).toBe(0);
     expect(await chunkRows(id)).toEqual([]);
     expect(await emailsFor(id)).toHaveLength(1);
+  });
+
+  it('cancelled while its readers write, leaves no object, no open upload and no chunk', async () => {
+    // Arrange: part uploads held until the cancellation is requested
+    const queue = await newQueue();
+    const base = workerDeps(queue);
+    let waiting = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const uploads: MultipartUploads = Object.create(base.chunking!.uploads);
+    uploads.uploadPart = async (...args) => {
+      waiting++;
+      await released;
+      return base.chunking!.uploads.uploadPart(...args);
+    };
+    // Released once the job's heartbeat has learnt of the cancellation.
+    const leases: JobLeases = Object.create(base.leases);
+    leases.recordProgress = async (...args) => {
+      const state = await base.leases.recordProgress(...args);
+      if (state.cancelRequested) release();
+      return state;
+    };
+    const deps: ProcessExportJobDeps = {
+      ...base,
+      leases,
+      chunking: { ...base.chunking!, uploads, snapshotReaders: 2 },
+    };
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv', consistency: 'snapshot' });
+    const running = processExportJob(deps, { ...longDeadline, message: { jobId: id } });
+    await expect.poll(() => waiting, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(1);
+
+    // Act: what DELETE /jobs/{id} does; the heartbeat learns of it
+    await new PostgresExportJobs(jobsSql).requestCancel(id);
+    const outcome = await running;
+
+    // Assert
+    expect(outcome.status).toBe('cancelled');
+    expect((await jobRow(id)).status).toBe('cancelled');
+    expect(await keysUnder(s3, `exports/${id}/`)).toEqual([]);
+    expect(await openUploads(`exports/${id}/`)).toBe(0);
+    expect(await chunkRows(id)).toEqual([]);
+    expect(await emailsFor(id)).toEqual([]);
   });
 });
