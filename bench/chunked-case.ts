@@ -36,12 +36,14 @@ export interface WorkerOptions {
    */
   readonly oneChunk?: boolean;
   /**
-   * Resumption forced by bytes rather than by the clock: once an invocation has stored this many
-   * bytes of parts, its deadline is reported as reached, and the chunk stops at that part boundary
-   * and continues in the next invocation. A count of invocations that does not depend on how busy
-   * the machine is, and no time lost to an idle margin.
+   * Resumption forced by bytes rather than by the clock (with `oneChunk`, one worker): each time
+   * the file's stored parts pass the next multiple of this many bytes, the invocation's deadline
+   * is reported as reached, so the chunk stops at that part boundary and continues in the next
+   * invocation. With a file of n such steps that makes n invocations (fewer only when a part is
+   * larger than a step), a count that does not depend on how busy the machine is, and no
+   * invocation spends time idle in a margin.
    */
-  readonly bytesPerInvocation?: number;
+  readonly cutEveryBytes?: number;
 }
 
 const [mode, databaseUrl, s3Endpoint, bucket, queueUrl, optionsJson] = process.argv.slice(2) as string[];
@@ -87,13 +89,15 @@ const jobsSql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
 const exportSql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
 const sqs = createSqsClient({ endpoint: s3Endpoint });
 const s3 = createS3Client({ endpoint: s3Endpoint });
-// Bytes of parts stored in the current invocation, counted on the client as S3 acknowledges them.
-let invocationBytes = 0;
+// Bytes of parts this process stored (the resumed case's one file), counted as S3 acknowledges them.
+let fileBytes = 0;
+// Where the current invocation is cut: the next multiple of `cutEveryBytes` after its first byte.
+let cutAt = Number.POSITIVE_INFINITY;
 s3.middlewareStack.add(
   (next, context) => async (args) => {
     const output = await next(args);
     if (context.commandName === 'UploadPartCommand')
-      invocationBytes += Number((args.input as { ContentLength?: number }).ContentLength ?? 0);
+      fileBytes += Number((args.input as { ContentLength?: number }).ContentLength ?? 0);
     return output;
   },
   { step: 'initialize', name: 'benchPartBytes' },
@@ -122,8 +126,7 @@ function remainingTime(deadline: number, isChunk: boolean): number {
   if (!options.oneChunk) return deadline - Date.now();
   // Exactly the margin: the job is split at once, and a chunk's next part "might not fit".
   if (!isChunk) return SAFETY_MARGIN_MS;
-  const cut = options.bytesPerInvocation !== undefined && invocationBytes >= options.bytesPerInvocation;
-  return cut ? SAFETY_MARGIN_MS : deadline - Date.now();
+  return fileBytes >= cutAt ? SAFETY_MARGIN_MS : deadline - Date.now();
 }
 
 const handler = createExportWorkerHandler(() => ({ deps, maxReceiveCount: 5 }));
@@ -143,7 +146,8 @@ while (!stopping) {
   for (const message of Messages) {
     const deadline = Date.now() + INVOCATION_MS;
     const isChunk = (JSON.parse(message.Body ?? '{}') as { chunk?: number }).chunk !== undefined;
-    invocationBytes = 0;
+    const step = options.cutEveryBytes;
+    cutAt = step ? (Math.floor(fileBytes / step) + 1) * step : Number.POSITIVE_INFINITY;
     const context = {
       awsRequestId: randomUUID(),
       getRemainingTimeInMillis: () => remainingTime(deadline, isChunk),

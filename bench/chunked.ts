@@ -201,15 +201,15 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
         record(ONE_STREAM, base);
         const chunkRows = Math.max(10_000, Math.ceil(table.rows / 8));
         for (const name of selected) {
-          // One chunk: `chunkRows` above the table's size. Resumed: its invocations cut by bytes,
-          // from the size of the file one stream wrote in this round.
+          // One chunk: `chunkRows` above the table's size. Resumed: cut into `invocations` steps of
+          // the file one stream wrote in this round (the chunk's file has the same bytes).
           const options: WorkerOptions =
             name === ONE_CHUNK || name === RESUMED
               ? {
                   chunkRows: table.rows * 2,
                   oneChunk: true,
                   ...(name === RESUMED &&
-                    base && { bytesPerInvocation: Math.ceil(base.bytes / props.invocations) }),
+                    base && { cutEveryBytes: Math.ceil(base.bytes / props.invocations) }),
                 }
               : { chunkRows };
           if (name === RESUMED && !base) continue;
