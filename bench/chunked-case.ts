@@ -11,7 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import postgres from 'postgres';
 import { OutboxMailer } from '../functions/adapters/outbox-mailer.js';
@@ -24,6 +28,7 @@ import { runExport } from '../functions/domain/export-runner.js';
 import { NO_METRICS } from '../functions/domain/metrics-sink.js';
 import { buildWorkerDeps } from '../functions/shared/worker-context.js';
 import { sqsRecord } from '../local/event-source.js';
+import { INVOCATION_SECONDS } from './chunked-cases.js';
 
 /** How a `worker` process runs its invocations. */
 export interface WorkerOptions {
@@ -81,8 +86,6 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const { createExportWorkerHandler } = await import('../functions/handlers/export-worker.js');
 const options = JSON.parse(optionsJson!) as WorkerOptions;
-/** Lambda's longest invocation: the deadline of every invocation that is not cut short. */
-const INVOCATION_MS = 15 * 60 * 1000;
 /** The worker's safety margin, set here rather than left to its default so the cut below can match it. */
 const SAFETY_MARGIN_MS = 30_000;
 const jobsSql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
@@ -144,7 +147,7 @@ while (!stopping) {
     }),
   );
   for (const message of Messages) {
-    const deadline = Date.now() + INVOCATION_MS;
+    const deadline = Date.now() + INVOCATION_SECONDS * 1000;
     const isChunk = (JSON.parse(message.Body ?? '{}') as { chunk?: number }).chunk !== undefined;
     const step = options.cutEveryBytes;
     cutAt = step ? (Math.floor(fileBytes / step) + 1) * step : Number.POSITIVE_INFINITY;
@@ -158,6 +161,15 @@ while (!stopping) {
     );
     if (response.batchItemFailures.length === 0)
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    // A retry in a second rather than after the queue's visibility timeout of a whole invocation.
+    else
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 1,
+        }),
+      );
   }
 }
 await Promise.all([jobsSql.end(), exportSql.end()]);

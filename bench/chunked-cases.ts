@@ -25,3 +25,6 @@ export const CHUNKED_CASES = [
 /** Concurrent worker processes of a case. */
 export const workersOf = (name: string): number =>
   name.includes('4 workers') ? 4 : name.includes('2 workers') ? 2 : 1;
+
+/** The deadline of a worker invocation that is not cut short: Lambda's longest, 15 minutes. */
+export const INVOCATION_SECONDS = 15 * 60;

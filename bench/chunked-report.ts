@@ -153,7 +153,9 @@ export function chunkedAnswers(
 }
 
 const fixed = (n: number | null, digits = 2) => (n === null ? '' : n.toFixed(digits));
-const percent = (n: number | null) => (n === null ? 'n/a' : `${(100 * n).toFixed(1)} %`);
+/** A slowdown as words: 0.031 → "3.1 % slower", -0.02 → "2.0 % faster". */
+const slowerText = (n: number | null) =>
+  n === null ? 'n/a' : `${Math.abs(100 * n).toFixed(1)} % ${n < 0 ? 'faster' : 'slower'}`;
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** The tables (the main size first) and the answers, as text. */
@@ -184,10 +186,10 @@ export function printChunked(
   const r = answers.resumption;
   if (r) {
     console.log(
-      `- resumption, one chunk through ${r.invocations.join('/') || '?'} invocations (--invocations ${invocations}): ${percent(r.vsOneStream)} slower than one stream (goal ≤ 5 %: ${r.vsOneStream === null ? 'n/a' : goal(r.vsOneStream <= 0.05)})`,
+      `- resumption, one chunk through ${r.invocations.join('/') || '?'} invocations (--invocations ${invocations}): ${slowerText(r.vsOneStream)} than one stream (goal ≤ 5 %: ${r.vsOneStream === null ? 'n/a' : goal(r.vsOneStream <= 0.05)})`,
     );
     console.log(
-      `  resumption alone, against the same chunk in one invocation: ${percent(r.vsOneChunk)}; against chunked 1 worker: ${percent(r.vsOneWorker)}`,
+      `  resumption alone: ${slowerText(r.vsOneChunk)} than the same chunk in one invocation; ${slowerText(r.vsOneWorker)} than chunked 1 worker`,
     );
   }
   if (answers.vsPipe.length)

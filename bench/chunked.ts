@@ -7,7 +7,7 @@
  * `psql \copy … TO STDOUT | aws s3 cp -` into the same S3. Workers run as separate processes, so
  * the figures show real parallelism on this machine's cores, and each worker's peak RSS is its
  * own. With `--rss-rows`, every round also runs the same cases on a table of that size, to compare
- * peak RSS per worker. The bucket is emptied after every case.
+ * peak RSS per worker. The bucket is emptied after every case, and its objects freed.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -20,7 +20,15 @@ import { catalogueTable } from '../functions/domain/catalogue.js';
 import { tableSource } from '../functions/domain/export-request.js';
 import type { LocalAws } from '../local/local-aws.js';
 import type { WorkerOptions } from './chunked-case.js';
-import { CHUNKED_CASES, ONE_CHUNK, ONE_STREAM, PIPELINE, RESUMED, workersOf } from './chunked-cases.js';
+import {
+  CHUNKED_CASES,
+  INVOCATION_SECONDS,
+  ONE_CHUNK,
+  ONE_STREAM,
+  PIPELINE,
+  RESUMED,
+  workersOf,
+} from './chunked-cases.js';
 import { chunkedBenchDatabase } from './chunked-database.js';
 import {
   type ChunkedAnswers,
@@ -29,6 +37,7 @@ import {
   chunkedAnswers,
   chunkedTable,
 } from './chunked-report.js';
+import { collectGarbage } from './collect-garbage.js';
 import { type S3Pipeline, s3Pipeline } from './s3-pipeline.js';
 
 export interface ChunkedBenchProps {
@@ -122,7 +131,9 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
     const { QueueUrl } = await sqs.send(
       new CreateQueueCommand({
         QueueName: `bench-chunked-${process.pid}-${++queues}`,
-        Attributes: { VisibilityTimeout: '30' },
+        // As long as an invocation may run (Lambda's rule), so that no message of a chunk still
+        // being written is delivered to a second worker meanwhile.
+        Attributes: { VisibilityTimeout: String(INVOCATION_SECONDS) },
       }),
     );
     const running = Array.from({ length: workers }, () =>
@@ -180,6 +191,7 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
       return undefined;
     } finally {
       await props.aws.emptyBucket(BUCKET);
+      collectGarbage();
     }
   };
 

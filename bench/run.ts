@@ -1,7 +1,6 @@
 /**
  * `npm run bench [-- --rows N] [--json] [--cases a,b] [--repeat N] [--rss-rows N] [--invocations N]`:
- * export benchmarks against a
- * real Postgres and the local S3 server, with `psql \copy (query) TO file CSV HEADER` measured in
+ * export benchmarks against a real Postgres and the local S3 server, with `psql \copy (query) TO file CSV HEADER` measured in
  * the same run as the baseline (postgres.js `COPY … TO STDOUT` into a file when psql is absent).
  * Each case runs in its own process; ratioToBaseline = baseline seconds / case seconds (1.0 = as
  * fast as psql). With `--repeat N` the baseline and the cases run N times interleaved (baseline,
@@ -10,7 +9,8 @@
  * during the run skews both alike; peak RSS is the highest of the rounds. The cases that write to
  * S3 are also compared with a second baseline measured in each round, the shell pipeline
  * `psql \copy (query) TO STDOUT | aws s3 cp - s3://…` into the same local S3 (bench/s3-pipeline.ts):
- * ratioToS3Pipeline = pipeline seconds / case seconds. The bucket is emptied after each case.
+ * ratioToS3Pipeline = pipeline seconds / case seconds. The bucket is emptied after each case, and
+ * its objects freed (bench/collect-garbage.ts).
  * Only what the selected cases need is seeded: `--cases chunked` runs the chunked cases alone, on
  * `activity_logs` (bench/chunked.ts, where `--rss-rows` and `--invocations` apply).
  */
@@ -29,6 +29,7 @@ import { startLocalAws } from '../local/local-aws.js';
 import { runChunkedBench } from './chunked.js';
 import { CHUNKED_CASES } from './chunked-cases.js';
 import { printChunked } from './chunked-report.js';
+import { collectGarbage } from './collect-garbage.js';
 import { median } from './median.js';
 import { s3Pipeline } from './s3-pipeline.js';
 
@@ -208,6 +209,7 @@ try {
         'bench',
       ]);
       await aws.emptyBucket('bench');
+      collectGarbage();
       const line = child.stdout.trim().split('\n').at(-1) ?? '';
       if (child.status !== 0 || !line.startsWith('{')) {
         log(
@@ -248,6 +250,7 @@ try {
       const baseline = await measureBaseline();
       record(baselineName, baseline, 1);
       const piped = pipeline ? await pipeline.measure() : undefined;
+      collectGarbage();
       if (piped) record(pipeline!.name, piped, baseline.seconds / piped.seconds, 1);
       for (const name of selected) {
         const sample = await runCase(name);
