@@ -2,16 +2,20 @@
  * Processes of the chunked-export benchmark (bench/chunked.ts), bundled like bench/case.ts:
  * - `stream <databaseUrl> <s3Endpoint> <bucket>`: `activity_logs` as one CSV object to S3 in one
  *   stream (the single-object engine), the baseline of the chunked cases;
- * - `worker <databaseUrl> <s3Endpoint> <bucket> <queueUrl> <timeoutMs> <chunkRows>`: one export
- *   worker execution environment polling the queue (each invocation with a deadline of
- *   `timeoutMs`) until it is sent SIGTERM.
+ * - `worker <databaseUrl> <s3Endpoint> <bucket> <queueUrl> <options>`: one export worker execution
+ *   environment polling the queue until it is sent SIGTERM; `options` is the JSON of
+ *   {@link WorkerOptions}.
  * Each prints one JSON line at the end: {seconds?, rows?, bytes?, peakRssMb}.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import postgres from 'postgres';
 import { OutboxMailer } from '../functions/adapters/outbox-mailer.js';
@@ -24,10 +28,30 @@ import { runExport } from '../functions/domain/export-runner.js';
 import { NO_METRICS } from '../functions/domain/metrics-sink.js';
 import { buildWorkerDeps } from '../functions/shared/worker-context.js';
 import { sqsRecord } from '../local/event-source.js';
+import { INVOCATION_SECONDS } from './chunked-cases.js';
 
-const [mode, databaseUrl, s3Endpoint, bucket, queueUrl, timeoutMs, chunkRows] = process.argv.slice(
-  2,
-) as string[];
+/** How a `worker` process runs its invocations. */
+export interface WorkerOptions {
+  /** The worker's `CHUNK_ROWS`. */
+  readonly chunkRows: number;
+  /**
+   * Export the table as one chunk of the chunk writer: the job's own invocation is told it has
+   * only its safety margin left, so it splits the job at once (into one chunk, `chunkRows` being
+   * above the table's size) rather than write one object.
+   */
+  readonly oneChunk?: boolean;
+  /**
+   * Resumption forced by bytes rather than by the clock (with `oneChunk`, one worker): each time
+   * the file's stored parts pass the next multiple of this many bytes, the invocation's deadline
+   * is reported as reached, so the chunk stops at that part boundary and continues in the next
+   * invocation. With a file of n such steps that makes n invocations (fewer only when a part is
+   * larger than a step), a count that does not depend on how busy the machine is, and no
+   * invocation spends time idle in a margin.
+   */
+  readonly cutEveryBytes?: number;
+}
+
+const [mode, databaseUrl, s3Endpoint, bucket, queueUrl, optionsJson] = process.argv.slice(2) as string[];
 
 if (mode === 'stream') {
   const sql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
@@ -61,13 +85,30 @@ if (mode !== 'worker') {
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const { createExportWorkerHandler } = await import('../functions/handlers/export-worker.js');
+const options = JSON.parse(optionsJson!) as WorkerOptions;
+/** The worker's safety margin, set here rather than left to its default so the cut below can match it. */
+const SAFETY_MARGIN_MS = 30_000;
 const jobsSql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
 const exportSql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
 const sqs = createSqsClient({ endpoint: s3Endpoint });
+const s3 = createS3Client({ endpoint: s3Endpoint });
+// Bytes of parts this process stored (the resumed case's one file), counted as S3 acknowledges them.
+let fileBytes = 0;
+// Where the current invocation is cut: the next multiple of `cutEveryBytes` after its first byte.
+let cutAt = Number.POSITIVE_INFINITY;
+s3.middlewareStack.add(
+  (next, context) => async (args) => {
+    const output = await next(args);
+    if (context.commandName === 'UploadPartCommand')
+      fileBytes += Number((args.input as { ContentLength?: number }).ContentLength ?? 0);
+    return output;
+  },
+  { step: 'initialize', name: 'benchPartBytes' },
+);
 const deps = buildWorkerDeps({
   jobsSql,
   exportSql,
-  s3: createS3Client({ endpoint: s3Endpoint }),
+  s3,
   defaultBucket: bucket!,
   mailer: new OutboxMailer({
     dir: mkdtempSync(path.join(os.tmpdir(), 'bench-outbox-')),
@@ -78,10 +119,19 @@ const deps = buildWorkerDeps({
   events: { publish: async () => {} },
   linkSecret: 'bench-link-secret-0123456789abcdef',
   publicApiUrl: 'http://127.0.0.1:3000',
-  settings: { leaseSeconds: 120, linkTtlSeconds: 3600 },
+  settings: { leaseSeconds: 120, linkTtlSeconds: 3600, safetyMarginMs: SAFETY_MARGIN_MS },
   queue: new SqsExportQueue({ client: sqs, queueUrl: queueUrl! }),
-  chunkRows: Number(chunkRows),
+  chunkRows: options.chunkRows,
 });
+
+/** Milliseconds left in an invocation (Lambda's `getRemainingTimeInMillis`), as {@link WorkerOptions} ask. */
+function remainingTime(deadline: number, isChunk: boolean): number {
+  if (!options.oneChunk) return deadline - Date.now();
+  // Exactly the margin: the job is split at once, and a chunk's next part "might not fit".
+  if (!isChunk) return SAFETY_MARGIN_MS;
+  return fileBytes >= cutAt ? SAFETY_MARGIN_MS : deadline - Date.now();
+}
+
 const handler = createExportWorkerHandler(() => ({ deps, maxReceiveCount: 5 }));
 let stopping = false;
 process.on('SIGTERM', () => {
@@ -97,10 +147,13 @@ while (!stopping) {
     }),
   );
   for (const message of Messages) {
-    const deadline = Date.now() + Number(timeoutMs);
+    const deadline = Date.now() + INVOCATION_SECONDS * 1000;
+    const isChunk = (JSON.parse(message.Body ?? '{}') as { chunk?: number }).chunk !== undefined;
+    const step = options.cutEveryBytes;
+    cutAt = step ? (Math.floor(fileBytes / step) + 1) * step : Number.POSITIVE_INFINITY;
     const context = {
       awsRequestId: randomUUID(),
-      getRemainingTimeInMillis: () => deadline - Date.now(),
+      getRemainingTimeInMillis: () => remainingTime(deadline, isChunk),
     } as unknown as Context;
     const response = await handler(
       { Records: [sqsRecord(message, 'arn:aws:sqs:us-east-1:000000000000:bench')] },
@@ -108,6 +161,15 @@ while (!stopping) {
     );
     if (response.batchItemFailures.length === 0)
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    // A retry in a second rather than after the queue's visibility timeout of a whole invocation.
+    else
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 1,
+        }),
+      );
   }
 }
 await Promise.all([jobsSql.end(), exportSql.end()]);

@@ -1,65 +1,71 @@
 /**
  * The chunked-export cases of `npm run bench` (DESIGN §10): `activity_logs` of `--rows` rows as
  * CSV to the local S3, written by the chunked engine on 1, 2 and 4 concurrent worker processes
- * (each chunk a queue message, as in AWS), and on one worker whose invocations are cut short so
- * that every chunk resumes from its checkpoint several times; each against the single-object
- * engine writing the same table in one stream, measured in the same round. Workers run as
- * separate processes, so the figures show real parallelism on this machine's cores, and each
- * worker's peak RSS is its own.
+ * (each chunk a queue message, as in AWS), and as one chunk in one invocation and forced through
+ * `--invocations` invocations that each continue its upload. Every round measures two baselines
+ * first: the single-object engine writing the same table in one stream, and the shell pipeline
+ * `psql \copy … TO STDOUT | aws s3 cp -` into the same S3. Workers run as separate processes, so
+ * the figures show real parallelism on this machine's cores, and each worker's peak RSS is its
+ * own. With `--rss-rows`, every round also runs the same cases on a table of that size, to compare
+ * peak RSS per worker. The bucket is emptied after every case, and its objects freed.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
-import postgres, { type Sql } from 'postgres';
-import { migrate } from '../db/migrate.js';
+import postgres from 'postgres';
 import { createSqsClient, SqsExportQueue } from '../functions/adapters/sqs-export-queue.js';
-import { createProductSchema, seedDemoData } from '../local/demo-data.js';
+import { catalogueTable } from '../functions/domain/catalogue.js';
+import { tableSource } from '../functions/domain/export-request.js';
 import type { LocalAws } from '../local/local-aws.js';
-
-export const CHUNKED_CASES = [
-  'chunked one stream (baseline)',
-  'chunked 1 worker',
-  'chunked 2 workers',
-  'chunked 4 workers',
-  'chunked 1 worker, resumed',
-] as const;
+import type { WorkerOptions } from './chunked-case.js';
+import {
+  CHUNKED_CASES,
+  INVOCATION_SECONDS,
+  ONE_CHUNK,
+  ONE_STREAM,
+  PIPELINE,
+  RESUMED,
+  workersOf,
+} from './chunked-cases.js';
+import { chunkedBenchDatabase } from './chunked-database.js';
+import {
+  type ChunkedAnswers,
+  type ChunkedSample,
+  type ChunkedTable,
+  chunkedAnswers,
+  chunkedTable,
+} from './chunked-report.js';
+import { collectGarbage } from './collect-garbage.js';
+import { type S3Pipeline, s3Pipeline } from './s3-pipeline.js';
 
 export interface ChunkedBenchProps {
   readonly rows: number;
+  /** A second table size run in the same rounds, for peak RSS per worker at both sizes. */
+  readonly rssRows?: number;
   readonly rounds: number;
-  /** The Postgres server's URL; the benchmark uses a database of its own on it. */
+  /** Invocations the resumed case is cut into (at the first part boundary past each 1/n of the file). */
+  readonly invocations: number;
+  /** The Postgres server's URL; the benchmark uses a database of its own per table size on it. */
   readonly databaseUrl: string;
   readonly aws: LocalAws;
   readonly benchDir: string;
+  /** The cases to run besides the baselines, from `CHUNKED_CASES`. */
   readonly cases: readonly string[];
   readonly log: (line: string) => void;
 }
 
-export interface ChunkedResult {
-  readonly case: string;
-  readonly runs: number;
-  readonly rows: number;
-  readonly seconds: number;
-  readonly rowsPerSecond: number;
-  /** Median over rounds of (one stream's seconds / this case's seconds) in the same round. */
-  readonly speedup: number;
-  readonly peakRssMbPerWorker: number | null;
-  readonly invocations: number | null;
-}
-
-interface Sample {
-  seconds: number;
-  rows: number;
-  peakRssMb: number | null;
-  invocations: number | null;
+export interface ChunkedBenchResult {
+  /** The main size first, then `rssRows`. */
+  readonly tables: readonly ChunkedTable[];
+  readonly answers: ChunkedAnswers;
 }
 
 const BUCKET = 'bench';
 
-/** Runs the selected chunked cases `rounds` times, interleaved, and returns their medians. */
-export async function runChunkedBench(props: ChunkedBenchProps): Promise<ChunkedResult[]> {
+/** Runs the baselines and the selected cases `rounds` times, interleaved, and returns their medians. */
+export async function runChunkedBench(props: ChunkedBenchProps): Promise<ChunkedBenchResult> {
   const bundle = path.join(props.benchDir, 'chunked-case.mjs');
   await build({
     entryPoints: ['bench/chunked-case.ts'],
@@ -73,10 +79,30 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
   });
-  const url = await benchDatabase(props);
-  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  const sizes = [props.rows, ...(props.rssRows !== undefined ? [props.rssRows] : [])];
+  const query = tableSource(catalogueTable('activity_logs')!).sql;
+  const tables: { rows: number; url: string; pipeline?: S3Pipeline }[] = [];
+  for (const rows of sizes) {
+    const db = await chunkedBenchDatabase(props.databaseUrl, rows);
+    props.log(
+      `activity_logs: ${rows} rows (${db.seededSeconds === undefined ? 'cached in .bench/' : `seeded in ${db.seededSeconds.toFixed(1)} s`})`,
+    );
+    const pipeline = s3Pipeline({
+      databaseUrl: db.url,
+      query,
+      rows,
+      endpoint: props.aws.endpoint,
+      bucket: BUCKET,
+    });
+    if ('unavailable' in pipeline) props.log(`no psql | aws s3 cp baseline: ${pipeline.unavailable}`);
+    else if (rows === props.rows) props.log(`${PIPELINE}: ${pipeline.name} (${pipeline.cliVersion})`);
+    tables.push({ rows, url: db.url, ...('measure' in pipeline && { pipeline }) });
+  }
+
+  const sql = postgres(tables[0]!.url, { max: 1, onnotice: () => {} });
   const sqs = createSqsClient({ endpoint: props.aws.endpoint });
-  const chunkRows = Math.max(10_000, Math.ceil(props.rows / 8));
+  const samples = sizes.map(() => new Map<string, (ChunkedSample | undefined)[]>());
+  const selected = CHUNKED_CASES.filter((c) => c !== ONE_STREAM && props.cases.includes(c));
   let queues = 0;
 
   /** A case process; `done` resolves with its output once it exits. */
@@ -94,138 +120,126 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
   };
   const lastJson = (out: string) => JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
 
-  const stream = async (): Promise<Sample> => {
+  const stream = async (url: string): Promise<ChunkedSample> => {
     const r = lastJson(await child(['stream', url, props.aws.endpoint, BUCKET]).done);
-    return { seconds: r.seconds, rows: r.rows, peakRssMb: r.peakRssMb, invocations: 1 };
+    if (typeof r.seconds !== 'number') throw new Error('the one-stream export printed no result');
+    return { seconds: r.seconds, rows: r.rows, bytes: r.bytes, peakRssMb: r.peakRssMb, invocations: 1 };
   };
 
-  const chunked = async (workers: number, timeoutMs: number, rowsPerChunk = chunkRows): Promise<Sample> => {
+  const chunked = async (url: string, workers: number, options: WorkerOptions): Promise<ChunkedSample> => {
+    const jobs = url === tables[0]!.url ? sql : postgres(url, { max: 1, onnotice: () => {} });
     const { QueueUrl } = await sqs.send(
       new CreateQueueCommand({
         QueueName: `bench-chunked-${process.pid}-${++queues}`,
-        Attributes: { VisibilityTimeout: '30' },
+        // As long as an invocation may run (Lambda's rule), so that no message of a chunk still
+        // being written is delivered to a second worker meanwhile.
+        Attributes: { VisibilityTimeout: String(INVOCATION_SECONDS) },
       }),
     );
-    const [job] = await sql<{ id: string }[]>`
-      INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
-      VALUES ('bulk', '["activity_logs"]', '{}', 'csv', 'none', '{}', 'bench', 'bench@example.com')
-      RETURNING id`;
     const running = Array.from({ length: workers }, () =>
-      child(['worker', url, props.aws.endpoint, BUCKET, QueueUrl!, String(timeoutMs), String(rowsPerChunk)]),
+      child(['worker', url, props.aws.endpoint, BUCKET, QueueUrl!, JSON.stringify(options)]),
     );
-    // Let the worker processes load before the clock starts, as warm Lambda environments would be.
-    await sleep(1_500);
-    const started = process.hrtime.bigint();
-    await new SqsExportQueue({ client: sqs, queueUrl: QueueUrl! }).enqueue({ jobId: job!.id });
-    let status = 'queued';
-    while (status !== 'completed' && status !== 'failed') {
-      await sleep(100);
-      [{ status }] = (await sql`SELECT status FROM export_jobs WHERE id = ${job!.id}`) as unknown as [
-        { status: string },
-      ];
+    try {
+      const [job] = await jobs<{ id: string }[]>`
+        INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
+        VALUES ('bulk', '["activity_logs"]', '{}', 'csv', 'none', '{}', 'bench', 'bench@example.com')
+        RETURNING id`;
+      // Let the worker processes load before the clock starts, as warm Lambda environments would be.
+      await sleep(1_500);
+      const started = process.hrtime.bigint();
+      await new SqsExportQueue({ client: sqs, queueUrl: QueueUrl! }).enqueue({ jobId: job!.id });
+      let status = 'queued';
+      while (status !== 'completed' && status !== 'failed') {
+        await sleep(100);
+        [{ status }] = (await jobs`SELECT status FROM export_jobs WHERE id = ${job!.id}`) as unknown as [
+          { status: string },
+        ];
+      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const [done] = await jobs<{ rows: string; bytes: string; invocations: number }[]>`
+        SELECT j.rows_exported::text AS rows, j.bytes_written::text AS bytes,
+          (SELECT sum(invocations)::int FROM export_chunks WHERE job_id = j.id) AS invocations
+        FROM export_jobs j WHERE j.id = ${job!.id}`;
+      await jobs`DELETE FROM export_jobs WHERE id = ${job!.id}`;
+      if (status !== 'completed') throw new Error(`chunked job ${status}`);
+      // Stop the workers: they finish their poll and report their peak RSS.
+      for (const { proc } of running) proc.kill('SIGTERM');
+      const peaks = (await Promise.all(running.map((r) => r.done)))
+        .map((o) => lastJson(o).peakRssMb as number)
+        .filter((p) => Number.isFinite(p));
+      return {
+        seconds,
+        rows: Number(done!.rows),
+        bytes: Number(done!.bytes),
+        peakRssMb: peaks.length ? Math.max(...peaks) : null,
+        invocations: done!.invocations,
+      };
+    } finally {
+      for (const { proc } of running) if (proc.exitCode === null) proc.kill('SIGTERM');
+      await Promise.all(running.map((r) => r.done));
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+      if (jobs !== sql) await jobs.end();
     }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const [done] = await sql<{ rows: string; invocations: number }[]>`
-      SELECT j.rows_exported::text AS rows, (SELECT sum(invocations)::int FROM export_chunks WHERE job_id = j.id) AS invocations
-      FROM export_jobs j WHERE j.id = ${job!.id}`;
-    // Stop the workers: they finish their poll and report their peak RSS.
-    for (const { proc } of running) proc.kill('SIGTERM');
-    const outs = await Promise.all(running.map((r) => r.done));
-    await sql`DELETE FROM export_jobs WHERE id = ${job!.id}`;
-    if (status !== 'completed') throw new Error(`chunked job ${status}`);
-    const peaks = outs.map((o) => lastJson(o).peakRssMb as number).filter((p) => Number.isFinite(p));
-    return {
-      seconds,
-      rows: Number(done!.rows),
-      peakRssMb: peaks.length ? Math.max(...peaks) : null,
-      invocations: done!.invocations,
-    };
   };
 
-  const selected = CHUNKED_CASES.filter((c) => props.cases.some((s) => c.includes(s)));
-  const samples = new Map<string, { sample: Sample; ratio: number }[]>();
-  try {
-    for (let round = 1; round <= props.rounds; round++) {
-      const base = await stream();
+  /** Runs one case, then empties the bucket; a failure is logged and leaves the round without it. */
+  const measure = async (name: string, run: () => Promise<ChunkedSample>) => {
+    try {
+      return await run();
+    } catch (error) {
+      props.log(`${name}: failed (${error instanceof Error ? error.message : String(error)})`);
+      return undefined;
+    } finally {
       await props.aws.emptyBucket(BUCKET);
-      samples.set(CHUNKED_CASES[0], [...(samples.get(CHUNKED_CASES[0]) ?? []), { sample: base, ratio: 1 }]);
-      for (const name of selected.filter((c) => c !== CHUNKED_CASES[0])) {
-        const workers = name.includes('4 workers') ? 4 : name.includes('2 workers') ? 2 : 1;
-        // Resumed: the whole table as one chunk (a job short of time is split even below
-        // CHUNK_ROWS), each invocation given a quarter of what one stream needed, so the chunk
-        // continues its upload across at least four invocations.
-        const resumed = name.endsWith('resumed');
-        const timeoutMs = resumed ? Math.max(3_000, Math.floor((base.seconds * 1000) / 4)) : 15 * 60 * 1000;
-        const sample = await chunked(workers, timeoutMs, resumed ? props.rows * 2 : chunkRows);
-        await props.aws.emptyBucket(BUCKET);
-        samples.set(name, [...(samples.get(name) ?? []), { sample, ratio: base.seconds / sample.seconds }]);
+      collectGarbage();
+    }
+  };
+
+  try {
+    for (let round = 0; round < props.rounds; round++) {
+      for (const [i, table] of tables.entries()) {
+        const record = (name: string, sample: ChunkedSample | undefined) => {
+          const runs = samples[i]!.get(name) ?? [];
+          runs[round] = sample;
+          samples[i]!.set(name, runs);
+        };
+        const { pipeline } = table;
+        if (pipeline)
+          record(
+            PIPELINE,
+            await measure(PIPELINE, async () => ({ ...(await pipeline.measure()), invocations: null })),
+          );
+        const base = await measure(ONE_STREAM, () => stream(table.url));
+        record(ONE_STREAM, base);
+        const chunkRows = Math.max(10_000, Math.ceil(table.rows / 8));
+        for (const name of selected) {
+          // One chunk: `chunkRows` above the table's size. Resumed: cut into `invocations` steps of
+          // the file one stream wrote in this round (the chunk's file has the same bytes).
+          const options: WorkerOptions =
+            name === ONE_CHUNK || name === RESUMED
+              ? {
+                  chunkRows: table.rows * 2,
+                  oneChunk: true,
+                  ...(name === RESUMED &&
+                    base && { cutEveryBytes: Math.ceil(base.bytes / props.invocations) }),
+                }
+              : { chunkRows };
+          if (name === RESUMED && !base) continue;
+          record(name, await measure(name, () => chunked(table.url, workersOf(name), options)));
+        }
       }
-      props.log(`chunked round ${round}/${props.rounds} done`);
+      const { rss, arrayBuffers } = process.memoryUsage();
+      props.log(
+        `chunked round ${round + 1}/${props.rounds} done (bench process, holding the S3 emulator: RSS ${Math.round(rss / 1e6)} MB, buffers ${Math.round(arrayBuffers / 1e6)} MB)`,
+      );
     }
   } finally {
     await sql.end();
     sqs.destroy();
   }
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const results = tables.map((t, i) => chunkedTable(t.rows, samples[i]!));
+  return {
+    tables: results,
+    answers: chunkedAnswers(results[0]!, samples[0]!, results[1]),
   };
-  return [...samples].map(([name, runs]) => {
-    const seconds = median(runs.map((r) => r.sample.seconds));
-    const peaks = runs.map((r) => r.sample.peakRssMb).filter((p): p is number => p !== null);
-    const last = runs.at(-1)!.sample;
-    return {
-      case: name,
-      runs: runs.length,
-      rows: last.rows,
-      seconds,
-      rowsPerSecond: Math.round(last.rows / seconds),
-      speedup: median(runs.map((r) => r.ratio)),
-      peakRssMbPerWorker: peaks.length ? Math.max(...peaks) : null,
-      invocations: last.invocations,
-    };
-  });
-}
-
-/** A database of its own with `rows` rows of `activity_logs`, kept across runs (seeding 10M rows takes minutes). */
-async function benchDatabase(props: ChunkedBenchProps): Promise<string> {
-  const name = `bench_chunked_${props.rows}`;
-  const admin = postgres(props.databaseUrl, { max: 1, onnotice: () => {} });
-  const [exists] = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
-  if (!exists) await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(props.databaseUrl);
-  url.pathname = `/${name}`;
-  const sql: Sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
-  try {
-    await migrate(sql);
-    const [present] = await sql`SELECT to_regclass('activity_logs') IS NOT NULL AS present`;
-    if (!present?.present) {
-      const started = Date.now();
-      await createProductSchema(sql);
-      await seedDemoData(sql, { users: 1_000, activity: props.rows });
-      await sql`ANALYZE`;
-      props.log(
-        `activity_logs: ${props.rows} rows seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      );
-    }
-  } finally {
-    await sql.end();
-  }
-  return url.toString();
-}
-
-/** The chunked cases as a table: speedup against one stream in the same rounds. */
-export function printChunked(results: readonly ChunkedResult[], rounds: number): void {
-  console.log(
-    `\n${'chunked case'.padEnd(34)} ${'rows'.padStart(9)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(10)} ${'speedup'.padStart(8)} ${'RSS/worker'.padStart(11)} ${'invocations'.padStart(11)}`,
-  );
-  for (const r of results)
-    console.log(
-      `${r.case.padEnd(34)} ${String(r.rows).padStart(9)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(10)} ${r.speedup.toFixed(2).padStart(8)} ${(r.peakRssMbPerWorker === null ? 'n/a' : `${r.peakRssMbPerWorker} MB`).padStart(11)} ${String(r.invocations ?? '').padStart(11)}`,
-    );
-  console.log(
-    `\nspeedup = one stream's seconds / case seconds in the same round${rounds > 1 ? `, median of ${rounds} interleaved rounds; RSS the highest` : ''}`,
-  );
 }
