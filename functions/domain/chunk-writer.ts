@@ -47,7 +47,7 @@ export interface ChunkWriteOptions {
    */
   readonly shouldPause?: () => boolean;
   readonly onProgress?: (counts: { readonly rows: number; readonly bytes: number }) => void;
-  /** Saves a checkpoint; called when the upload starts and after every stored part. */
+  /** Saves a checkpoint; called when the upload starts and after every part stored before the last. */
   readonly onCheckpoint: (checkpoint: ChunkCheckpoint) => Promise<void>;
 }
 
