@@ -1,7 +1,6 @@
 import { type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, type Gzip } from 'node:zlib';
-import { createSHA256, type IHasher } from 'hash-wasm';
+import { createSHA256 } from 'hash-wasm';
 import type { CatalogueTable } from './catalogue.js';
 import { partSizeFor, SLICE_ROWS } from './chunk-plan.js';
 import { coalesce } from './encoding/coalesce.js';
@@ -16,7 +15,9 @@ import type { Compression, ExportFormat } from './export-format.js';
 import { type KeyRange, primaryKeyType, type TableFilter, tableSource } from './export-request.js';
 import type { ExportSource } from './export-source.js';
 import type { MultipartObject, MultipartUploads, UploadedPart } from './multipart-uploads.js';
+import { PartBuffer } from './part-buffer.js';
 import type { ExportDatabase, Snapshot } from './ports.js';
+import { UploadInFlight } from './upload-in-flight.js';
 
 /** One chunk's file: a key range of one table in one format. */
 export interface ChunkWriteSpec {
@@ -40,10 +41,13 @@ export interface ChunkWriteSpec {
 export interface ChunkWriteOptions {
   /** Aborting stops the chunk; the upload is left for the caller to resume or abort. */
   readonly signal?: AbortSignal;
-  /** Asked after each stored part: true stops the chunk there, to continue in another invocation. */
+  /**
+   * Asked when a part is sealed, and when the part before it has been stored meanwhile: true stops
+   * the chunk at the last part stored, with its checkpoint, to continue in another invocation.
+   */
   readonly shouldPause?: () => boolean;
   readonly onProgress?: (counts: { readonly rows: number; readonly bytes: number }) => void;
-  /** Saves a checkpoint; called when the upload starts and after every stored part. */
+  /** Saves a checkpoint; called when the upload starts and after every part stored before the last. */
   readonly onCheckpoint: (checkpoint: ChunkCheckpoint) => Promise<void>;
 }
 
@@ -66,11 +70,18 @@ const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
 /**
  * Writes one chunk into its multipart upload, or continues it from `checkpoint`. Text formats are
- * read in slices of the key range (one COPY each, in key order); a part is stored when a slice
+ * read in slices of the key range (one COPY each, in key order); a part is sealed when a slice
  * ends with at least a part's worth of bytes buffered, so every stored part ends after a known
  * key, and the checkpoint saved after it lets another invocation continue exactly there. With
  * gzip each part is whole gzip members (a file of several members is one gzip stream to readers).
  * The SHA-256 state travels in the checkpoint, so the digest covers the whole file.
+ *
+ * Reading and uploading overlap: a sealed part uploads while the next one is read, so neither
+ * Postgres nor S3 waits for the other. At most one part uploads at a time, and it must be stored
+ * (and its checkpoint saved) before the next part is sealed, so at most two parts are in memory
+ * and checkpoints are saved in part order. Whether to pause is asked when a part is sealed (that
+ * part is then stored and checkpointed, and nothing further is read), and once more at the first
+ * slice's end after the part before it is checkpointed (the bytes read since are then dropped).
  *
  * Parquet files end with a footer describing every row group, so a Parquet chunk is one COPY and
  * cannot pause: it restarts from its beginning if its invocation ends first.
@@ -87,114 +98,167 @@ export async function writeChunk(
   if (resume) hasher.load(Buffer.from(resume.hashState, 'base64'));
   else hasher.init();
   const uploadId = checkpoint?.uploadId ?? (await deps.uploads.create(spec.key, spec.object));
-  const state = {
-    parts: [...(resume?.parts ?? [])] as UploadedPart[],
-    lastKey: resume?.lastKey ?? null,
-    rows: resume?.rows ?? 0,
-    bytes: resume?.bytes ?? 0,
-  };
-  const partSize = () => partSizeFor(spec.rowsEstimate, state.parts.length + 1);
-  const saved = (): ChunkCheckpoint => ({
-    key: spec.key,
-    uploadId,
-    parts: state.parts,
-    lastKey: state.lastKey,
-    rows: state.rows,
-    bytes: state.bytes,
-    hashState: Buffer.from(hasher.save()).toString('base64'),
-    partSize: partSize(),
-  });
-  if (!checkpoint || checkpoint !== resume) await options.onCheckpoint(saved());
+  /** What has been read: rows and the last key in the buffer or before it. */
+  const read = { lastKey: resume?.lastKey ?? null, rows: resume?.rows ?? 0 };
+  /** Parts stored so far, in order (only one uploads at a time). */
+  const parts: UploadedPart[] = [...(resume?.parts ?? [])];
+  /** Number of the next part to seal, and the file's bytes in the parts sealed before it. */
+  let nextPart = parts.length + 1;
+  let sealedBytes = resume?.bytes ?? 0;
+  const partSize = () => partSizeFor(spec.rowsEstimate, nextPart);
+  const hashState = () => Buffer.from(hasher.save()).toString('base64');
+  if (!checkpoint || checkpoint !== resume)
+    await options.onCheckpoint({
+      key: spec.key,
+      uploadId,
+      parts: [],
+      lastKey: read.lastKey,
+      rows: read.rows,
+      bytes: 0,
+      hashState: hashState(),
+      partSize: partSize(),
+    });
 
   const buffer = new PartBuffer(spec.compression, hasher);
-  const report = () => options.onProgress?.({ rows: state.rows, bytes: state.bytes + buffer.size });
-  const storePart = async (last = false) => {
-    const body = await buffer.seal(last && state.parts.length === 0);
-    // S3 takes an empty last part, but there is no need for one.
-    if (last && body.length === 0 && state.parts.length > 0) return;
-    const partNumber = state.parts.length + 1;
-    state.parts.push(await deps.uploads.uploadPart(spec.key, uploadId, partNumber, body));
-    state.bytes += body.length;
-  };
+  const report = () => options.onProgress?.({ rows: read.rows, bytes: sealedBytes + buffer.size });
   const checkAbort = () => {
     if (options.signal?.aborted) throw options.signal.reason ?? new ExportCancelledError();
   };
-
-  const fresh = state.parts.length === 0;
-  const result = await deps.database.withSnapshot(
-    async (snapshot): Promise<ChunkWriteOutcome | undefined> => {
-      if (fresh) await buffer.write(documentStart(spec));
-      if (spec.format === 'parquet') {
-        const source = tableSource(spec.table, spec.filter, spec.columns, rangeOf(spec, spec.range.from));
-        await copyInto(
-          snapshot,
-          parquetCopy(source),
-          source,
-          buffer,
-          options.signal,
-          [
-            parquetFile(source.columns, {
-              sourceName: spec.table.name,
-              metadata: { exported_at: spec.exportedAt },
-              onRows: (n) => {
-                state.rows += n;
-                report();
-              },
-            }),
-          ],
-          async () => {
-            if (buffer.size >= partSize()) await storePart();
-          },
-        );
-        state.lastKey = spec.range.to;
-        return undefined;
-      }
-      let after = state.lastKey ?? spec.range.from;
-      while (spec.range.to !== null) {
-        checkAbort();
-        const end = await snapshot.keyAt(
-          spec.table.name,
-          spec.table.primaryKey,
-          primaryKeyType(spec.table),
-          { after, upTo: spec.range.to },
-          spec.sliceRows ?? SLICE_ROWS,
-        );
-        if (end === null) break;
-        const source = tableSource(spec.table, spec.filter, spec.columns, { after, upTo: end });
-        const counted = (n: number) => {
-          state.rows += n;
-          report();
-        };
-        const continued = state.rows > 0;
-        const [statement, stages] = sliceEncoding(spec, source, continued, counted);
-        await copyInto(snapshot, statement, source, buffer, options.signal, stages);
-        after = end;
-        state.lastKey = end;
-        if (buffer.size >= partSize()) {
-          await storePart();
-          checkAbort();
-          const point = saved();
-          await options.onCheckpoint(point);
-          report();
-          if (options.shouldPause?.()) return { status: 'paused', checkpoint: point };
-        }
-      }
-      return undefined;
-    },
-  );
-  if (result) return result;
-  checkAbort();
-  await buffer.write(documentEnd(spec));
-  await storePart(true);
-  const stored = await deps.uploads.complete(spec.key, uploadId, state.parts);
-  report();
-  return {
-    status: 'done',
-    rows: state.rows,
-    bytes: state.bytes,
-    sha256: hasher.digest('hex'),
-    etag: stored.etag,
+  /**
+   * Ends the buffered part and records the file's state at its end, before more bytes enter the
+   * buffer and the hasher. `whole`: the part is the whole file (see PartBuffer.seal).
+   */
+  const seal = async (whole = false): Promise<SealedPart> => {
+    const body = await buffer.seal(whole);
+    sealedBytes += body.length;
+    const end = { lastKey: read.lastKey, rows: read.rows, bytes: sealedBytes, hashState: hashState() };
+    return { partNumber: nextPart++, body, end };
   };
+  /** Stores a sealed part and, for a part a continuation may start after, saves its checkpoint. */
+  const store = async (part: SealedPart, saveCheckpoint: boolean): Promise<ChunkCheckpoint> => {
+    parts.push(await deps.uploads.uploadPart(spec.key, uploadId, part.partNumber, part.body));
+    const point: ChunkCheckpoint = {
+      key: spec.key,
+      uploadId,
+      parts: [...parts],
+      ...part.end,
+      partSize: partSizeFor(spec.rowsEstimate, part.partNumber + 1),
+    };
+    if (saveCheckpoint) {
+      checkAbort();
+      await options.onCheckpoint(point);
+      report();
+    }
+    return point;
+  };
+  const inFlight = new UploadInFlight<ChunkCheckpoint>();
+
+  try {
+    const fresh = parts.length === 0;
+    const result = await deps.database.withSnapshot(
+      async (snapshot): Promise<ChunkWriteOutcome | undefined> => {
+        if (fresh) await buffer.write(documentStart(spec));
+        if (spec.format === 'parquet') {
+          const source = tableSource(spec.table, spec.filter, spec.columns, rangeOf(spec, spec.range.from));
+          await copyInto(
+            snapshot,
+            parquetCopy(source),
+            source,
+            buffer,
+            options.signal,
+            [
+              parquetFile(source.columns, {
+                sourceName: spec.table.name,
+                metadata: { exported_at: spec.exportedAt },
+                onRows: (n) => {
+                  read.rows += n;
+                  report();
+                },
+              }),
+            ],
+            async () => {
+              inFlight.throwIfFailed();
+              if (buffer.size < partSize()) return;
+              await inFlight.settle();
+              // Parquet parts carry no checkpoint: a Parquet chunk restarts from its beginning.
+              const part = await seal();
+              inFlight.start(() => store(part, false));
+            },
+          );
+          read.lastKey = spec.range.to;
+          return undefined;
+        }
+        let after = read.lastKey ?? spec.range.from;
+        while (spec.range.to !== null) {
+          checkAbort();
+          // A failed upload or a lost lease stops the reading at the next slice, not a part later.
+          inFlight.throwIfFailed();
+          const end = await snapshot.keyAt(
+            spec.table.name,
+            spec.table.primaryKey,
+            primaryKeyType(spec.table),
+            { after, upTo: spec.range.to },
+            spec.sliceRows ?? SLICE_ROWS,
+          );
+          if (end === null) break;
+          const source = tableSource(spec.table, spec.filter, spec.columns, { after, upTo: end });
+          const counted = (n: number) => {
+            read.rows += n;
+            report();
+          };
+          const continued = read.rows > 0;
+          const [statement, stages] = sliceEncoding(spec, source, continued, counted);
+          await copyInto(snapshot, statement, source, buffer, options.signal, stages);
+          after = end;
+          read.lastKey = end;
+          if (buffer.size >= partSize()) {
+            // The previous part is stored and its checkpoint saved before this one is sealed.
+            await inFlight.settle();
+            const part = await seal();
+            if (options.shouldPause?.()) return { status: 'paused', checkpoint: await store(part, true) };
+            inFlight.start(() => store(part, true));
+          } else if (inFlight.finished) {
+            // The part read before is stored and checkpointed now, and its timing is known: if time
+            // is short, stop here, giving up less than a part of reading rather than storing more.
+            const point = (await inFlight.settle())!;
+            if (options.shouldPause?.()) {
+              buffer.discard();
+              options.onProgress?.({ rows: point.rows, bytes: point.bytes });
+              return { status: 'paused', checkpoint: point };
+            }
+          }
+        }
+        return undefined;
+      },
+    );
+    await inFlight.settle();
+    if (result) return result;
+    checkAbort();
+    await buffer.write(documentEnd(spec));
+    const last = await seal(nextPart === 1);
+    // S3 takes an empty last part, but there is no need for one.
+    if (last.body.length > 0 || last.partNumber === 1) await store(last, false);
+    const stored = await deps.uploads.complete(spec.key, uploadId, parts);
+    report();
+    return {
+      status: 'done',
+      rows: read.rows,
+      bytes: sealedBytes,
+      sha256: hasher.digest('hex'),
+      etag: stored.etag,
+    };
+  } catch (error) {
+    // The caller may abort the upload next: no part upload may still be under way by then.
+    await inFlight.drain();
+    throw error;
+  }
+}
+
+/** A sealed part: its body and the file's state at its end, which its checkpoint records. */
+interface SealedPart {
+  readonly partNumber: number;
+  readonly body: Buffer;
+  readonly end: Pick<ChunkCheckpoint, 'lastKey' | 'rows' | 'bytes' | 'hashState'>;
 }
 
 function rangeOf(spec: ChunkWriteSpec, after: string | null): KeyRange {
@@ -280,70 +344,4 @@ async function copyInto(
     },
   });
   await pipeline([rows as Readable, coalesce(), ...stages, sink], signal ? { signal } : {});
-}
-
-/**
- * The bytes of the part being filled, compressed when the file is gzip. Sealing a part ends its
- * gzip member, so each stored part is complete on its own and the next invocation can append.
- */
-class PartBuffer {
-  private chunks: Buffer[] = [];
-  private stored = 0;
-  private gzip: Gzip | undefined;
-
-  constructor(
-    private readonly compression: Compression,
-    private readonly hasher: IHasher,
-  ) {}
-
-  /** Bytes of the part so far (compressed). */
-  get size(): number {
-    return this.stored;
-  }
-
-  async write(data: Buffer | string): Promise<void> {
-    if (data.length === 0) return;
-    if (this.compression !== 'gzip') {
-      this.take(typeof data === 'string' ? Buffer.from(data) : data);
-      return;
-    }
-    const gzip = this.member();
-    if (!gzip.write(data)) await new Promise<void>((resolve) => gzip.once('drain', resolve));
-  }
-
-  /**
-   * Ends the part: its bytes, with the gzip member closed. The buffer starts a new part.
-   * `whole`: the part is the whole file, which even without rows must be a gzip stream.
-   */
-  async seal(whole = false): Promise<Buffer> {
-    if (whole && this.compression === 'gzip') this.member();
-    const gzip = this.gzip;
-    if (gzip) {
-      this.gzip = undefined;
-      await new Promise<void>((resolve, reject) => {
-        gzip.once('end', resolve);
-        gzip.once('error', reject);
-        gzip.end();
-      });
-    }
-    const body = Buffer.concat(this.chunks);
-    this.chunks = [];
-    this.stored = 0;
-    return body;
-  }
-
-  private member(): Gzip {
-    if (!this.gzip) {
-      const gzip = createGzip();
-      gzip.on('data', (b: Buffer) => this.take(b));
-      this.gzip = gzip;
-    }
-    return this.gzip;
-  }
-
-  private take(bytes: Buffer) {
-    this.hasher.update(bytes);
-    this.chunks.push(bytes);
-    this.stored += bytes.length;
-  }
 }
