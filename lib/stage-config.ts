@@ -145,8 +145,9 @@ const StageSettings = z
         timeoutSeconds: z.number().int().min(60).max(900).default(900),
         memoryMb: z.number().int().min(256).max(10240).default(1024),
         /**
-         * Upper bound of concurrent workers: each holds one database connection, and the chunks
-         * of a large export run on this many at once.
+         * Upper bound of concurrent workers: each holds two database connections (job state and
+         * its export's snapshot; a `snapshot` job's readers open `SNAPSHOT_READERS` more while it
+         * runs), and the chunks of a large export run on this many at once.
          */
         maxConcurrency: z.number().int().min(2).max(1000).default(5),
         batchSize: z.number().int().min(1).max(10).default(1),
