@@ -1,7 +1,7 @@
 import { needsChunks, planChunks } from './chunk-plan.js';
 import { writeChunk } from './chunk-writer.js';
 import { abortQuietly, chunkFile, chunkSpecFor, discardChunkFiles, joinChunkedJob } from './chunked-job.js';
-import { LeaseLostError, SnapshotTooLongError, TimeBudgetExceededError } from './errors.js';
+import { LeaseLostError } from './errors.js';
 import { type ChunkCheckpoint, type ExportChunk, isChunkClaimSkipped } from './export-chunks.js';
 import type { ExportJob } from './export-job.js';
 import type { ExportProgress } from './export-runner.js';
@@ -24,8 +24,8 @@ type ChunkedDeps = ProcessExportJobDeps & { readonly chunking: ChunkingDeps };
  * chunks and joined like any chunked job (one manifest, one email). A snapshot cannot outlive its
  * transaction, so nothing continues in another invocation: on any error the uploads are aborted,
  * the files and chunk rows removed, and the error rethrown for the caller to release, retry (a new
- * attempt plans again under a new snapshot), cancel or fail the job; running out of time fails it
- * (`SnapshotTooLongError`).
+ * attempt plans again under a new snapshot), cancel or fail the job (out of time, the caller
+ * fails it as `SnapshotTooLongError`).
  *
  * Returns null when no table is above `chunkRows`: one object is written in one snapshot anyway.
  */
@@ -107,9 +107,6 @@ export async function runSnapshotJob(
         jobId: job.id,
         detail: errorDetail(error),
       });
-    }
-    if (reason instanceof TimeBudgetExceededError) {
-      throw new SnapshotTooLongError(`a snapshot export must finish in one invocation: ${reason.message}`);
     }
     throw reason;
   }
