@@ -48,7 +48,7 @@ export interface ChunkingDeps {
   readonly snapshots: SharedSnapshots;
   /**
    * Connections a `snapshot` job reads on at once, besides the one holding the snapshot
-   * (`SNAPSHOT_READERS`; the export pool must allow one more).
+   * (`SNAPSHOT_READERS`; the export pool must allow one more). 0: the holder reads every chunk.
    */
   readonly snapshotReaders: number;
 }

@@ -56,9 +56,13 @@ export async function runSnapshotJob(
         readers: chunking.snapshotReaders,
         rowsEstimate: estimates.reduce((n, e) => n + e.rows, 0),
       });
-      const reader: ExportDatabase = { withSnapshot: (work) => deps.database.withSnapshot(work, { shared }) };
+      const reader: ExportDatabase =
+        chunking.snapshotReaders > 0
+          ? { withSnapshot: (work) => deps.database.withSnapshot(work, { shared }) }
+          : // No connection besides the snapshot's own: its holder reads every chunk, one by one.
+            { withSnapshot: (work) => work(snapshot) };
       const progress = new SnapshotProgress(planned, monitor);
-      await inParallel(planned, chunking.snapshotReaders, stop, async (chunk) => {
+      await inParallel(planned, Math.max(1, chunking.snapshotReaders), stop, async (chunk) => {
         const readerOwner = `${owner}/chunk-${chunk.ordinal}`;
         const claim = await chunking.chunks.claim(
           job.id,

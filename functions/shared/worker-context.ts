@@ -87,7 +87,8 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
         queue: props.queue,
         chunkRows: props.chunkRows ?? DEFAULT_CHUNK_ROWS,
         snapshots: database,
-        snapshotReaders: Math.max(1, props.exportSql.options.max - 1),
+        // A reader needs a connection the snapshot's holder does not: with one, the holder reads.
+        snapshotReaders: Math.max(0, props.exportSql.options.max - 1),
       },
     }),
   };

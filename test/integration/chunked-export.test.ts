@@ -554,6 +554,45 @@ describe('snapshot consistency: parallel readers sharing one exported snapshot',
     }
   });
 
+  it('with no connection besides the snapshot, has its holder read every chunk itself', async () => {
+    // Arrange: a worker whose export pool has one connection (SNAPSHOT_READERS=0)
+    const queue = await newQueue();
+    const base = workerDeps(queue);
+    const single = serviceSql('worker', { database: dbName, max: 1 });
+    const one = buildWorkerDeps({
+      jobsSql: workerSql,
+      exportSql: single,
+      s3,
+      defaultBucket: bucket,
+      mailer: new OutboxMailer({ dir: outbox, from: 'Data Export <exports@example.com>' }),
+      metrics: new RecordingMetrics(),
+      events: new RecordingEventPublisher(),
+      linkSecret: LINK_SECRET,
+      publicApiUrl: 'http://localhost:3000',
+      settings: base.settings,
+      queue: new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }),
+      chunkRows: CHUNK_ROWS,
+    });
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv', consistency: 'snapshot' });
+
+    try {
+      // Act
+      const outcome = await processExportJob(one, { ...longDeadline, message: { jobId: id } });
+
+      // Assert
+      expect(one.chunking?.snapshotReaders).toBe(0);
+      expect(outcome.status).toBe('completed');
+      const manifest = await manifestOf(id);
+      expect(manifest.consistency).toBe('snapshot');
+      expect(manifest.files.length).toBeGreaterThan(2);
+      const bodies: string[] = [];
+      for (const file of manifest.files) bodies.push(csvBody(await readObject(s3, file.key)));
+      expect(bodies.join('')).toBe(csvBody(csvOracle('activity_logs')));
+    } finally {
+      await single.end();
+    }
+  });
+
   it('fails a snapshot job that cannot finish in its invocation, leaving no object, no upload and no chunk', async () => {
     // Arrange: the invocation's time runs out once a part is stored
     const queue = await newQueue();
