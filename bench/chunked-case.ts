@@ -49,6 +49,8 @@ export interface WorkerOptions {
    * invocation spends time idle in a margin.
    */
   readonly cutEveryBytes?: number;
+  /** Connections a `snapshot` job reads on besides the snapshot's (the export pool has one more). */
+  readonly readers?: number;
 }
 
 const [mode, databaseUrl, s3Endpoint, bucket, queueUrl, optionsJson] = process.argv.slice(2) as string[];
@@ -89,7 +91,7 @@ const options = JSON.parse(optionsJson!) as WorkerOptions;
 /** The worker's safety margin, set here rather than left to its default so the cut below can match it. */
 const SAFETY_MARGIN_MS = 30_000;
 const jobsSql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
-const exportSql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
+const exportSql = postgres(databaseUrl!, { max: (options.readers ?? 0) + 1, onnotice: () => {} });
 const sqs = createSqsClient({ endpoint: s3Endpoint });
 const s3 = createS3Client({ endpoint: s3Endpoint });
 // Bytes of parts this process stored (the resumed case's one file), counted as S3 acknowledges them.

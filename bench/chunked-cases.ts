@@ -12,12 +12,16 @@ export const ONE_CHUNK = 'chunked 1 worker, one chunk';
 /** The same one chunk, cut into `--invocations` invocations that each continue its upload. */
 export const RESUMED = 'chunked 1 worker, resumed';
 
+/** A `snapshot` job: one worker invocation writing the chunks on parallel readers of one snapshot. */
+export const SNAPSHOT = 'chunked snapshot, 1 worker, 4 readers';
+
 /** Every case `--cases` can select, in the order each round runs them. */
 export const CHUNKED_CASES = [
   ONE_STREAM,
   'chunked 1 worker',
   'chunked 2 workers',
   'chunked 4 workers',
+  SNAPSHOT,
   ONE_CHUNK,
   RESUMED,
 ] as const;
@@ -25,6 +29,9 @@ export const CHUNKED_CASES = [
 /** Concurrent worker processes of a case. */
 export const workersOf = (name: string): number =>
   name.includes('4 workers') ? 4 : name.includes('2 workers') ? 2 : 1;
+
+/** Readers of a `snapshot` case (`SNAPSHOT_READERS`). */
+export const SNAPSHOT_READERS_OF_CASE = 4;
 
 /** The deadline of a worker invocation that is not cut short: Lambda's longest, 15 minutes. */
 export const INVOCATION_SECONDS = 15 * 60;

@@ -27,6 +27,8 @@ import {
   ONE_STREAM,
   PIPELINE,
   RESUMED,
+  SNAPSHOT,
+  SNAPSHOT_READERS_OF_CASE,
   workersOf,
 } from './chunked-cases.js';
 import { chunkedBenchDatabase } from './chunked-database.js';
@@ -126,7 +128,12 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
     return { seconds: r.seconds, rows: r.rows, bytes: r.bytes, peakRssMb: r.peakRssMb, invocations: 1 };
   };
 
-  const chunked = async (url: string, workers: number, options: WorkerOptions): Promise<ChunkedSample> => {
+  const chunked = async (
+    url: string,
+    workers: number,
+    options: WorkerOptions,
+    jobOptions: Record<string, string> = {},
+  ): Promise<ChunkedSample> => {
     const jobs = url === tables[0]!.url ? sql : postgres(url, { max: 1, onnotice: () => {} });
     const { QueueUrl } = await sqs.send(
       new CreateQueueCommand({
@@ -142,7 +149,7 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
     try {
       const [job] = await jobs<{ id: string }[]>`
         INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
-        VALUES ('bulk', '["activity_logs"]', '{}', 'csv', 'none', '{}', 'bench', 'bench@example.com')
+        VALUES ('bulk', '["activity_logs"]', '{}', 'csv', 'none', ${jobs.json(jobOptions)}, 'bench', 'bench@example.com')
         RETURNING id`;
       // Let the worker processes load before the clock starts, as warm Lambda environments would be.
       await sleep(1_500);
@@ -223,9 +230,12 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
                   ...(name === RESUMED &&
                     base && { cutEveryBytes: Math.ceil(base.bytes / props.invocations) }),
                 }
-              : { chunkRows };
+              : name === SNAPSHOT
+                ? { chunkRows, readers: SNAPSHOT_READERS_OF_CASE }
+                : { chunkRows };
+          const jobOptions: Record<string, string> = name === SNAPSHOT ? { consistency: 'snapshot' } : {};
           if (name === RESUMED && !base) continue;
-          record(name, await measure(name, () => chunked(table.url, workersOf(name), options)));
+          record(name, await measure(name, () => chunked(table.url, workersOf(name), options, jobOptions)));
         }
       }
       const { rss, arrayBuffers } = process.memoryUsage();
