@@ -88,11 +88,15 @@ afterAll(async () => {
   sqs.destroy();
 });
 
-function workerDeps(queue: QueuePair, overrides: Partial<ProcessExportJobDeps> = {}): ProcessExportJobDeps {
+function workerDeps(
+  queue: QueuePair,
+  overrides: Partial<ProcessExportJobDeps> = {},
+  exportSql: Sql = productWorkerSql,
+): ProcessExportJobDeps {
   return {
     ...buildWorkerDeps({
       jobsSql: workerSql,
-      exportSql: productWorkerSql,
+      exportSql,
       s3,
       defaultBucket: bucket,
       mailer: new OutboxMailer({ dir: outbox, from: 'Data Export <exports@example.com>' }),
@@ -487,6 +491,25 @@ describe('chunked exports on Postgres, S3 and SQS', () => {
   });
 });
 
+/** `uploads` whose part uploads wait until `release()`; `waiting` counts those that arrived. */
+function heldUploads(uploads: MultipartUploads) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const held = {
+    waiting: 0,
+    release: () => release(),
+    uploads: Object.create(uploads) as MultipartUploads,
+  };
+  held.uploads.uploadPart = async (...args) => {
+    held.waiting++;
+    await released;
+    return uploads.uploadPart(...args);
+  };
+  return held;
+}
+
 describe('snapshot consistency: parallel readers sharing one exported snapshot', () => {
   const longDeadline = { receiveCount: 1, maxReceiveCount: 3, remainingTimeMs: () => 600_000 };
 
@@ -500,26 +523,16 @@ describe('snapshot consistency: parallel readers sharing one exported snapshot',
     const [{ max }] = (await productSql`SELECT max(id)::text AS max FROM activity_logs`) as unknown as [
       { max: string },
     ];
-    let waiting = 0;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const uploads: MultipartUploads = Object.create(base.chunking!.uploads);
-    uploads.uploadPart = async (...args) => {
-      waiting++;
-      await released;
-      return base.chunking!.uploads.uploadPart(...args);
-    };
+    const held = heldUploads(base.chunking!.uploads);
     const deps: ProcessExportJobDeps = {
       ...base,
-      chunking: { ...base.chunking!, uploads, snapshotReaders: 2 },
+      chunking: { ...base.chunking!, uploads: held.uploads, snapshotReaders: 2 },
     };
 
     try {
       // Act
       const running = processExportJob(deps, { ...longDeadline, message: { jobId: id } });
-      await expect.poll(() => waiting, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(2);
+      await expect.poll(() => held.waiting, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(2);
       await productSql.begin(async (tx) => {
         await tx`UPDATE activity_logs SET action = 'changed_later' WHERE id % 997 = 0`;
         await tx`DELETE FROM activity_logs WHERE id % 991 = 0`;
@@ -528,7 +541,7 @@ describe('snapshot consistency: parallel readers sharing one exported snapshot',
           SELECT ${max}::bigint + g, (SELECT id FROM users LIMIT 1), 'inserted_later', now()
           FROM generate_series(1, 25) g`;
       });
-      release();
+      held.release();
       const outcome = await running;
 
       // Assert: the files are the table as it was at planning, the manifest says so
@@ -549,7 +562,7 @@ describe('snapshot consistency: parallel readers sharing one exported snapshot',
       expect(await openUploads(`exports/${id}/`)).toBe(0);
       expect(await emailsFor(id)).toHaveLength(1);
     } finally {
-      release();
+      held.release();
       await productSql`DELETE FROM activity_logs WHERE id > ${max}::bigint`;
     }
   });
@@ -557,22 +570,8 @@ describe('snapshot consistency: parallel readers sharing one exported snapshot',
   it('with no connection besides the snapshot, has its holder read every chunk itself', async () => {
     // Arrange: a worker whose export pool has one connection (SNAPSHOT_READERS=0)
     const queue = await newQueue();
-    const base = workerDeps(queue);
     const single = serviceSql('worker', { database: dbName, max: 1 });
-    const one = buildWorkerDeps({
-      jobsSql: workerSql,
-      exportSql: single,
-      s3,
-      defaultBucket: bucket,
-      mailer: new OutboxMailer({ dir: outbox, from: 'Data Export <exports@example.com>' }),
-      metrics: new RecordingMetrics(),
-      events: new RecordingEventPublisher(),
-      linkSecret: LINK_SECRET,
-      publicApiUrl: 'http://localhost:3000',
-      settings: base.settings,
-      queue: new SqsExportQueue({ client: sqs, queueUrl: queue.queueUrl }),
-      chunkRows: CHUNK_ROWS,
-    });
+    const one = workerDeps(queue, {}, single);
     const id = await insertJob({ tables: ['activity_logs'], format: 'csv', consistency: 'snapshot' });
 
     try {
@@ -636,32 +635,22 @@ describe('snapshot consistency: parallel readers sharing one exported snapshot',
     // Arrange: part uploads held until the cancellation is requested
     const queue = await newQueue();
     const base = workerDeps(queue);
-    let waiting = 0;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const uploads: MultipartUploads = Object.create(base.chunking!.uploads);
-    uploads.uploadPart = async (...args) => {
-      waiting++;
-      await released;
-      return base.chunking!.uploads.uploadPart(...args);
-    };
+    const held = heldUploads(base.chunking!.uploads);
     // Released once the job's heartbeat has learnt of the cancellation.
     const leases: JobLeases = Object.create(base.leases);
     leases.recordProgress = async (...args) => {
       const state = await base.leases.recordProgress(...args);
-      if (state.cancelRequested) release();
+      if (state.cancelRequested) held.release();
       return state;
     };
     const deps: ProcessExportJobDeps = {
       ...base,
       leases,
-      chunking: { ...base.chunking!, uploads, snapshotReaders: 2 },
+      chunking: { ...base.chunking!, uploads: held.uploads, snapshotReaders: 2 },
     };
     const id = await insertJob({ tables: ['activity_logs'], format: 'csv', consistency: 'snapshot' });
     const running = processExportJob(deps, { ...longDeadline, message: { jobId: id } });
-    await expect.poll(() => waiting, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => held.waiting, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(1);
 
     // Act: what DELETE /jobs/{id} does; the heartbeat learns of it
     await new PostgresExportJobs(jobsSql).requestCancel(id);
