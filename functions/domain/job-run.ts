@@ -26,6 +26,8 @@ import type { WorkerLog } from './worker-log.js';
 export class JobRun {
   private readonly now: () => number;
   private readonly settings: ReturnType<typeof settingsOf>;
+  /** A bulk job that asked for one snapshot across all its chunks. */
+  private readonly snapshotMode: boolean;
 
   constructor(
     private readonly deps: ProcessExportJobDeps,
@@ -36,6 +38,7 @@ export class JobRun {
   ) {
     this.now = deps.now ?? Date.now;
     this.settings = settingsOf(deps);
+    this.snapshotMode = isSnapshotJob(job);
   }
 
   async run(): Promise<ProcessOutcome> {
@@ -62,7 +65,7 @@ export class JobRun {
     const monitor = new JobMonitor(this.deps, this.input, this.job, this.owner, this.log, startedAt);
     // A job too large for one object, or for the time this invocation has, goes to chunks; a
     // `snapshot` job's chunks are written here, on readers sharing this invocation's snapshot.
-    const snapshotMode = this.snapshotMode();
+    const { snapshotMode } = this;
     if (this.deps.chunking && job.kind === 'bulk' && !(snapshotMode && tooLittleTime)) {
       let split: ProcessOutcome | null;
       try {
@@ -116,24 +119,7 @@ export class JobRun {
         return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
       }
     } catch (thrown) {
-      await monitor.stop();
-      const error = monitor.reason ?? thrown;
-      if (error instanceof ExportCancelledError) return this.cancelled();
-      if (error instanceof LeaseLostError) {
-        this.log.warn('lease lost while exporting; stopped', { jobId: job.id });
-        return { status: 'skipped', jobId: job.id, reason: 'lease_lost' };
-      }
-      // One object could not be written in one invocation: continue as chunks, which resume.
-      if (
-        error instanceof TimeBudgetExceededError &&
-        this.deps.chunking &&
-        job.kind === 'bulk' &&
-        !snapshotMode
-      ) {
-        const split = await this.split(true);
-        if (split) return split;
-      }
-      return this.failed(this.timeBudget(error));
+      return this.stopped(monitor, thrown);
     }
 
     await reportJobCompletion(
@@ -157,20 +143,9 @@ export class JobRun {
     }
   }
 
-  /** True for a bulk job that asked for one snapshot across all its chunks. */
-  private snapshotMode(): boolean {
-    if (this.job.kind !== 'bulk') return false;
-    try {
-      return bulkSpecOf(this.job).consistency === 'snapshot';
-    } catch {
-      // The request no longer validates: planning already failed the job.
-      return false;
-    }
-  }
-
   /** A snapshot job out of time cannot continue elsewhere, nor be retried to any avail. */
   private timeBudget(error: unknown): unknown {
-    if (error instanceof TimeBudgetExceededError && this.snapshotMode())
+    if (error instanceof TimeBudgetExceededError && this.snapshotMode)
       return new SnapshotTooLongError(`a snapshot export must finish in one invocation: ${error.message}`);
     return error;
   }
@@ -189,15 +164,33 @@ export class JobRun {
         this.log,
       );
     } catch (thrown) {
-      await monitor.stop();
-      const error = monitor.reason ?? thrown;
-      if (error instanceof ExportCancelledError) return this.cancelled();
-      if (error instanceof LeaseLostError) {
-        this.log.warn('lease lost while exporting; stopped', { jobId: this.job.id });
-        return { status: 'skipped', jobId: this.job.id, reason: 'lease_lost' };
-      }
-      return this.failed(this.timeBudget(error));
+      return this.stopped(monitor, thrown);
     }
+  }
+
+  /**
+   * An export that stopped: cancelled, lease lost, or failed (why the monitor stopped it comes
+   * first). A bulk job out of time continues as chunks, which resume, unless it asked for one
+   * snapshot (which cannot outlive this invocation).
+   */
+  private async stopped(monitor: JobMonitor, thrown: unknown): Promise<ProcessOutcome> {
+    await monitor.stop();
+    const error = monitor.reason ?? thrown;
+    if (error instanceof ExportCancelledError) return this.cancelled();
+    if (error instanceof LeaseLostError) {
+      this.log.warn('lease lost while exporting; stopped', { jobId: this.job.id });
+      return { status: 'skipped', jobId: this.job.id, reason: 'lease_lost' };
+    }
+    if (
+      error instanceof TimeBudgetExceededError &&
+      this.deps.chunking &&
+      this.job.kind === 'bulk' &&
+      !this.snapshotMode
+    ) {
+      const split = await this.split(true);
+      if (split) return split;
+    }
+    return this.failed(this.timeBudget(error));
   }
 
   private async cancelled(): Promise<ProcessOutcome> {
@@ -248,5 +241,16 @@ export class JobRun {
 
   private audit(action: AuditAction, status: string, details: Record<string, unknown>): Promise<void> {
     return auditJob(this.deps, this.job, action, status, details, this.log);
+  }
+}
+
+/** True for a bulk job that asked for one snapshot across all its chunks. */
+function isSnapshotJob(job: ExportJob): boolean {
+  if (job.kind !== 'bulk') return false;
+  try {
+    return bulkSpecOf(job).consistency === 'snapshot';
+  } catch {
+    // The request no longer validates: planning fails the job.
+    return false;
   }
 }

@@ -1,10 +1,16 @@
 import { needsChunks, planChunks } from './chunk-plan.js';
 import { writeChunk } from './chunk-writer.js';
-import { abortQuietly, chunkFile, chunkSpecFor, discardChunkFiles, joinChunkedJob } from './chunked-job.js';
+import {
+  abortQuietly,
+  chunkedProgress,
+  chunkFile,
+  chunkSpecFor,
+  discardChunkFiles,
+  joinChunkedJob,
+} from './chunked-job.js';
 import { LeaseLostError } from './errors.js';
 import { type ChunkCheckpoint, type ExportChunk, isChunkClaimSkipped } from './export-chunks.js';
 import type { ExportJob } from './export-job.js';
-import type { ExportProgress } from './export-runner.js';
 import { errorDetail } from './failure-reasons.js';
 import type { JobMonitor } from './job-monitor.js';
 import { bulkSpecOf } from './job-plan.js';
@@ -172,35 +178,24 @@ async function inParallel<T>(
   if (stop.signal.aborted) throw stop.signal.reason;
 }
 
-/** The job's progress from its chunks' counts, handed to the job's monitor (which writes it). */
+/** The job's progress from its chunks' counts (as `chunkedProgress` reads it), handed to the job's monitor. */
 class SnapshotProgress {
   private readonly counts = new Map<number, { rows: number; bytes: number }>();
-  private readonly rowsEstimate: number;
-  private readonly tables: Map<string, number>;
-  private done = 0;
+  private readonly done = new Set<number>();
 
   constructor(
     private readonly chunks: readonly ExportChunk[],
     private readonly monitor: JobMonitor,
-  ) {
-    this.rowsEstimate = chunks.reduce((n, c) => n + c.rowsEstimate, 0);
-    this.tables = new Map(chunks.map((c) => [c.table, 0]));
-    for (const c of chunks) this.tables.set(c.table, (this.tables.get(c.table) ?? 0) + 1);
-  }
+  ) {}
 
   update(ordinal: number, counts: { readonly rows: number; readonly bytes: number }): void {
     this.counts.set(ordinal, { rows: counts.rows, bytes: counts.bytes });
     this.report();
   }
 
-  completed(
-    ordinal: number,
-    file: { readonly table: string; readonly rows: number; readonly bytes: number },
-  ) {
-    this.counts.set(ordinal, { rows: file.rows, bytes: file.bytes });
-    this.tables.set(file.table, this.tables.get(file.table)! - 1);
-    this.done++;
-    this.report();
+  completed(ordinal: number, file: { readonly rows: number; readonly bytes: number }): void {
+    this.done.add(ordinal);
+    this.update(ordinal, file);
   }
 
   private report(): void {
@@ -210,17 +205,22 @@ class SnapshotProgress {
       rows += c.rows;
       bytes += c.bytes;
     }
-    const rowsTotal = Math.max(this.rowsEstimate, rows);
-    const progress: ExportProgress = {
-      rowsExported: rows,
-      rowsTotal,
-      bytesWritten: bytes,
-      tablesDone: [...this.tables.values()].filter((left) => left === 0).length,
-      tablesTotal: this.tables.size,
-      percent: rowsTotal === 0 ? 0 : Math.min(99, Math.floor((rows / rowsTotal) * 100)),
-      chunksDone: this.done,
-      chunksTotal: this.chunks.length,
-    };
-    this.monitor.onProgress(progress);
+    const tables = new Set(this.chunks.map((c) => c.table));
+    const open = new Set(this.chunks.filter((c) => !this.done.has(c.ordinal)).map((c) => c.table));
+    const progress = chunkedProgress(
+      {
+        chunksTotal: this.chunks.length,
+        chunksDone: this.done.size,
+        tablesTotal: tables.size,
+        tablesDone: tables.size - open.size,
+        rowsExported: rows,
+        bytesWritten: bytes,
+        rowsEstimate: this.chunks.reduce((n, c) => n + c.rowsEstimate, 0),
+        // The monitor computes the ETA from its own start.
+        plannedAt: null,
+      },
+      0,
+    );
+    this.monitor.onProgress({ ...progress, rowsTotal: progress.rowsTotal ?? rows });
   }
 }
