@@ -189,6 +189,8 @@ export class PostgresExportChunks implements ExportChunks {
       const rows = await sql<ChunkRow[]>`
         UPDATE export_chunks SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, updated_at = now()
         WHERE job_id = ${jobId}::uuid AND status = ANY(${statuses}::text[])
+          AND EXISTS (SELECT 1 FROM export_jobs j WHERE j.id = ${jobId}::uuid
+                      AND (j.cancel_requested OR j.status <> 'processing'))
         RETURNING ${sql.unsafe(CHUNK_COLUMNS)}`;
       return rows.map(toChunk).sort((a, b) => a.ordinal - b.ordinal);
     });

@@ -6,8 +6,8 @@ import {
   chunkSpecFor,
   failChunkedJob,
   finishCancellation,
-  joinChunkedJob,
   recordChunkedProgress,
+  settleChunkedJob,
 } from './chunked-job.js';
 import { ExportCancelledError, LeaseLostError, TimeBudgetExceededError } from './errors.js';
 import { type ChunkCheckpoint, type ExportChunk, isChunkClaimSkipped } from './export-chunks.js';
@@ -42,8 +42,8 @@ export async function runChunk(
   const chunked = deps as ChunkedDeps;
   const claim = await chunked.chunking.chunks.claim(jobId, ordinal, owner, deps.settings.leaseSeconds);
   if (isChunkClaimSkipped(claim)) {
-    // A worker that completed its chunk and died before joining left the join to a redelivery.
-    if (claim.skipped === 'finished') await joinChunkedJob(chunked, jobId, owner, log);
+    // A worker that completed its chunk and died before settling its job left that to a redelivery.
+    if (claim.skipped === 'finished') await settleChunkedJob(chunked, jobId, owner, log);
     log.info('chunk not claimed; message acknowledged', { jobId, chunk: ordinal, reason: claim.skipped });
     return { status: 'skipped', jobId, reason: claim.skipped };
   }
@@ -119,8 +119,9 @@ class ChunkRun {
         bytes: file.bytes,
       });
       await recordChunkedProgress(this.deps, job.id, this.log);
-      const result = await joinChunkedJob(this.deps, job.id, this.owner, this.log);
-      if (result) return { status: 'completed', jobId: job.id, result };
+      const settled = await settleChunkedJob(this.deps, job.id, this.owner, this.log);
+      if (settled === 'cancelled') return { status: 'cancelled', jobId: job.id };
+      if (settled) return { status: 'completed', jobId: job.id, result: settled.joined };
       return { status: 'chunk_completed', jobId: job.id, chunk: chunk.ordinal };
     } catch (thrown) {
       await monitor.stop();

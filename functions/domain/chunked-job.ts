@@ -200,6 +200,21 @@ export async function joinChunkedJob(
 }
 
 /**
+ * What a chunk that stopped running settles for its job: the join when every chunk is done, or a
+ * cancellation that waited for this chunk (requested while it ran, its siblings already stopped).
+ */
+export async function settleChunkedJob(
+  deps: ChunkedDeps,
+  jobId: string,
+  owner: string,
+  log: WorkerLog,
+): Promise<{ readonly joined: JobResult } | 'cancelled' | null> {
+  const joined = await joinChunkedJob(deps, jobId, owner, log);
+  if (joined) return { joined };
+  return (await finishCancellation(deps, jobId, log)) ? 'cancelled' : null;
+}
+
+/**
  * Stops what is left of a job that is being cancelled or failed: queued chunks become
  * `cancelled` (with `running`, running ones too) and the uploads their checkpoints held open are
  * aborted. Returns nothing; failures to abort are logged (the bucket's lifecycle rule ends them).
@@ -243,7 +258,8 @@ export async function discardChunkFiles(deps: ChunkedDeps, jobId: string, log: W
 /**
  * Completes a cancellation once no chunk runs any more: the job becomes `cancelled` (for the one
  * caller whose conditional update wins), its files are removed and the cancellation reported
- * (audit row and event).
+ * (audit row and event). Does nothing for a job nobody cancelled, so every chunk that stops
+ * running may call it: whichever settles last finishes the cancellation.
  */
 export async function finishCancellation(deps: ChunkedDeps, jobId: string, log: WorkerLog): Promise<boolean> {
   await stopChunks(deps, jobId, false, log);

@@ -130,8 +130,9 @@ export interface ExportChunks {
   /** `processing` → `cancelled`. */
   markCancelled(jobId: string, ordinal: number, owner: string): Promise<boolean>;
   /**
-   * Every chunk still `queued` (and, with `running`, also `processing`) → `cancelled`; returns
-   * them, so the caller aborts the uploads their checkpoints hold open.
+   * Every chunk still `queued` (and, with `running`, also `processing`) → `cancelled`, if the job
+   * is stopping (cancel requested, or no longer `processing`), else none; returns them, so the
+   * caller aborts the uploads their checkpoints hold open.
    */
   stop(jobId: string, options: { readonly running: boolean }): Promise<ExportChunk[]>;
   /** The job's chunks in plan order. */

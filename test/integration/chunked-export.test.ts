@@ -374,6 +374,51 @@ describe('chunked exports on Postgres, S3 and SQS', () => {
     }
   });
 
+  it('cancelled while a chunk records its finished file, has that chunk, the last to settle, finish the cancellation', async () => {
+    // Arrange: a planned job whose chunk 1 has written its file and waits before recording it
+    const queue = await newQueue();
+    const base = workerDeps(queue);
+    const deps: ProcessExportJobDeps = {
+      ...base,
+      chunking: { ...base.chunking!, queue: { enqueue: async () => {} } },
+    };
+    const id = await insertJob({ tables: ['activity_logs'], format: 'csv' });
+    const longDeadline = { receiveCount: 1, maxReceiveCount: 3, remainingTimeMs: () => 600_000 };
+    expect((await processExportJob(deps, { ...longDeadline, message: { jobId: id } })).status).toBe('split');
+    let arrived!: () => void;
+    const atComplete = new Promise<void>((resolve) => (arrived = resolve));
+    let letGo!: () => void;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    const held: ExportChunks = Object.create(deps.chunking!.chunks);
+    held.complete = async (...args) => {
+      arrived();
+      await gate;
+      return deps.chunking!.chunks.complete(...args);
+    };
+    const first = processExportJob(
+      { ...deps, chunking: { ...deps.chunking!, chunks: held } },
+      { ...longDeadline, message: { jobId: id, chunk: 1 } },
+    );
+    await atComplete;
+
+    // Act: cancel; a sibling's message stops the job's other chunks while chunk 1 still runs;
+    // then chunk 1 records its file
+    await new PostgresExportJobs(jobsSql).requestCancel(id);
+    const sibling = await processExportJob(deps, { ...longDeadline, message: { jobId: id, chunk: 2 } });
+    const whileRunning = (await jobRow(id)).status;
+    letGo();
+    await first;
+
+    // Assert
+    expect(sibling.status).toBe('cancelled');
+    expect(whileRunning).toBe('processing');
+    expect((await jobRow(id)).status).toBe('cancelled');
+    expect((await chunkRows(id)).map((c) => c.status)).not.toContain('queued');
+    expect(await keysUnder(s3, `exports/${id}/`)).toEqual([]);
+    expect(await openUploads(`exports/${id}/`)).toBe(0);
+    expect(await emailsFor(id)).toEqual([]);
+  });
+
   it('resumes a chunk whose worker died mid-chunk from its checkpoint, and leaves out rows inserted after planning', async () => {
     // Arrange: plan the job, capturing its chunk messages instead of running them
     const sent: ExportQueueMessage[] = [];
