@@ -41,6 +41,8 @@ export interface HandlerNeeds {
   readonly webhookQueue?: boolean;
   /** Seals webhook signing secrets: the only API handler that may read the webhook key. */
   readonly webhookKey?: boolean;
+  /** Reads back the chunk files it wrote across invocations (API export prefix only). */
+  readonly readBack?: boolean;
 }
 
 export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 'sweepJobs', HandlerNeeds>> = {
@@ -68,6 +70,7 @@ export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 's
     login: SERVICE_ROLES.worker,
     send: true,
     objects: 'write',
+    readBack: true,
     mail: true,
     linkSecret: true,
     events: true,
@@ -268,6 +271,7 @@ export class DataExportStack extends Stack {
     // Only API exports leave objects to discard: a scheduled destination holds its last good run.
     const prefixes = needs.objects === 'discard' ? [API_EXPORT_PREFIX] : this.exportBucket.prefixes;
     handler.bindExportBucket(this.exportBucket.bucket, needs.objects, prefixes);
+    if (needs.readBack) handler.grantReadBack(this.exportBucket.bucket, [API_EXPORT_PREFIX]);
     if (needs.login) handler.bindDatabase(this.database, needs.login);
     if (needs.linkSecret) handler.bindLinkSecret(this.linkSecret);
     if (needs.deps === 'api' || needs.send)

@@ -8,8 +8,9 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-/** Prefix of the objects that API (user and bulk) exports write: `exports/{jobId}/…`. */
-export const API_EXPORT_PREFIX = 'exports/';
+import { API_EXPORT_PREFIX } from '../functions/domain/export-job.js';
+
+export { API_EXPORT_PREFIX };
 
 export interface ExportBucketProps {
   /**

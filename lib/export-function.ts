@@ -55,7 +55,7 @@ export interface ExportFunctionProps {
  * Object access on given prefixes: `read` for downloads, `write` for exports, `discard` to remove
  * the objects of attempts that are no job's result (the sweeper, after failing an abandoned job).
  */
-export type ExportBucketAccess = 'read' | 'write' | 'discard';
+export type ExportBucketAccess = 'read' | 'write' | 'discard' | 'readBack';
 
 /** The CA bundle of Lambda's Node.js runtime, which includes the RDS certificate authorities. */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
@@ -157,7 +157,8 @@ export class ExportFunction extends NodejsFunction {
    * `s3:GetObject` (presigned downloads, existence checks) plus `s3:ListBucket`, without which S3
    * answers 403 instead of 404 for an object the lifecycle rule already expired; `write` is
    * `s3:PutObject`, `s3:AbortMultipartUpload` (streamed multipart uploads) and `s3:DeleteObject`
-   * (objects of attempts that did not win); `discard` is `s3:DeleteObject` only.
+   * (objects of attempts that did not win); `discard` is `s3:DeleteObject` only; `readBack` is
+   * `s3:GetObject` alone (see {@link grantReadBack}).
    */
   public bindExportBucket(
     bucket: IBucket,
@@ -166,6 +167,14 @@ export class ExportFunction extends NodejsFunction {
   ): this {
     this.addEnvironment('EXPORT_BUCKET', bucket.bucketName);
     return access ? this.grantObjects(bucket.bucketArn, access, prefixes) : this;
+  }
+
+  /**
+   * `s3:GetObject` under `prefixes`, without `s3:ListBucket`: the worker reads back a chunk's file
+   * that it wrote across invocations, to take its SHA-256 (a digest's state cannot be saved).
+   */
+  public grantReadBack(bucket: IBucket, prefixes: readonly string[]): this {
+    return this.grantObjects(bucket.bucketArn, 'readBack', prefixes);
   }
 
   /**
@@ -234,6 +243,7 @@ export class ExportFunction extends NodejsFunction {
       read: ['s3:GetObject'],
       write: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
       discard: ['s3:DeleteObject'],
+      readBack: ['s3:GetObject'],
     }[access];
     this.addToRolePolicy(new PolicyStatement({ actions, resources }));
     if (access === 'read')

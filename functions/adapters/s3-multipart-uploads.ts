@@ -2,6 +2,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  GetObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -16,7 +17,7 @@ export interface S3MultipartUploadsProps {
 
 /**
  * The MultipartUploads port on S3's CreateMultipartUpload / UploadPart / CompleteMultipartUpload /
- * AbortMultipartUpload. Entity tags are kept as S3 returns them (quoted), since completing the
+ * AbortMultipartUpload (and GetObject, to read a completed file back). Entity tags are kept as S3 returns them (quoted), since completing the
  * upload sends them back verbatim.
  */
 export class S3MultipartUploads implements MultipartUploads {
@@ -87,5 +88,26 @@ export class S3MultipartUploads implements MultipartUploads {
       if (isNotFound(error)) return;
       throw translateS3Error(error, `aborting the upload of ${key}`);
     }
+  }
+
+  async read(key: string): Promise<AsyncIterable<Uint8Array>> {
+    try {
+      const object = await this.props.client.send(
+        new GetObjectCommand({ Bucket: this.props.bucket, Key: key }),
+      );
+      if (!object.Body) throw new Error(`GetObject returned no body for ${key}`);
+      return translatedBody(object.Body as AsyncIterable<Uint8Array>, `reading back ${key}`);
+    } catch (error) {
+      throw translateS3Error(error, `reading back ${key}`);
+    }
+  }
+}
+
+/** A body whose failures mid-stream (a dropped connection) are the port's errors too. */
+async function* translatedBody(body: AsyncIterable<Uint8Array>, what: string): AsyncIterable<Uint8Array> {
+  try {
+    yield* body;
+  } catch (error) {
+    throw translateS3Error(error, what);
   }
 }

@@ -1,5 +1,6 @@
 import type { CatalogueTable } from './catalogue.js';
 import type { PlannedChunk } from './export-chunks.js';
+import { API_EXPORT_PREFIX } from './export-job.js';
 import { primaryKeyType } from './export-request.js';
 import { MULTIPART_LIMITS } from './multipart-uploads.js';
 import type { KeyStats } from './ports.js';
@@ -107,7 +108,7 @@ export function chunkFileName(table: string, part: number, extension: string): s
 }
 
 /** Where a chunked job's files and manifest live. */
-export const chunkedJobFolder = (jobId: string) => `exports/${jobId}`;
+export const chunkedJobFolder = (jobId: string) => `${API_EXPORT_PREFIX}${jobId}`;
 
 /** The key of a chunked job's manifest. */
 export const manifestKey = (jobId: string) => `${chunkedJobFolder(jobId)}/manifest.json`;

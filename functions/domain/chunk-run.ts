@@ -1,9 +1,9 @@
 import { ChunkMonitor } from './chunk-monitor.js';
 import { type ChunkWriteSpec, writeChunk } from './chunk-writer.js';
 import {
-  abortQuietly,
   chunkFile,
   chunkSpecFor,
+  dropUpload,
   failChunkedJob,
   finishCancellation,
   recordChunkedProgress,
@@ -160,8 +160,7 @@ class ChunkRun {
   /** The job is being cancelled (or a sibling failed it): abort this chunk's upload and stop. */
   private async stopped(): Promise<ProcessOutcome> {
     const { job, chunk } = this;
-    if (this.checkpoint)
-      await abortQuietly(this.deps, this.checkpoint.uploadId, this.checkpoint.key, this.log);
+    if (this.checkpoint) await dropUpload(this.deps, this.checkpoint, this.log);
     await this.chunks.markCancelled(job.id, chunk.ordinal, this.owner);
     await finishCancellation(this.deps, job.id, this.log);
     return { status: 'cancelled', jobId: job.id };
@@ -187,8 +186,7 @@ class ChunkRun {
       }
       throw thrown;
     }
-    if (this.checkpoint)
-      await abortQuietly(this.deps, this.checkpoint.uploadId, this.checkpoint.key, this.log);
+    if (this.checkpoint) await dropUpload(this.deps, this.checkpoint, this.log);
     if (await this.chunks.fail(job.id, chunk.ordinal, this.owner, error)) {
       this.deps.metrics.chunkOutcome(job.format, 'failed');
       this.log.error('chunk failed; the job fails with it', {

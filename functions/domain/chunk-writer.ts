@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createSHA256 } from 'hash-wasm';
 import type { CatalogueTable } from './catalogue.js';
 import { partSizeFor, SLICE_ROWS } from './chunk-plan.js';
 import { coalesce } from './encoding/coalesce.js';
@@ -74,7 +74,11 @@ const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
  * ends with at least a part's worth of bytes buffered, so every stored part ends after a known
  * key, and the checkpoint saved after it lets another invocation continue exactly there. With
  * gzip each part is whole gzip members (a file of several members is one gzip stream to readers).
- * The SHA-256 state travels in the checkpoint, so the digest covers the whole file.
+ *
+ * The file's SHA-256 is taken as it is written when one invocation writes it all (the usual case,
+ * with node:crypto, several times faster than a digest whose state could be saved). A chunk
+ * continued from a checkpoint with parts reads its file back once it is complete instead; the
+ * checkpoint saved after completing lets a continuation that finds the file stored only do that.
  *
  * Reading and uploading overlap: a sealed part uploads while the next one is read, so neither
  * Postgres nor S3 waits for the other. At most one part uploads at a time, and it must be stored
@@ -92,11 +96,11 @@ export async function writeChunk(
   checkpoint: ChunkCheckpoint | null,
   options: ChunkWriteOptions,
 ): Promise<ChunkWriteOutcome> {
-  const hasher = await createSHA256();
   // A Parquet chunk never continues: its parts so far are replaced from part 1.
-  const resume = spec.format === 'parquet' ? null : checkpoint;
-  if (resume) hasher.load(Buffer.from(resume.hashState, 'base64'));
-  else hasher.init();
+  const resume = spec.format === 'parquet' && !checkpoint?.completed ? null : checkpoint;
+  if (resume?.completed) return readBack(deps.uploads, resume, resume.completed.etag);
+  // Bytes already stored cannot be hashed here: such a file is digested by reading it back.
+  const hasher = resume && resume.parts.length > 0 ? null : createHash('sha256');
   const uploadId = checkpoint?.uploadId ?? (await deps.uploads.create(spec.key, spec.object));
   /** What has been read: rows and the last key in the buffer or before it. */
   const read = { lastKey: resume?.lastKey ?? null, rows: resume?.rows ?? 0 };
@@ -106,7 +110,6 @@ export async function writeChunk(
   let nextPart = parts.length + 1;
   let sealedBytes = resume?.bytes ?? 0;
   const partSize = () => partSizeFor(spec.rowsEstimate, nextPart);
-  const hashState = () => Buffer.from(hasher.save()).toString('base64');
   if (!checkpoint || checkpoint !== resume)
     await options.onCheckpoint({
       key: spec.key,
@@ -115,7 +118,6 @@ export async function writeChunk(
       lastKey: read.lastKey,
       rows: read.rows,
       bytes: 0,
-      hashState: hashState(),
       partSize: partSize(),
     });
 
@@ -126,12 +128,12 @@ export async function writeChunk(
   };
   /**
    * Ends the buffered part and records the file's state at its end, before more bytes enter the
-   * buffer and the hasher. `whole`: the part is the whole file (see PartBuffer.seal).
+   * buffer. `whole`: the part is the whole file (see PartBuffer.seal).
    */
   const seal = async (whole = false): Promise<SealedPart> => {
     const body = await buffer.seal(whole);
     sealedBytes += body.length;
-    const end = { lastKey: read.lastKey, rows: read.rows, bytes: sealedBytes, hashState: hashState() };
+    const end = { lastKey: read.lastKey, rows: read.rows, bytes: sealedBytes };
     return { partNumber: nextPart++, body, end };
   };
   /** Stores a sealed part and, for a part a continuation may start after, saves its checkpoint. */
@@ -237,9 +239,14 @@ export async function writeChunk(
     await buffer.write(documentEnd(spec));
     const last = await seal(nextPart === 1);
     // S3 takes an empty last part, but there is no need for one.
-    if (last.body.length > 0 || last.partNumber === 1) await store(last, false);
+    const end =
+      last.body.length > 0 || last.partNumber === 1
+        ? await store(last, false)
+        : { key: spec.key, uploadId, parts: [...parts], ...last.end, partSize: partSize() };
     const stored = await deps.uploads.complete(spec.key, uploadId, parts);
+    await options.onCheckpoint({ ...end, completed: { etag: stored.etag } });
     report();
+    if (!hasher) return readBack(deps.uploads, end, stored.etag);
     return {
       status: 'done',
       rows: read.rows,
@@ -258,7 +265,18 @@ export async function writeChunk(
 interface SealedPart {
   readonly partNumber: number;
   readonly body: Buffer;
-  readonly end: Pick<ChunkCheckpoint, 'lastKey' | 'rows' | 'bytes' | 'hashState'>;
+  readonly end: Pick<ChunkCheckpoint, 'lastKey' | 'rows' | 'bytes'>;
+}
+
+/** The outcome of a file stored across invocations: its counts, and its SHA-256 read back from the store. */
+async function readBack(
+  uploads: MultipartUploads,
+  point: ChunkCheckpoint,
+  etag: string,
+): Promise<ChunkWriteOutcome> {
+  const hash = createHash('sha256');
+  for await (const piece of await uploads.read(point.key)) hash.update(piece);
+  return { status: 'done', rows: point.rows, bytes: point.bytes, sha256: hash.digest('hex'), etag };
 }
 
 function rangeOf(spec: ChunkWriteSpec, after: string | null): KeyRange {

@@ -5,7 +5,12 @@ import { chunkedJobFolder, chunkFileName, manifestKey } from './chunk-plan.js';
 import type { ChunkWriteSpec } from './chunk-writer.js';
 import { attachmentDisposition } from './content-disposition.js';
 import { ValidationError } from './errors.js';
-import { CHUNKED_JOB_OWNER, type ChunkSummary, type ExportChunk } from './export-chunks.js';
+import {
+  CHUNKED_JOB_OWNER,
+  type ChunkCheckpoint,
+  type ChunkSummary,
+  type ExportChunk,
+} from './export-chunks.js';
 import { objectTypeFor } from './export-format.js';
 import type { ExportJob, JobError, JobFile, JobProgress, JobResult } from './export-job.js';
 import type { ConsistencyMode } from './export-request.js';
@@ -227,17 +232,21 @@ export async function stopChunks(
 ): Promise<void> {
   const stopped = await deps.chunking.chunks.stop(jobId, { running });
   for (const chunk of stopped) {
-    if (!chunk.checkpoint) continue;
-    await abortQuietly(deps, chunk.checkpoint.uploadId, chunk.checkpoint.key, log);
+    if (chunk.checkpoint) await dropUpload(deps, chunk.checkpoint, log);
   }
 }
 
-/** Aborts a multipart upload, logging instead of failing. */
-export async function abortQuietly(deps: ChunkedDeps, uploadId: string, key: string, log: WorkerLog) {
+/**
+ * Drops what a stopped chunk's checkpoint holds: its open multipart upload, or the file it already
+ * completed but never recorded. Logs instead of failing (the bucket's lifecycle rule ends both).
+ */
+export async function dropUpload(deps: ChunkedDeps, checkpoint: ChunkCheckpoint, log: WorkerLog) {
+  const { key, uploadId } = checkpoint;
   try {
-    await deps.chunking.uploads.abort(key, uploadId);
+    if (checkpoint.completed) await deps.storeFor(deps.defaultBucket).delete(key);
+    else await deps.chunking.uploads.abort(key, uploadId);
   } catch (error) {
-    log.warn('could not abort a multipart upload', { key, detail: errorDetail(error) });
+    log.warn('could not drop the upload of a stopped chunk', { key, detail: errorDetail(error) });
   }
 }
 

@@ -36,10 +36,13 @@ export interface ChunkCheckpoint {
   readonly lastKey: string | null;
   readonly rows: number;
   readonly bytes: number;
-  /** The SHA-256 state after the uploaded bytes (base64), so the file's digest spans invocations. */
-  readonly hashState: string;
   /** Part size of this upload, in bytes. */
   readonly partSize: number;
+  /**
+   * Set once the upload is complete (the file is stored) and only recording it is left: a chunk
+   * continued from here writes nothing, it reads the file back for its SHA-256.
+   */
+  readonly completed?: { readonly etag: string };
 }
 
 export interface ExportChunk extends PlannedChunk {

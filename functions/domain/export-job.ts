@@ -1,6 +1,9 @@
 import type { Compression, ExportFormat } from './export-format.js';
 import type { ExportResult } from './export-runner.js';
 
+/** Prefix of the objects that API (user and bulk) exports write: `exports/{jobId}/…`. */
+export const API_EXPORT_PREFIX = 'exports/';
+
 export const JOB_KINDS = ['user', 'bulk', 'scheduled'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 

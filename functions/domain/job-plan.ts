@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
 import { layoutFor, objectTypeFor } from './export-format.js';
-import type { ExportJob } from './export-job.js';
+import { API_EXPORT_PREFIX, type ExportJob } from './export-job.js';
 import {
   type BulkExportSpec,
   bulkSources,
@@ -38,7 +38,8 @@ const BulkJobOptions = z.object({
  * catalogue destination instead (a rerun replaces it by contract); their downloads check the
  * recorded entity tag.
  */
-const attemptPrefix = (job: Pick<ExportJob, 'id' | 'attempts'>) => `exports/${job.id}/${job.attempts}`;
+const attemptPrefix = (job: Pick<ExportJob, 'id' | 'attempts'>) =>
+  `${API_EXPORT_PREFIX}${job.id}/${job.attempts}`;
 
 /**
  * The objects attempts `1..job.attempts` of a job wrote or may have written, except `keep`: what

@@ -35,4 +35,9 @@ export interface MultipartUploads {
   complete(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<StoredObject>;
   /** Discards the upload and its parts; an upload already gone is no error. */
   abort(key: string, uploadId: string): Promise<void>;
+  /**
+   * Streams the object an upload completed into: how a file written across invocations gets its
+   * SHA-256, since a digest's running state cannot travel to the next invocation.
+   */
+  read(key: string): Promise<AsyncIterable<Uint8Array>>;
 }

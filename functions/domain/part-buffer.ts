@@ -1,5 +1,4 @@
 import { createGzip, type Gzip } from 'node:zlib';
-import type { IHasher } from 'hash-wasm';
 import type { Compression } from './export-format.js';
 
 /**
@@ -13,7 +12,8 @@ export class PartBuffer {
 
   constructor(
     private readonly compression: Compression,
-    private readonly hasher: IHasher,
+    /** Sees every byte of the file as it enters the buffer; none for a file digested afterwards. */
+    private readonly hasher: { update(bytes: Buffer): unknown } | null,
   ) {}
 
   /** Bytes of the part so far (compressed). */
@@ -70,7 +70,7 @@ export class PartBuffer {
   }
 
   private take(bytes: Buffer) {
-    this.hasher.update(bytes);
+    this.hasher?.update(bytes);
     this.chunks.push(bytes);
     this.stored += bytes.length;
   }

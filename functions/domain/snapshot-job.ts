@@ -1,11 +1,11 @@
 import { needsChunks, planChunks } from './chunk-plan.js';
 import { writeChunk } from './chunk-writer.js';
 import {
-  abortQuietly,
   chunkedProgress,
   chunkFile,
   chunkSpecFor,
   discardChunkFiles,
+  dropUpload,
   joinChunkedJob,
 } from './chunked-job.js';
 import { LeaseLostError } from './errors.js';
@@ -147,8 +147,7 @@ async function discardChunks(
   const uploads = new Map<string, ChunkCheckpoint>();
   for (const checkpoint of [...stored.map((c) => c.checkpoint), ...open])
     if (checkpoint) uploads.set(checkpoint.uploadId, checkpoint);
-  for (const checkpoint of uploads.values())
-    await abortQuietly(deps, checkpoint.uploadId, checkpoint.key, log);
+  for (const checkpoint of uploads.values()) await dropUpload(deps, checkpoint, log);
   await discardChunkFiles(deps, jobId, log);
   await deps.chunking.chunks.discard(jobId, owner);
 }

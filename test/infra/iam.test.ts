@@ -70,24 +70,31 @@ function servicePolicies() {
 }
 
 describe('least privilege', () => {
-  it('lets the worker write objects only under the export and scheduled prefixes, and nothing else on S3', () => {
+  it('lets the worker write objects only under the export and scheduled prefixes, read back only API export objects, and nothing else on S3', () => {
     const s3 = statementsOf(dev.stack, dev.stack.worker.handler).filter((s) =>
       asArray(s.Action).some((a) => a.startsWith('s3:')),
     );
+    const write = s3.find((s) => asArray(s.Action).includes('s3:PutObject'));
+    const readBack = s3.find((s) => asArray(s.Action).includes('s3:GetObject'));
 
-    expect(s3).toHaveLength(1);
+    expect(s3).toHaveLength(2);
     // Delete: the objects of attempts that did not win, and of jobs that failed or were cancelled.
-    expect(asArray(s3[0]?.Action).sort()).toEqual([
+    expect(asArray(write?.Action).sort()).toEqual([
       's3:AbortMultipartUpload',
       's3:DeleteObject',
       's3:PutObject',
     ]);
-    expect(asArray(s3[0]?.Resource)).toHaveLength(exportObjectArns().length);
-    expect(asArray(s3[0]?.Resource)).toEqual(expect.arrayContaining(exportObjectArns()));
+    expect(asArray(write?.Resource)).toHaveLength(exportObjectArns().length);
+    expect(asArray(write?.Resource)).toEqual(expect.arrayContaining(exportObjectArns()));
+    // The files of chunks written across invocations, read back for their SHA-256; no listing.
+    expect(asArray(readBack?.Action)).toEqual(['s3:GetObject']);
+    expect(asArray(readBack?.Resource)).toEqual([exportObjectArns()[0]]);
   });
 
-  it('lets only the download handler read export objects, on the same prefixes', () => {
-    const readers = allFunctions().filter(([, fn]) => actionsOf(fn, 's3').includes('s3:GetObject'));
+  it('lets only the download handler read export objects, on the same prefixes (and the worker its chunk files)', () => {
+    const readers = allFunctions().filter(
+      ([name, fn]) => name !== 'exportWorker' && actionsOf(fn, 's3').includes('s3:GetObject'),
+    );
     const download = dev.stack.api.handlers.downloadJob;
     const statements = statementsOf(dev.stack, download);
     const getObject = statements.find((s) => asArray(s.Action).includes('s3:GetObject'));

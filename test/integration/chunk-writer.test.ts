@@ -174,6 +174,7 @@ function watched(hold: {
     },
     complete: (...args) => s3Uploads.complete(...args),
     abort: (...args) => s3Uploads.abort(...args),
+    read: (...args) => s3Uploads.read(...args),
   };
   return { probe, db, uploads };
 }
@@ -332,6 +333,77 @@ describe('writeChunk on Postgres and S3', () => {
     expect(file.equals(csvOracle())).toBe(true);
     expect(resumed.sha256).toBe(sha256(file));
     expect(await openUploads(spec.key)).toBe(0);
+  });
+
+  it('hashes a file written in one invocation as it goes, and reads back only a file continued after stored parts', async () => {
+    // Arrange: S3 uploads that count the files read back
+    const spec = csvSpec();
+    let readBacks = 0;
+    const counting: MultipartUploads = Object.assign(Object.create(s3Uploads), {
+      read: (key: string) => {
+        readBacks++;
+        return s3Uploads.read(key);
+      },
+    });
+    const continued = { ...csvSpec(), key: spec.key.replace('.csv', '-continued.csv') };
+
+    // Act: one file in one go; another paused at its first part and continued
+    const whole = await writeChunk({ database, uploads: counting }, spec, null, {
+      onCheckpoint: async () => {},
+    });
+    const readsForWhole = readBacks;
+    const paused = await writeChunk({ database, uploads: counting }, continued, null, {
+      shouldPause: () => true,
+      onCheckpoint: async () => {},
+    });
+    if (paused.status !== 'paused') throw new Error(`expected a pause, got ${paused.status}`);
+    const rest = await writeChunk({ database, uploads: counting }, continued, paused.checkpoint, {
+      onCheckpoint: async () => {},
+    });
+
+    // Assert
+    expect(readsForWhole).toBe(0);
+    expect(readBacks).toBe(1);
+    expect(paused.checkpoint.parts.length).toBeGreaterThan(0);
+    for (const [outcome, key] of [
+      [whole, spec.key],
+      [rest, continued.key],
+    ] as const) {
+      if (outcome.status !== 'done') throw new Error(`expected done, got ${outcome.status}`);
+      const file = await readObject(s3, key);
+      expect(file.equals(csvOracle())).toBe(true);
+      expect(outcome).toMatchObject({ sha256: sha256(file), rows: ACTIVITY_ROWS, bytes: file.length });
+    }
+  });
+
+  it('continued after its upload completed but before it was recorded, reads the file back and writes nothing', async () => {
+    // Arrange: a chunk stored whole, whose worker stopped right after saving the completed checkpoint
+    const spec = csvSpec();
+    let completed: ChunkCheckpoint | undefined;
+    const first = await writeChunk({ database, uploads: s3Uploads }, spec, null, {
+      onCheckpoint: async (c) => {
+        if (c.completed) completed = c;
+      },
+    });
+    if (first.status !== 'done' || !completed) throw new Error('expected a completed checkpoint');
+    const untouchable = () => {
+      throw new Error('a completed chunk must not read rows or upload parts');
+    };
+    const noDatabase: ExportDatabase = { withSnapshot: untouchable };
+    const readOnly: MultipartUploads = Object.assign(Object.create(s3Uploads), {
+      create: untouchable,
+      uploadPart: untouchable,
+      complete: untouchable,
+    });
+
+    // Act
+    const again = await writeChunk({ database: noDatabase, uploads: readOnly }, spec, completed, {
+      onCheckpoint: untouchable,
+    });
+
+    // Assert
+    expect(again).toEqual(first);
+    expect(first.sha256).toBe(sha256(await readObject(s3, spec.key)));
   });
 
   it('stops reading when saving a checkpoint finds the lease lost, with no part left uploading', async () => {

@@ -147,6 +147,7 @@ function startWorkers(
       },
       complete: (...args) => uploads.complete(...args),
       abort: (...args) => uploads.abort(...args),
+      read: (...args) => uploads.read(...args),
     };
     const handler = createExportWorkerHandler(() => ({
       deps: { ...deps, chunking: { ...deps.chunking!, uploads: counting } },

@@ -640,6 +640,17 @@ export class InMemoryMultipartUploads implements MultipartUploads {
     this.open.delete(uploadId);
   }
 
+  async read(key: string): Promise<AsyncIterable<Uint8Array>> {
+    const object = this.objects.get(key);
+    if (!object) throw new Error('NoSuchKey');
+    // In pieces, as a network body arrives.
+    return Readable.from(
+      Array.from({ length: Math.ceil(object.length / 65_536) }, (_, i) =>
+        object.subarray(i * 65_536, (i + 1) * 65_536),
+      ),
+    );
+  }
+
   private upload(key: string, uploadId: string) {
     const upload = this.open.get(uploadId);
     if (!upload || upload.key !== key) throw new Error('NoSuchUpload');

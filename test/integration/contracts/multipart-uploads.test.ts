@@ -87,6 +87,25 @@ describe.each([
     expect(await s.openUploads()).toBe(0);
   });
 
+  it('reads back the object an upload completed into, byte for byte, and refuses a key with no object', async () => {
+    const key = s.key('read-back.csv');
+    const uploadId = await s.uploads.create(key, { contentType: 'text/csv' });
+    const head = Buffer.from(Array.from({ length: MIN }, (_, i) => (i * 31) % 251));
+    const first = await s.uploads.uploadPart(key, uploadId, 1, head);
+    const second = await s.uploads.uploadPart(key, uploadId, 2, Buffer.from('tail\n'));
+    await s.uploads.complete(key, uploadId, [first, second]);
+
+    const pieces: Buffer[] = [];
+    for await (const piece of await s.uploads.read(key)) pieces.push(Buffer.from(piece));
+
+    expect(Buffer.concat(pieces).equals(Buffer.concat([head, Buffer.from('tail\n')]))).toBe(true);
+    await expect(
+      (async () => {
+        for await (const _ of await s.uploads.read(s.key('never-written.csv'))) void _;
+      })(),
+    ).rejects.toThrow();
+  });
+
   it('replaces a part uploaded again under the same number (a retried invocation)', async () => {
     const key = s.key('retried.csv');
     const uploadId = await s.uploads.create(key, { contentType: 'text/csv' });
