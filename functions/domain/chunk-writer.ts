@@ -6,7 +6,6 @@ import { partSizeFor, SLICE_ROWS } from './chunk-plan.js';
 import { coalesce } from './encoding/coalesce.js';
 import { csvCopy, jsonLinesCopy, parquetCopy, xmlValuesCopy } from './encoding/copy-statements.js';
 import { jsonArrayBody } from './encoding/json-rows.js';
-import { csvRecordCounter, lineCounter } from './encoding/line-counter.js';
 import { parquetFile } from './encoding/parquet-file.js';
 import { xmlAttribute, xmlRows } from './encoding/xml-rows.js';
 import { ExportCancelledError } from './errors.js';
@@ -178,13 +177,15 @@ export async function writeChunk(
                 },
               }),
             ],
-            async () => {
-              inFlight.throwIfFailed();
-              if (buffer.size < partSize()) return;
-              await inFlight.settle();
-              // Parquet parts carry no checkpoint: a Parquet chunk restarts from its beginning.
-              const part = await seal();
-              inFlight.start(() => store(part, false));
+            {
+              afterWrite: async () => {
+                inFlight.throwIfFailed();
+                if (buffer.size < partSize()) return;
+                await inFlight.settle();
+                // Parquet parts carry no checkpoint: a Parquet chunk restarts from its beginning.
+                const part = await seal();
+                inFlight.start(() => store(part, false));
+              },
             },
           );
           read.lastKey = spec.range.to;
@@ -209,8 +210,10 @@ export async function writeChunk(
             report();
           };
           const continued = read.rows > 0;
-          const [statement, stages] = sliceEncoding(spec, source, continued, counted);
-          await copyInto(snapshot, statement, source, buffer, options.signal, stages);
+          const [statement, stages, rowsCounted] = sliceEncoding(spec, source, continued, counted);
+          await copyInto(snapshot, statement, source, buffer, options.signal, stages, {
+            ...(rowsCounted && { onRows: counted }),
+          });
           after = end;
           read.lastKey = end;
           if (buffer.size >= partSize()) {
@@ -283,21 +286,24 @@ function rangeOf(spec: ChunkWriteSpec, after: string | null): KeyRange {
   return { after, upTo: spec.range.to };
 }
 
-/** The COPY statement of a slice and the stages that turn its output into the file's format. */
+/**
+ * The COPY statement of a slice, the stages that turn its output into the file's format, and
+ * whether its rows are the COPY's (counted as they pass) rather than counted by a stage.
+ */
 function sliceEncoding(
   spec: ChunkWriteSpec,
   source: ExportSource,
   continued: boolean,
   counted: (rows: number) => void,
-): [string, Transform[]] {
+): [string, Transform[], boolean] {
   switch (spec.format) {
     case 'csv':
       // The header is the document's start, written once per file.
-      return [csvCopy(source, spec.formulaGuard, false), [csvRecordCounter(counted)]];
+      return [csvCopy(source, spec.formulaGuard, false), [], true];
     case 'ndjson':
-      return [jsonLinesCopy(source), [lineCounter(counted)]];
+      return [jsonLinesCopy(source), [], true];
     case 'json':
-      return [jsonLinesCopy(source), [lineCounter(counted), jsonArrayBody(continued)]];
+      return [jsonLinesCopy(source), [jsonArrayBody(continued)], true];
     case 'xml':
       return [
         xmlValuesCopy(source),
@@ -308,6 +314,7 @@ function sliceEncoding(
             counted,
           ),
         ],
+        false,
       ];
     case 'parquet':
       throw new Error('parquet chunks are one COPY, not slices');
@@ -342,7 +349,10 @@ function documentEnd(spec: ChunkWriteSpec): string {
   }
 }
 
-/** Runs one COPY through `stages` into the part buffer, stopping when `signal` aborts. */
+/**
+ * Runs one COPY through `stages` into the part buffer, stopping when `signal` aborts; `onRows`
+ * counts its rows (one chunk each), `afterWrite` runs after each write into the buffer.
+ */
 async function copyInto(
   snapshot: Snapshot,
   statement: string,
@@ -350,8 +360,9 @@ async function copyInto(
   buffer: PartBuffer,
   signal: AbortSignal | undefined,
   stages: Transform[],
-  afterWrite?: () => Promise<void>,
+  hooks: { readonly onRows?: (rows: number) => void; readonly afterWrite?: () => Promise<void> } = {},
 ): Promise<void> {
+  const { onRows, afterWrite } = hooks;
   const rows = await snapshot.copyOut(statement, source.params);
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -361,5 +372,5 @@ async function copyInto(
         .then(() => callback(), callback);
     },
   });
-  await pipeline([rows as Readable, coalesce(), ...stages, sink], signal ? { signal } : {});
+  await pipeline([rows as Readable, coalesce(undefined, onRows), ...stages, sink], signal ? { signal } : {});
 }

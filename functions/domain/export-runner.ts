@@ -7,7 +7,6 @@ import { attachmentDisposition } from './content-disposition.js';
 import { coalesce } from './encoding/coalesce.js';
 import { csvCopy, jsonLinesCopy, parquetCopy, xmlValuesCopy } from './encoding/copy-statements.js';
 import { jsonArrayBody } from './encoding/json-rows.js';
-import { csvRecordCounter, lineCounter } from './encoding/line-counter.js';
 import { parquetFile } from './encoding/parquet-file.js';
 import { xmlAttribute, xmlRows } from './encoding/xml-rows.js';
 import { ExportCancelledError, ExportError } from './errors.js';
@@ -171,7 +170,13 @@ async function writeExport(
   uploading.catch(fail);
   plumbing.catch(fail);
 
-  const copy = async (statement: string, section: ExportSection, ...stages: Transform[]) => {
+  /** One COPY through `stages`; `onRows`, when given, counts its rows (one chunk each). */
+  const copy = async (
+    statement: string,
+    section: ExportSection,
+    onRows: ((rows: number) => void) | undefined,
+    ...stages: Transform[]
+  ) => {
     if (failure) throw failure;
     const rows = await snapshot.copyOut(statement, section.params);
     rows.on('error', ignore);
@@ -187,7 +192,7 @@ async function writeExport(
           compress: deflatesInZip(plan.format),
         });
       }
-      await pipeline([rows, coalesce(), ...stages, sink], { end: !!zip });
+      await pipeline([rows, coalesce(undefined, onRows), ...stages, sink], { end: !!zip });
     } finally {
       live.delete(rows);
     }
@@ -207,25 +212,21 @@ async function writeExport(
       };
       switch (plan.format) {
         case 'csv': {
-          // The first record is the header.
+          // The first row is the header.
           let header = true;
-          await copy(
-            csvCopy(section, plan.formulaGuard),
-            section,
-            csvRecordCounter((n) => {
-              rowsDone(header ? n - 1 : n);
-              header = false;
-            }),
-          );
+          await copy(csvCopy(section, plan.formulaGuard), section, (n) => {
+            rowsDone(header ? n - 1 : n);
+            header = false;
+          });
           break;
         }
         case 'ndjson':
-          await copy(jsonLinesCopy(section), section, lineCounter(rowsDone));
+          await copy(jsonLinesCopy(section), section, rowsDone);
           break;
         case 'json':
           await write(`${i > 0 ? ',\n' : ''}${JSON.stringify(section.name)}:`);
           if (!section.single) await write('[\n');
-          await copy(jsonLinesCopy(section), section, lineCounter(rowsDone), jsonArrayBody());
+          await copy(jsonLinesCopy(section), section, rowsDone, jsonArrayBody());
           if (!section.single) await write('\n]');
           // A single section without its row (no profile) is null, not nothing.
           else if ((counts[i] ?? 0) === 0) await write('null');
@@ -234,6 +235,7 @@ async function writeExport(
           await copy(
             parquetCopy(section),
             section,
+            undefined,
             parquetFile(section.columns, {
               sourceName: section.name,
               metadata: { exported_at: exportedAt },
@@ -247,6 +249,7 @@ async function writeExport(
           await copy(
             xmlValuesCopy(section),
             section,
+            undefined,
             xmlRows(columns, section.single ? null : 'row', rowsDone),
           );
           await write(`</${section.name}>\n`);

@@ -9,7 +9,9 @@ export interface Snapshot {
   count(source: ExportSource): Promise<number>;
   /**
    * Runs `COPY (…) TO STDOUT …` after binding `params` (see `ExportSource.params`), returning the raw
-   * output stream. `statement` is built by the domain from catalogue identifiers only.
+   * output stream. `statement` is built by the domain from catalogue identifiers only. The stream
+   * yields one chunk per row, a CSV header being a row (Postgres sends one CopyData message per
+   * row, also for a cell with line breaks), so counting chunks counts rows.
    */
   copyOut(statement: string, params: Readonly<Record<string, string>>): Promise<Readable>;
   /** The planner's row estimate for a source (`EXPLAIN`): no pass over the data. */

@@ -2,6 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -10,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PostgresExportDatabase } from '../../functions/adapters/postgres-export-database.js';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { CATALOGUE, CATALOGUE_TABLES } from '../../functions/domain/catalogue.js';
+import { coalesce } from '../../functions/domain/encoding/coalesce.js';
 import { ValidationError } from '../../functions/domain/errors.js';
 import type { ExportFormat } from '../../functions/domain/export-format.js';
 import { bulkSources, parseBulkExportRequest } from '../../functions/domain/export-request.js';
@@ -96,6 +99,33 @@ describe('CSV', () => {
     expect(result.tables).toEqual([{ name: table, rows: n }]);
     const expected = await copyToBuffer(sql, `COPY (${oracleQuery(table)}) TO STDOUT WITH CSV HEADER`);
     expect(body.equals(expected)).toBe(true);
+  });
+
+  it('counts the rows of a COPY by its chunks, one per row, also for cells with line breaks', async () => {
+    // Arrange: rows whose cells hold LF, CRLF and quotes, so their CSV records span several lines
+    const values = `SELECT * FROM (VALUES (1, E'a\\nb'), (2, E'c\\r\\nd"e\\n'), (3, NULL), (4, '')) v(id, note)`;
+    const counted: Record<string, number> = {};
+
+    // Act: each COPY through coalesce, as the engine reads it
+    await deps.database.withSnapshot(async (snapshot) => {
+      for (const [name, statement] of [
+        ['csv', `COPY (${values}) TO STDOUT WITH (FORMAT csv, HEADER true)`],
+        ['json', `COPY (SELECT row_to_json(v) FROM (${values}) v) TO STDOUT`],
+      ] as const) {
+        counted[name] = 0;
+        await pipeline(
+          await snapshot.copyOut(statement, {}),
+          coalesce(8, (n) => (counted[name]! += n)),
+          new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+        );
+      }
+    });
+
+    // Assert: 4 rows (and the header), though the CSV has 8 line breaks
+    const csv = await copyToBuffer(sql, `COPY (${values}) TO STDOUT WITH (FORMAT csv, HEADER true)`);
+    expect(csv.toString().split('\n').length - 1).toBe(8);
+    expect((parse(csv) as unknown[]).length).toBe(5);
+    expect(counted).toEqual({ csv: 5, json: 4 });
   });
 
   it.runIf(hasPsql)('matches psql \\copy for the table with the hard cases', async () => {

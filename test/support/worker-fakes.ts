@@ -345,7 +345,7 @@ const secondsAfter = (time: Date, seconds: number) => new Date(time.getTime() + 
 export interface FakeDatabaseOptions {
   /** Rows per source name. @default 100 */
   readonly rows?: Readonly<Record<string, number>>;
-  /** Rows per emitted chunk. @default 10 */
+  /** Rows between pauses (`chunkDelayMs`); each row is a chunk of its own, as from Postgres. @default 10 */
   readonly rowsPerChunk?: number;
   /** Pause between chunks, to make exports take time. @default 0 */
   readonly chunkDelayMs?: number;
@@ -408,10 +408,11 @@ export class FakeExportDatabase implements ExportDatabase {
                 self.failuresLeft--;
                 throw failAfterRows.error();
               }
-              const lines: string[] = [];
-              for (let i = row; i < Math.min(total, row + perChunk); i++) lines.push(`${i},name-${i}\n`);
-              exported += lines.length;
-              yield Buffer.from(lines.join(''));
+              // One chunk per row, as Postgres sends one CopyData message per row.
+              for (let i = row; i < Math.min(total, row + perChunk); i++) {
+                exported++;
+                yield Buffer.from(`${i},name-${i}\n`);
+              }
             }
           })(),
           { objectMode: false },

@@ -36,6 +36,31 @@ describe('coalesce', () => {
     expect(out).toBe(Buffer.concat(chunks).toString());
     expect(sizes.slice(0, -1).every((s) => s >= 64)).toBe(true);
   });
+
+  it('reports the rows (chunks) in each buffer it passes on, before that buffer, the rest at the end', async () => {
+    // Arrange: 23 rows, one with a line break inside, of 8 to 11 bytes
+    const chunks = Array.from({ length: 23 }, (_, i) => Buffer.from(i === 5 ? '5,"a\nb"\n' : `row ${i}\n`));
+    const seen: string[] = [];
+
+    // Act
+    await through(
+      chunks,
+      coalesce(40, (n) => seen.push(`rows ${n}`)),
+      new (await import('node:stream')).Transform({
+        transform(chunk: Buffer, _e, cb) {
+          seen.push(`bytes ${chunk.length}`);
+          cb(null, chunk);
+        },
+      }),
+    );
+
+    // Assert
+    const rows = seen.filter((s) => s.startsWith('rows ')).map((s) => Number(s.slice(5)));
+    expect(rows.reduce((a, b) => a + b, 0)).toBe(23);
+    expect(rows.length).toBeGreaterThan(3);
+    expect(seen[0]).toMatch(/^rows /);
+    expect(seen.every((s, i) => s.startsWith(i % 2 === 0 ? 'rows ' : 'bytes '))).toBe(true);
+  });
 });
 
 describe('jsonArrayBody', () => {
