@@ -5,7 +5,9 @@
  * - `worker <databaseUrl> <s3Endpoint> <bucket> <queueUrl> <options>`: one export worker execution
  *   environment polling the queue until it is sent SIGTERM; `options` is the JSON of
  *   {@link WorkerOptions}.
- * Each prints one JSON line at the end: {seconds?, rows?, bytes?, peakRssMb}.
+ * Each prints one JSON line at the end: {seconds?, rows?, bytes?, peakRssMb, cpuSeconds}, the CPU
+ * (user and system) the process spent on the export: from the start of the export, or for a
+ * worker from the first message it received, so loading and idle polling are left out.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -58,6 +60,7 @@ const [mode, databaseUrl, s3Endpoint, bucket, queueUrl, optionsJson] = process.a
 if (mode === 'stream') {
   const sql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
   const spec = parseBulkExportRequest({ tables: ['activity_logs'], format: 'csv' });
+  const cpuStart = process.cpuUsage();
   const started = process.hrtime.bigint();
   const result = await runExport(
     {
@@ -75,7 +78,15 @@ if (mode === 'stream') {
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await sql.end();
-  console.log(JSON.stringify({ seconds, rows: result.rows, bytes: result.bytes, peakRssMb: peakRssMb() }));
+  console.log(
+    JSON.stringify({
+      seconds,
+      rows: result.rows,
+      bytes: result.bytes,
+      peakRssMb: peakRssMb(),
+      cpuSeconds: cpuSecondsSince(cpuStart),
+    }),
+  );
   process.exit(0);
 }
 
@@ -136,6 +147,8 @@ function remainingTime(deadline: number, isChunk: boolean): number {
 
 const handler = createExportWorkerHandler(() => ({ deps, maxReceiveCount: 5 }));
 let stopping = false;
+/** CPU usage when this worker received its first message. */
+let cpuStart: NodeJS.CpuUsage | undefined;
 process.on('SIGTERM', () => {
   stopping = true;
 });
@@ -149,6 +162,7 @@ while (!stopping) {
     }),
   );
   for (const message of Messages) {
+    cpuStart ??= process.cpuUsage();
     const deadline = Date.now() + INVOCATION_SECONDS * 1000;
     const isChunk = (JSON.parse(message.Body ?? '{}') as { chunk?: number }).chunk !== undefined;
     const step = options.cutEveryBytes;
@@ -175,8 +189,14 @@ while (!stopping) {
   }
 }
 await Promise.all([jobsSql.end(), exportSql.end()]);
-console.log(JSON.stringify({ peakRssMb: peakRssMb() }));
+console.log(JSON.stringify({ peakRssMb: peakRssMb(), cpuSeconds: cpuStart ? cpuSecondsSince(cpuStart) : 0 }));
 process.exit(0);
+
+/** User and system CPU seconds since `start`. */
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
 
 /** Peak RSS of this process image (see bench/case.ts). */
 function peakRssMb(): number {

@@ -14,6 +14,8 @@ export interface ChunkedSample {
   readonly bytes: number;
   /** The highest peak RSS of the case's processes (each worker's own). */
   readonly peakRssMb: number | null;
+  /** CPU seconds (user + system) of the case's exporting processes together; not the database's or S3's. */
+  readonly cpuSeconds?: number | null;
   /** Chunk invocations (a continuation counts as one more); 1 for the one-object cases. */
   readonly invocations: number | null;
 }
@@ -32,6 +34,8 @@ export interface ChunkedResult {
   /** `psql | aws s3 cp` seconds / this case's seconds. */
   readonly vsPipe: number | null;
   readonly peakRssMbPerWorker: number | null;
+  /** Median CPU seconds of the exporting processes, per million rows. */
+  readonly cpuSecondsPerMillionRows: number | null;
   /** The distinct counts of invocations over the rounds. */
   readonly invocations: readonly number[];
 }
@@ -85,6 +89,13 @@ const slower = (rounds: ChunkedRounds, name: string, than: string) => {
   return ratio === null ? null : ratio - 1;
 };
 
+function cpuPerMillion(runs: readonly ChunkedSample[]): number | null {
+  const values = runs.flatMap((r) =>
+    r.cpuSeconds != null && r.rows > 0 ? [(r.cpuSeconds * 1e6) / r.rows] : [],
+  );
+  return values.length ? median(values) : null;
+}
+
 /** The medians of each case of one table size, the baselines first. */
 export function chunkedTable(rows: number, rounds: ChunkedRounds): ChunkedTable {
   const order = [PIPELINE, ...CHUNKED_CASES].filter((name) => rounds.has(name));
@@ -104,6 +115,7 @@ export function chunkedTable(rows: number, rounds: ChunkedRounds): ChunkedTable 
         speedup: faster(rounds, name, ONE_STREAM),
         vsPipe: faster(rounds, name, PIPELINE),
         peakRssMbPerWorker: peaks.length ? Math.max(...peaks) : null,
+        cpuSecondsPerMillionRows: cpuPerMillion(runs),
         invocations: [...new Set(runs.map((r) => r.invocations).filter((n): n is number => n !== null))].sort(
           (x, y) => x - y,
         ),
@@ -167,15 +179,15 @@ export function printChunked(
 ): void {
   for (const table of tables) {
     console.log(
-      `\n${`chunked, ${count(table.rows)} rows`.padEnd(38)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(10)} ${'speedup'.padStart(8)} ${'vs pipe'.padStart(8)} ${'RSS/worker'.padStart(11)} ${'invocations'.padStart(11)}`,
+      `\n${`chunked, ${count(table.rows)} rows`.padEnd(38)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(10)} ${'speedup'.padStart(8)} ${'vs pipe'.padStart(8)} ${'RSS/worker'.padStart(11)} ${'CPU s/1M'.padStart(9)} ${'invocations'.padStart(11)}`,
     );
     for (const r of table.results)
       console.log(
-        `${r.case.padEnd(38)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(10)} ${fixed(r.speedup).padStart(8)} ${fixed(r.vsPipe).padStart(8)} ${(r.peakRssMbPerWorker === null ? 'n/a' : `${r.peakRssMbPerWorker} MB`).padStart(11)} ${r.invocations.join('/').padStart(11)}`,
+        `${r.case.padEnd(38)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(10)} ${fixed(r.speedup).padStart(8)} ${fixed(r.vsPipe).padStart(8)} ${(r.peakRssMbPerWorker === null ? 'n/a' : `${r.peakRssMbPerWorker} MB`).padStart(11)} ${fixed(r.cpuSecondsPerMillionRows).padStart(9)} ${r.invocations.join('/').padStart(11)}`,
       );
   }
   console.log(
-    `\nspeedup = one stream's seconds / case seconds; vs pipe = psql | aws s3 cp seconds / case seconds; each the median over ${rounds} interleaved round(s) of the ratio within a round; RSS/worker the highest`,
+    `\nspeedup = one stream's seconds / case seconds; vs pipe = psql | aws s3 cp seconds / case seconds; each the median over ${rounds} interleaved round(s) of the ratio within a round; RSS/worker the highest; CPU s/1M = CPU seconds of the exporting processes (all workers; psql and aws for the pipeline; not Postgres or the S3 emulator) per million rows, median`,
   );
   const goal = (met: boolean) => (met ? 'met' : 'not met');
   console.log(`\nAt ${count(answers.rows)} rows:`);

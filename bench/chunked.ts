@@ -125,7 +125,14 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
   const stream = async (url: string): Promise<ChunkedSample> => {
     const r = lastJson(await child(['stream', url, props.aws.endpoint, BUCKET]).done);
     if (typeof r.seconds !== 'number') throw new Error('the one-stream export printed no result');
-    return { seconds: r.seconds, rows: r.rows, bytes: r.bytes, peakRssMb: r.peakRssMb, invocations: 1 };
+    return {
+      seconds: r.seconds,
+      rows: r.rows,
+      bytes: r.bytes,
+      peakRssMb: r.peakRssMb,
+      cpuSeconds: r.cpuSeconds,
+      invocations: 1,
+    };
   };
 
   const chunked = async (
@@ -171,14 +178,17 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
       if (status !== 'completed') throw new Error(`chunked job ${status}`);
       // Stop the workers: they finish their poll and report their peak RSS.
       for (const { proc } of running) proc.kill('SIGTERM');
-      const peaks = (await Promise.all(running.map((r) => r.done)))
-        .map((o) => lastJson(o).peakRssMb as number)
-        .filter((p) => Number.isFinite(p));
+      const reports = (await Promise.all(running.map((r) => r.done))).map(
+        (o) => lastJson(o) as { peakRssMb?: number; cpuSeconds?: number },
+      );
+      const peaks = reports.map((r) => r.peakRssMb).filter((p): p is number => Number.isFinite(p));
+      const cpu = reports.map((r) => r.cpuSeconds).filter((c): c is number => Number.isFinite(c));
       return {
         seconds,
         rows: Number(done!.rows),
         bytes: Number(done!.bytes),
         peakRssMb: peaks.length ? Math.max(...peaks) : null,
+        cpuSeconds: cpu.length === workers ? cpu.reduce((a, b) => a + b, 0) : null,
         invocations: done!.invocations,
       };
     } finally {

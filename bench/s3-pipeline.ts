@@ -15,6 +15,8 @@ export interface PipelineSample {
   readonly rows: number;
   readonly seconds: number;
   readonly peakRssMb: number | null;
+  /** CPU seconds of psql and the AWS CLI together. */
+  readonly cpuSeconds: number | null;
   readonly bytes: number;
 }
 
@@ -85,19 +87,25 @@ export function s3Pipeline(props: S3PipelineProps): S3Pipeline | { readonly unav
         'set -o pipefail',
         `psql ${quote(props.databaseUrl)} -X -q -c ${quote(copy)} | ${quote(cli.command)} s3 cp - ${quote(`s3://${props.bucket}/${key}`)} --endpoint-url ${quote(props.endpoint)} --only-show-errors`,
       ].join('\n');
-      const args = hasTime ? ['/usr/bin/time', '-f', '%M', 'bash', '-c', script] : ['bash', '-c', script];
+      // User and system CPU seconds (bash's, which include psql's and aws's) and peak RSS in KiB.
+      const args = hasTime
+        ? ['/usr/bin/time', '-f', '%U %S %M', 'bash', '-c', script]
+        : ['bash', '-c', script];
       const started = process.hrtime.bigint();
       // Asynchronous: the S3 server runs in this process and must keep serving the upload.
       const result = await runAsync(args[0]!, args.slice(1), env);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (result.status !== 0) throw new Error(`the psql | aws s3 cp pipeline failed: ${result.stderr}`);
-      const rssKb = hasTime ? Number(result.stderr.trim().split('\n').at(-1)) : Number.NaN;
+      const [user, system, rssKb] = hasTime
+        ? (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number)
+        : [Number.NaN, Number.NaN, Number.NaN];
       const head = await s3.send(new HeadObjectCommand({ Bucket: props.bucket, Key: key }));
       await s3.send(new DeleteObjectCommand({ Bucket: props.bucket, Key: key }));
       return {
         rows: props.rows,
         seconds,
-        peakRssMb: Number.isFinite(rssKb) ? Math.round(rssKb / 1024) : null,
+        peakRssMb: Number.isFinite(rssKb) ? Math.round(rssKb! / 1024) : null,
+        cpuSeconds: Number.isFinite(user! + system!) ? user! + system! : null,
         bytes: head.ContentLength ?? 0,
       };
     },
