@@ -210,10 +210,8 @@ export async function writeChunk(
             report();
           };
           const continued = read.rows > 0;
-          const [statement, stages, rowsCounted] = sliceEncoding(spec, source, continued, counted);
-          await copyInto(snapshot, statement, source, buffer, options.signal, stages, {
-            ...(rowsCounted && { onRows: counted }),
-          });
+          const [statement, stages, onRows] = sliceEncoding(spec, source, continued, counted);
+          await copyInto(snapshot, statement, source, buffer, options.signal, stages, { onRows });
           after = end;
           read.lastKey = end;
           if (buffer.size >= partSize()) {
@@ -288,22 +286,22 @@ function rangeOf(spec: ChunkWriteSpec, after: string | null): KeyRange {
 
 /**
  * The COPY statement of a slice, the stages that turn its output into the file's format, and
- * whether its rows are the COPY's (counted as they pass) rather than counted by a stage.
+ * `counted` when the COPY's rows are the file's (counted as they pass), not counted by a stage.
  */
 function sliceEncoding(
   spec: ChunkWriteSpec,
   source: ExportSource,
   continued: boolean,
   counted: (rows: number) => void,
-): [string, Transform[], boolean] {
+): [string, Transform[], ((rows: number) => void) | undefined] {
   switch (spec.format) {
     case 'csv':
       // The header is the document's start, written once per file.
-      return [csvCopy(source, spec.formulaGuard, false), [], true];
+      return [csvCopy(source, spec.formulaGuard, false), [], counted];
     case 'ndjson':
-      return [jsonLinesCopy(source), [], true];
+      return [jsonLinesCopy(source), [], counted];
     case 'json':
-      return [jsonLinesCopy(source), [jsonArrayBody(continued)], true];
+      return [jsonLinesCopy(source), [jsonArrayBody(continued)], counted];
     case 'xml':
       return [
         xmlValuesCopy(source),
@@ -314,7 +312,7 @@ function sliceEncoding(
             counted,
           ),
         ],
-        false,
+        undefined,
       ];
     case 'parquet':
       throw new Error('parquet chunks are one COPY, not slices');
@@ -360,7 +358,10 @@ async function copyInto(
   buffer: PartBuffer,
   signal: AbortSignal | undefined,
   stages: Transform[],
-  hooks: { readonly onRows?: (rows: number) => void; readonly afterWrite?: () => Promise<void> } = {},
+  hooks: {
+    readonly onRows?: ((rows: number) => void) | undefined;
+    readonly afterWrite?: () => Promise<void>;
+  } = {},
 ): Promise<void> {
   const { onRows, afterWrite } = hooks;
   const rows = await snapshot.copyOut(statement, source.params);
