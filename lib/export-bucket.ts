@@ -10,8 +10,6 @@ import { Construct } from 'constructs';
 
 import { API_EXPORT_PREFIX } from '../functions/domain/export-job.js';
 
-export { API_EXPORT_PREFIX };
-
 export interface ExportBucketProps {
   /**
    * Age at which objects under `exports/` are deleted. Must outlive the emailed links.
