@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four projects (STYLE.md "Tests"): unit tests need no network; integration and e2e tests run
+ * Four projects (docs/testing.md): unit tests need no network; integration and e2e tests run
  * against the real Postgres and S3-compatible server that `test/setup/global-setup.ts` starts.
  */
 export default defineConfig({

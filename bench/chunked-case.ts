@@ -20,15 +20,16 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import postgres from 'postgres';
-import { OutboxMailer } from '../functions/adapters/outbox-mailer.js';
-import { PostgresExportDatabase } from '../functions/adapters/postgres-export-database.js';
-import { createS3Client } from '../functions/adapters/s3-client.js';
-import { S3ObjectStore } from '../functions/adapters/s3-object-store.js';
-import { createSqsClient, SqsExportQueue } from '../functions/adapters/sqs-export-queue.js';
-import { bulkSources, parseBulkExportRequest } from '../functions/domain/export-request.js';
-import { runExport } from '../functions/domain/export-runner.js';
+import { OutboxMailer } from '../functions/adapters/mail/outbox-mailer.js';
+import { PostgresExportDatabase } from '../functions/adapters/postgres/postgres-export-database.js';
+import { createS3Client } from '../functions/adapters/s3/client.js';
+import { S3ObjectStore } from '../functions/adapters/s3/s3-object-store.js';
+import { createSqsClient } from '../functions/adapters/sqs/client.js';
+import { SqsExportQueue } from '../functions/adapters/sqs/sqs-export-queue.js';
+import { bulkSources, parseBulkExportRequest } from '../functions/domain/catalogue/export-request.js';
+import { runExport } from '../functions/domain/engine/run-export.js';
 import { NO_METRICS } from '../functions/domain/metrics-sink.js';
-import { buildWorkerDeps } from '../functions/shared/worker-context.js';
+import { buildWorkerDeps } from '../functions/wiring/worker-context.js';
 import { sqsRecord } from '../local/event-source.js';
 import { INVOCATION_SECONDS } from './chunked-cases.js';
 

@@ -1,5 +1,5 @@
 /**
- * The chunked-export cases of `npm run bench` (DESIGN §10): `activity_logs` of `--rows` rows as
+ * The chunked-export cases of `npm run bench` (docs/chunked-exports.md): `activity_logs` of `--rows` rows as
  * CSV to the local S3, written by the chunked engine on 1, 2 and 4 concurrent worker processes
  * (each chunk a queue message, as in AWS), and as one chunk in one invocation and forced through
  * `--invocations` invocations that each continue its upload. Every round measures two baselines
@@ -15,9 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import postgres from 'postgres';
-import { createSqsClient, SqsExportQueue } from '../functions/adapters/sqs-export-queue.js';
-import { catalogueTable } from '../functions/domain/catalogue.js';
-import { tableSource } from '../functions/domain/export-request.js';
+import { createSqsClient } from '../functions/adapters/sqs/client.js';
+import { SqsExportQueue } from '../functions/adapters/sqs/sqs-export-queue.js';
+import { catalogueTable } from '../functions/domain/catalogue/catalogue.js';
+import { tableSource } from '../functions/domain/catalogue/export-request.js';
 import type { LocalAws } from '../local/local-aws.js';
 import type { WorkerOptions } from './chunked-case.js';
 import {

@@ -1,4 +1,4 @@
-import type { ObjectStore, StoredObject, UploadRequest } from '../functions/domain/ports.js';
+import type { ObjectStore, StoredObject, UploadRequest } from '../functions/domain/engine/ports.js';
 
 /** An object store that reads and discards every body: the engine's null sink, for benchmarks. */
 export class NullObjectStore implements ObjectStore {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client } from '../functions/adapters/s3-client.js';
+import { createS3Client } from '../functions/adapters/s3/client.js';
 
 export interface PipelineSample {
   readonly rows: number;

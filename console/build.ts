@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { InlineConfig } from 'vite';
-import { openApiJson } from '../functions/shared/openapi.js';
+import { openApiJson } from '../functions/api/openapi.js';
 import { CONSOLE_BASE_PATH, CONSOLE_DIST_DIR, CONSOLE_SOURCE_DIR } from '../lib/console-site.js';
 
 /**
@@ -29,7 +29,7 @@ export async function renderApiTypes(documentJson: string): Promise<string> {
   const server = document.servers?.[0]?.url;
   if (!server) throw new Error('the OpenAPI document names no server URL');
   return [
-    '// Generated from the service OpenAPI document (functions/shared/openapi.ts) by console/build.ts.',
+    '// Generated from the service OpenAPI document (functions/api/openapi.ts) by console/build.ts.',
     '// Do not edit: `npm run console:api` regenerates it.',
     `// openapi-sha256: ${sha256(documentJson)}`,
     '',

@@ -1,4 +1,4 @@
--- The learning platform's product tables (DESIGN.md §4). The service only reads them; the local
+-- The learning platform's product tables (docs/architecture.md#product-database). The service only reads them; the local
 -- runtime and the tests create them with demo data when they are absent (local/demo-data.ts).
 
 CREATE TABLE users (

@@ -1,5 +1,5 @@
 import type { ReservedSql, Sql, TransactionSql } from 'postgres';
-import { CATALOGUE } from '../functions/domain/catalogue.js';
+import { CATALOGUE } from '../functions/domain/catalogue/catalogue.js';
 
 /**
  * The database roles of the service, least privilege by construction:

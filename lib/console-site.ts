@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 
 /**
- * Facts about the web console (DESIGN §12) that the build, the local runtime and the CDK stack all
+ * Facts about the web console (docs/console.md) that the build, the local runtime and the CDK stack all
  * read: where it is served, where its build lands, and the security headers it is served with.
  */
 

@@ -1,6 +1,6 @@
 import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { SCHEDULES } from '../functions/domain/schedule-catalogue.js';
+import { SCHEDULES } from '../functions/domain/schedules/schedule-catalogue.js';
 import { DataExportStack } from './data-export-stack.js';
 import { loadStageConfig, type StageConfig } from './stage-config.js';
 

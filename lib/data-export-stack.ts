@@ -3,8 +3,8 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SERVICE_ROLES, type ServiceLogin } from '../db/service-roles.js';
-import { API_BASE_PATH } from '../functions/domain/api-paths.js';
-import { API_EXPORT_PREFIX } from '../functions/domain/export-job.js';
+import { API_BASE_PATH } from '../functions/domain/access/api-paths.js';
+import { API_EXPORT_PREFIX } from '../functions/domain/jobs/export-job.js';
 import { DatabaseAccess } from './database-access.js';
 import { type ApiHandlerName, ExportApi } from './export-api.js';
 import { ExportBucket } from './export-bucket.js';
@@ -19,7 +19,7 @@ import type { StageConfig } from './stage-config.js';
 
 /**
  * What each handler needs, so that each gets exactly its env vars and grants. Handlers built on the
- * shared dependencies (`functions/shared/api-context.ts`, `worker-context.ts`) parse `config.ts`
+ * shared dependencies (`functions/wiring/api-context.ts`, `worker-context.ts`) parse `config.ts`
  * and connect to the database at cold start, so they all get the database, the bucket name and
  * (API) the queue URL; the link secret, object access, sending and email only where used.
  */

@@ -23,7 +23,7 @@ import {
   queryParameterNames,
   type RouteName,
   type RouteSpec,
-} from '../functions/shared/api-routes.js';
+} from '../functions/api/api-routes.js';
 import { apiAccessLogFormat } from './api-access-log.js';
 import { addServiceGatewayResponses } from './api-gateway-responses.js';
 import type { FunctionNetwork } from './database-access.js';
@@ -116,7 +116,7 @@ export interface ExportApiProps {
 }
 
 /**
- * The REST API of DESIGN §6, deployed from the route declaration (`API_ROUTES`): one function per
+ * The REST API of docs/api.md, deployed from the route declaration (`API_ROUTES`): one function per
  * route, a Lambda REQUEST authorizer (cached) for JWTs, JSON access logs, binary media types for
  * downloads, the service's error shape on gateway errors, usage plans with API keys, and a WAF web
  * ACL. Requests are validated by the handlers, with the same schemas locally and in AWS, so every
@@ -153,7 +153,7 @@ export class ExportApi extends Construct {
       // API Gateway returns a base64 proxy body as binary only when the request's Accept header
       // matches a binary media type; browsers and curl send `*/*`, so every type is binary-capable.
       // Text responses (isBase64Encoded false) pass through unchanged, and the handlers decode
-      // base64 request bodies (functions/shared/http.ts).
+      // base64 request bodies (functions/api/http.ts).
       binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       cloudWatchRole: props.cloudWatchRole ?? true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,

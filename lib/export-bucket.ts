@@ -8,7 +8,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-import { API_EXPORT_PREFIX } from '../functions/domain/export-job.js';
+import { API_EXPORT_PREFIX } from '../functions/domain/jobs/export-job.js';
 
 export interface ExportBucketProps {
   /**

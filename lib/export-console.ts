@@ -21,11 +21,11 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import type { ISource } from 'aws-cdk-lib/aws-s3-deployment';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { API_BASE_PATH } from '../functions/domain/api-paths.js';
+import { API_BASE_PATH } from '../functions/domain/access/api-paths.js';
 import { ConsoleDeployment } from './console-deployment.js';
 import { CONSOLE_BASE_PATH, CONSOLE_CSP } from './console-site.js';
 
-/** Where CloudFront sends API calls: the REST API's base path (DESIGN §6). */
+/** Where CloudFront sends API calls: the REST API's base path (docs/api.md). */
 const API_PATH_PATTERN = `${API_BASE_PATH}/*`;
 
 export interface ExportConsoleProps {
@@ -54,7 +54,7 @@ export interface ExportConsoleProps {
 }
 
 /**
- * The web console (DESIGN §12) in AWS: its static files in a private S3 bucket that only this
+ * The web console (docs/console.md) in AWS: its static files in a private S3 bucket that only this
  * CloudFront distribution can read (origin access control), and `/api/export/*` on the same
  * origin routed to the REST API, uncached, with every method, query string and header but Host.
  * CloudFront adds the console's usage-plan API key to those requests as an origin custom header,

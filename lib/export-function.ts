@@ -8,7 +8,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/service-identity.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/platform/service-identity.js';
 import type { DatabaseAccess, FunctionNetwork } from './database-access.js';
 import { ESM_REQUIRE_BANNER, EXTERNAL_MODULES, LAMBDA_NODE_TARGET, MAIN_FIELDS } from './export-bundling.js';
 import type { ExportMailSender } from './export-mail-sender.js';

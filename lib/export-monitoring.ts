@@ -20,7 +20,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/service-identity.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/platform/service-identity.js';
 
 /** Dimensions of the worker's EMF metrics (Powertools adds `service`). */
 const EXPORT_METRIC_DIMENSIONS = 'format, kind, service';

@@ -7,7 +7,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { EVENT_SOURCE, EXPORT_DETAIL_TYPES } from '../functions/domain/export-events.js';
+import { EVENT_SOURCE, EXPORT_DETAIL_TYPES } from '../functions/domain/notifications/export-events.js';
 import type { FunctionNetwork } from './database-access.js';
 import { ExportFunction } from './export-function.js';
 import { handlerEntryPath } from './handler-entries.js';
@@ -44,7 +44,7 @@ export interface ExportWebhooksProps {
 }
 
 /**
- * Export events and their webhooks (DESIGN §11): the EventBridge bus the worker and the sweeper
+ * Export events and their webhooks (docs/events-and-webhooks.md): the EventBridge bus the worker and the sweeper
  * publish `Export Completed|Failed|Cancelled` on, a rule that sends those events to the webhook
  * queue, and the delivery function that fans each out to the subscribed endpoints and makes one
  * signed attempt per receive, backing off by the message's visibility for about a day before the

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { API_ROUTES, type RouteName } from '../functions/shared/api-routes.js';
+import { API_ROUTES, type RouteName } from '../functions/api/api-routes.js';
 
 /** Repository root: `lib/` refers to Lambda code by file path only, relative to this directory. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -16,7 +16,7 @@ export type HandlerName = RouteName | keyof typeof OTHER_ENTRIES;
 
 /**
  * Every Lambda entry point of the service, by construct-friendly name: one per API route (from the
- * route declaration, `functions/shared/api-routes.ts`) plus the others. The stack, the infra tests,
+ * route declaration, `functions/api/api-routes.ts`) plus the others. The stack, the infra tests,
  * the local runtime and `scripts/bundle-size.ts` read this list, so a handler is added in one place.
  */
 export const HANDLER_ENTRIES: Readonly<Record<HandlerName, string>> = {

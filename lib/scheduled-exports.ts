@@ -3,7 +3,7 @@ import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // Pure modules shared with the runtime: the same catalogue and cron conversion the local scheduler uses.
-import { toEventBridgeCron } from '../functions/domain/eventbridge-cron.js';
+import { toEventBridgeCron } from '../functions/domain/schedules/eventbridge-cron.js';
 
 /** What this construct needs of a schedule catalogue entry. */
 export interface ScheduleEntry {

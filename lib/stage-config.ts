@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_CHUNK_ROWS } from '../functions/domain/chunk-plan.js';
-import { MAX_LINK_TTL_SECONDS } from '../functions/domain/link-token.js';
+import { MAX_LINK_TTL_SECONDS } from '../functions/domain/access/link-token.js';
+import { DEFAULT_CHUNK_ROWS } from '../functions/domain/worker/chunks/chunk-plan.js';
 
 /** The deployment stages the app knows. Each has its own block under context `stages`. */
 export const STAGE_NAMES = ['dev', 'prod'] as const;

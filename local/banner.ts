@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { API_BASE_PATH } from '../functions/domain/api-paths.js';
+import { API_BASE_PATH } from '../functions/domain/access/api-paths.js';
 import { CONSOLE_BASE_PATH } from '../lib/console-site.js';
 import type { LocalRuntime } from './runtime.js';
 

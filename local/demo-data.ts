@@ -216,7 +216,7 @@ async function createSchemaIn(sql: Queryable): Promise<void> {
   await sql.unsafe(await readFile(PRODUCT_SCHEMA_FILE, 'utf8'));
 }
 
-/** Creates the product tables of DESIGN.md §4 (`db/product-schema.sql`) in one transaction. */
+/** Creates the product tables of docs/architecture.md#product-database (`db/product-schema.sql`) in one transaction. */
 export async function createProductSchema(sql: Sql): Promise<void> {
   await sql.begin((tx) => createSchemaIn(tx));
 }

@@ -1,4 +1,4 @@
-import { API_BASE_PATH, API_ROUTES, type RouteName } from '../functions/shared/api-routes.js';
+import { API_BASE_PATH, API_ROUTES, type RouteName } from '../functions/api/api-routes.js';
 import type { GatewayRoute, ProxyHandler } from './gateway.js';
 
 /**

@@ -9,7 +9,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { BINARY_MEDIA_TYPES } from '../functions/shared/api-routes.js';
+import { BINARY_MEDIA_TYPES } from '../functions/api/api-routes.js';
 import { policyAllows } from './authorizer-policy.js';
 import type { StaticSite } from './console-files.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, lambdaContext, withTimeout } from './lambda-context.js';

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { putEventsEntry } from '../functions/adapters/eventbridge-event-publisher.js';
+import { putEventsEntry } from '../functions/adapters/eventbridge/eventbridge-event-publisher.js';
 import {
   EVENT_SOURCE,
   type EventPublisher,
   EXPORT_DETAIL_TYPES,
   type ExportEvent,
-} from '../functions/domain/export-events.js';
+} from '../functions/domain/notifications/export-events.js';
 import { LOCAL_REGION } from './lambda-context.js';
 
 /** The local bus's name, as the stack names its own. */

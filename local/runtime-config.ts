@@ -40,7 +40,7 @@ const MIB = 1024 * 1024;
  * table in local/README.md documents these keys and a test holds the two in step. Numbers refuse 0
  * wherever 0 would stall the runtime (no pollers, no time, no requests); only ports take 0, for a
  * free one. Other service variables (RATE_LIMIT_MAX, LEASE_SECONDS, …) go to the handlers as they
- * are and are checked by `functions/shared/config.ts` when the handlers load.
+ * are and are checked by `functions/platform/config.ts` when the handlers load.
  */
 export const LocalConfigSchema = z
   .object({
@@ -75,7 +75,7 @@ export const LocalConfigSchema = z
     PUBLIC_API_URL: optionalUrl,
     /** The worker's Lambda timeout: its remaining-time budget per invocation. */
     WORKER_TIMEOUT_SECONDS: whole(MAX_LAMBDA_TIMEOUT_SECONDS, 1, MAX_LAMBDA_TIMEOUT_SECONDS),
-    /** @default 6 × WORKER_TIMEOUT_SECONDS, as the stack sets it (STYLE.md "Queues") */
+    /** @default 6 × WORKER_TIMEOUT_SECONDS, as the stack sets it (docs/deployment.md) */
     QUEUE_VISIBILITY_TIMEOUT_SECONDS: optionalWhole(1, MAX_VISIBILITY_TIMEOUT_SECONDS),
     /** Receives before the DLQ. */
     MAX_RECEIVE_COUNT: whole(5, 1, MAX_RECEIVE_COUNT_LIMIT),

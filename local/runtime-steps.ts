@@ -2,16 +2,16 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import postgres from 'postgres';
-import { createS3Client } from '../functions/adapters/s3-client.js';
-import { SqsExportQueue } from '../functions/adapters/sqs-export-queue.js';
-import { SqsWebhookQueue } from '../functions/adapters/sqs-webhook-queue.js';
-import { nextRunTimes } from '../functions/domain/eventbridge-cron.js';
-import type { EventPublisher } from '../functions/domain/export-events.js';
-import type { Mailer } from '../functions/domain/mailer.js';
-import { SCHEDULES } from '../functions/domain/schedule-catalogue.js';
-import type { Config } from '../functions/shared/config.js';
-import { once } from '../functions/shared/once.js';
-import { SERVICE_NAME } from '../functions/shared/service-identity.js';
+import { createS3Client } from '../functions/adapters/s3/client.js';
+import { SqsExportQueue } from '../functions/adapters/sqs/sqs-export-queue.js';
+import { SqsWebhookQueue } from '../functions/adapters/sqs/sqs-webhook-queue.js';
+import type { EventPublisher } from '../functions/domain/notifications/export-events.js';
+import type { Mailer } from '../functions/domain/notifications/mailer.js';
+import { nextRunTimes } from '../functions/domain/schedules/eventbridge-cron.js';
+import { SCHEDULES } from '../functions/domain/schedules/schedule-catalogue.js';
+import type { Config } from '../functions/platform/config.js';
+import { once } from '../functions/platform/once.js';
+import { SERVICE_NAME } from '../functions/platform/service-identity.js';
 import { CONSOLE_DIST_DIR } from '../lib/console-site.js';
 import { handlerEntryPath } from '../lib/handler-entries.js';
 import type { BackingServices, ExportQueues } from './backing-services.js';
@@ -47,7 +47,7 @@ export interface Notifiers {
 }
 
 /**
- * Sets the environment the handlers read at cold start (functions/shared/config.ts and the
+ * Sets the environment the handlers read at cold start (functions/platform/config.ts and the
  * Powertools instances), then loads their config: every handler module is imported after this.
  */
 export async function setHandlerEnvironment(
@@ -90,7 +90,7 @@ export async function setHandlerEnvironment(
     MAX_RECEIVE_COUNT: String(config.MAX_RECEIVE_COUNT),
     QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(config.QUEUE_VISIBILITY_TIMEOUT_SECONDS),
   });
-  const { config: handlerConfig } = await import('../functions/shared/config.js');
+  const { config: handlerConfig } = await import('../functions/platform/config.js');
   return handlerConfig();
 }
 
@@ -109,8 +109,8 @@ export async function wireApiHandlers(
     readonly webhookQueueUrl: string;
   },
 ): Promise<void> {
-  const { buildApiDeps } = await import('../functions/shared/api-context.js');
-  const { setApiDeps } = await import('../functions/shared/api-wiring/provided.js');
+  const { buildApiDeps } = await import('../functions/wiring/api-context.js');
+  const { setApiDeps } = await import('../functions/wiring/api/provided.js');
   const sql = postgres(handlerConfig.DATABASE_URL!, {
     max: 8,
     idle_timeout: 20,
@@ -220,7 +220,7 @@ export function startCronScheduler(step: Step, sqs: SQSClient, queueUrl: string)
 
 /** The stale-job sweeper, fed by the stack's rate rule every SWEEP_INTERVAL_SECONDS. */
 export async function startSweeper(step: Step, sweeperConfig: Config, notify: Notifiers): Promise<void> {
-  const { createSweeperFromConfig } = await import('../functions/shared/sweeper.js');
+  const { createSweeperFromConfig } = await import('../functions/wiring/sweeper.js');
   const { createSweepJobsHandler } = await import('../functions/handlers/sweep-jobs.js');
   const sweep = createSweepJobsHandler(
     once(() => createSweeperFromConfig(sweeperConfig, notify)),

@@ -2,8 +2,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SERVICE_ROLES, type ServiceLogin, serviceUrl } from '../db/service-roles.js';
-import { OutboxMailer } from '../functions/adapters/outbox-mailer.js';
-import { createAccessToken } from '../functions/domain/auth.js';
+import { OutboxMailer } from '../functions/adapters/mail/outbox-mailer.js';
+import { createAccessToken } from '../functions/domain/access/auth.js';
 import {
   createExportQueues,
   ensureBucket,
@@ -68,7 +68,7 @@ export interface LocalRuntime {
 export const BANNER_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 
 /**
- * Starts the whole service on one machine (DESIGN §2 "local runtime"), step by step; each step
+ * Starts the whole service on one machine (docs/local-runtime.md), step by step; each step
  * registers how to stop what it started, so a failed start stops exactly that, newest first.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {

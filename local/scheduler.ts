@@ -1,4 +1,4 @@
-import type { ScheduledExportMessage } from '../functions/domain/scheduled-export-message.js';
+import type { ScheduledExportMessage } from '../functions/domain/schedules/scheduled-export-message.js';
 
 /** What the scheduler needs of a catalogue entry. */
 export interface ScheduleEntry {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createAccessToken } from '../functions/domain/auth.js';
+import { createAccessToken } from '../functions/domain/access/auth.js';
 import { DEMO_ADMIN_EMAIL, DEMO_ADMIN_ID, DEMO_USER_EMAIL, DEMO_USER_ID } from './demo/identities.js';
 import { loadLocalSecrets, localDataDir } from './local-secrets.js';
 

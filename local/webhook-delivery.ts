@@ -1,6 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Config } from '../functions/shared/config.js';
-import { once } from '../functions/shared/once.js';
+import type { Config } from '../functions/platform/config.js';
+import { once } from '../functions/platform/once.js';
 import { type SqsEventSource, type SqsHandler, startSqsEventSource } from './event-source.js';
 
 /** The webhook delivery queue and its dead-letter queue. */
@@ -52,7 +52,7 @@ export async function startWebhookDelivery(props: {
   readonly log: (line: string) => void;
   readonly logError: (message: string, error: unknown) => void;
 }): Promise<SqsEventSource> {
-  const { createWebhookRuntime } = await import('../functions/shared/webhook-context.js');
+  const { createWebhookRuntime } = await import('../functions/wiring/webhook-context.js');
   const { createWebhookDeliveryHandler } = await import('../functions/handlers/webhook-delivery.js');
   const handler = createWebhookDeliveryHandler(
     once(() => createWebhookRuntime(props.config)),

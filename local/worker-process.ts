@@ -5,10 +5,10 @@
  * invocation's deadline, and sends back the batch response.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { OutboxMailer } from '../functions/adapters/outbox-mailer.js';
-import { createSqsClient } from '../functions/adapters/sqs-export-queue.js';
-import type { Config } from '../functions/shared/config.js';
-import { once } from '../functions/shared/once.js';
+import { OutboxMailer } from '../functions/adapters/mail/outbox-mailer.js';
+import { createSqsClient } from '../functions/adapters/sqs/client.js';
+import type { Config } from '../functions/platform/config.js';
+import { once } from '../functions/platform/once.js';
 import { lambdaContext } from './lambda-context.js';
 import { LocalEventBus } from './local-event-bus.js';
 
@@ -42,7 +42,7 @@ let handler: Promise<Handler> | undefined;
 process.on('message', (request: WorkerProcessRequest) => {
   if (request.type === 'init') {
     handler = (async () => {
-      const { createWorkerRuntime } = await import('../functions/shared/worker-context.js');
+      const { createWorkerRuntime } = await import('../functions/wiring/worker-context.js');
       const { createExportWorkerHandler } = await import('../functions/handlers/export-worker.js');
       // Mail to the outbox folder, events to the emulated bus, as the runtime's own sweeper does.
       const mailer = new OutboxMailer({ dir: request.outboxDir, from: request.config.MAIL_FROM });

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Config } from '../functions/shared/config.js';
+import type { Config } from '../functions/platform/config.js';
 import type { SqsHandler } from './event-source.js';
 import type { WorkerProcessRequest, WorkerProcessResponse } from './worker-process.js';
 

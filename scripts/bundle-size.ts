@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { API_ROUTES } from '../functions/shared/api-routes.js';
+import { API_ROUTES } from '../functions/api/api-routes.js';
 import {
   API_BUNDLE_BUDGET_BYTES,
   BUNDLE_BUDGET_BYTES,

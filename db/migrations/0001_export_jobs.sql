@@ -1,4 +1,4 @@
--- One row per export of any kind (user, bulk, scheduled). DESIGN.md §5.
+-- One row per export of any kind (user, bulk, scheduled). docs/architecture.md#service-tables.
 CREATE TABLE export_jobs (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   kind text NOT NULL CHECK (kind IN ('user', 'bulk', 'scheduled')),

@@ -1,5 +1,5 @@
 -- Append-only trail: one row per request, denial, rate-limit refusal, start, completion, failure,
--- cancellation and download. DESIGN.md §5.
+-- cancellation and download. docs/architecture.md#service-tables.
 CREATE TABLE export_audit_log (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   user_id text,

@@ -1,4 +1,4 @@
--- Chunks of a large export (DESIGN.md §10): one row per primary-key range of a table, each run by
+-- Chunks of a large export (docs/chunked-exports.md): one row per primary-key range of a table, each run by
 -- its own worker invocation with its own lease, retries and progress, and resumable across
 -- invocations from its checkpoint (the open multipart upload, its parts and the last key written).
 CREATE TABLE export_chunks (

@@ -1,4 +1,4 @@
--- Notifications at least once (DESIGN.md §11): when the outcome email and the outcome event of a
+-- Notifications at least once (docs/events-and-webhooks.md): when the outcome email and the outcome event of a
 -- job went out. The sweeper resends what a crash left unsent.
 ALTER TABLE export_jobs
   ADD COLUMN email_sent_at timestamptz,

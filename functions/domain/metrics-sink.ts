@@ -1,5 +1,5 @@
-import type { ExportFormat } from './export-format.js';
-import type { JobKind } from './export-job.js';
+import type { ExportFormat } from './engine/export-format.js';
+import type { JobKind } from './jobs/export-job.js';
 
 /**
  * Port: business metrics of the worker (CloudWatch EMF through Powertools in AWS). Dimensions are

@@ -2,11 +2,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { type BearerTokenVerifier, verifyBearerToken } from '../domain/auth.js';
+import { header } from '../api/http.js';
+import { type BearerTokenVerifier, verifyBearerToken } from '../domain/access/auth.js';
 import { UnauthorizedError } from '../domain/errors.js';
-import { header } from '../shared/http.js';
-import { logger, tracer } from '../shared/powertools.js';
-import { tokenVerifierFromEnv } from '../shared/token-verifier.js';
+import { logger, tracer } from '../platform/powertools.js';
+import { tokenVerifierFromEnv } from '../wiring/token-verifier.js';
 
 /** What the authorizer passes to the handlers (`event.requestContext.authorizer`); values must be scalars. */
 export interface AuthorizerContext {

@@ -1,10 +1,10 @@
+import { API_BASE_PATH, API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, jsonBody, parseHeaders, parseQuery, principalFromEvent } from '../api/http.js';
 import { ValidationError } from '../domain/errors.js';
-import { type BulkExportDeps, requestBulkExport } from '../domain/request-bulk-export.js';
-import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit, apiJobs, apiRateLimiter } from '../shared/api-wiring/database.js';
-import { apiSetting } from '../shared/api-wiring/provided.js';
-import { apiQueue } from '../shared/api-wiring/queue.js';
-import { httpHandler, json, jsonBody, parseHeaders, parseQuery, principalFromEvent } from '../shared/http.js';
+import { type BulkExportDeps, requestBulkExport } from '../domain/jobs/request-bulk-export.js';
+import { apiAudit, apiJobs, apiRateLimiter } from '../wiring/api/database.js';
+import { apiSetting } from '../wiring/api/provided.js';
+import { apiQueue } from '../wiring/api/queue.js';
 
 const route = API_ROUTES.bulkExport;
 

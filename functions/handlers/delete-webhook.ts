@@ -1,10 +1,10 @@
-import type { AuditLog } from '../domain/audit-log.js';
-import { deleteWebhook } from '../domain/webhook-admin.js';
-import type { WebhookStore } from '../domain/webhooks.js';
-import { API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit } from '../shared/api-wiring/database.js';
-import { apiWebhooks } from '../shared/api-wiring/webhooks.js';
-import { httpHandler, parsePath, parseQuery, principalFromEvent } from '../shared/http.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, parsePath, parseQuery, principalFromEvent } from '../api/http.js';
+import type { AuditLog } from '../domain/access/audit-log.js';
+import { deleteWebhook } from '../domain/webhooks/webhook-admin.js';
+import type { WebhookStore } from '../domain/webhooks/webhooks.js';
+import { apiAudit } from '../wiring/api/database.js';
+import { apiWebhooks } from '../wiring/api/webhooks.js';
 
 const route = API_ROUTES.deleteWebhook;
 

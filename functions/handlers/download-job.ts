@@ -1,10 +1,10 @@
-import { type DownloadDeps, downloadJob } from '../domain/download-job.js';
-import { API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit, apiJobs } from '../shared/api-wiring/database.js';
-import { apiSetting } from '../shared/api-wiring/provided.js';
-import { apiStores } from '../shared/api-wiring/stores.js';
-import { apiLinkSecret, apiTokens } from '../shared/api-wiring/tokens.js';
-import { acceptsJson, header, httpHandler, json, parsePath, parseQuery, redirect } from '../shared/http.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { acceptsJson, header, httpHandler, json, parsePath, parseQuery, redirect } from '../api/http.js';
+import { type DownloadDeps, downloadJob } from '../domain/downloads/download-job.js';
+import { apiAudit, apiJobs } from '../wiring/api/database.js';
+import { apiSetting } from '../wiring/api/provided.js';
+import { apiStores } from '../wiring/api/stores.js';
+import { apiLinkSecret, apiTokens } from '../wiring/api/tokens.js';
 
 const route = API_ROUTES.downloadJob;
 

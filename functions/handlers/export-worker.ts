@@ -8,11 +8,11 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { processExportJob } from '../domain/process-export-job.js';
-import { ScheduledExportMessage } from '../domain/scheduled-export-message.js';
+import { ScheduledExportMessage } from '../domain/schedules/scheduled-export-message.js';
 import { jsonText, UuidSchema } from '../domain/validation.js';
-import { logger, metrics, tracer } from '../shared/powertools.js';
-import { type WorkerRuntime, workerRuntime } from '../shared/worker-context.js';
+import { processExportJob } from '../domain/worker/process-export-job.js';
+import { logger, metrics, tracer } from '../platform/powertools.js';
+import { type WorkerRuntime, workerRuntime } from '../wiring/worker-context.js';
 
 /** The body of an export-queue message: an API job, or a scheduled run. */
 export const ExportWorkerMessage = z.union([

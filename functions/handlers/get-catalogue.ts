@@ -1,6 +1,6 @@
-import { describeCatalogue } from '../domain/catalogue.js';
-import { API_ROUTES } from '../shared/api-routes.js';
-import { httpHandler, json, parseQuery } from '../shared/http.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, parseQuery } from '../api/http.js';
+import { describeCatalogue } from '../domain/catalogue/catalogue.js';
 
 const route = API_ROUTES.getCatalogue;
 

@@ -1,7 +1,7 @@
-import { getLimits, type LimitsDeps } from '../domain/export-insights.js';
-import { API_ROUTES } from '../shared/api-routes.js';
-import { apiRateLimiter } from '../shared/api-wiring/database.js';
-import { httpHandler, json, parseQuery, principalFromEvent } from '../shared/http.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, parseQuery, principalFromEvent } from '../api/http.js';
+import { getLimits, type LimitsDeps } from '../domain/jobs/export-insights.js';
+import { apiRateLimiter } from '../wiring/api/database.js';
 
 const route = API_ROUTES.getLimits;
 

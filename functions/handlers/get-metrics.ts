@@ -1,8 +1,8 @@
-import { getMetrics, type MetricsDeps } from '../domain/export-insights.js';
-import { API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit, apiJobs } from '../shared/api-wiring/database.js';
-import { apiClock } from '../shared/api-wiring/provided.js';
-import { httpHandler, json, parseQuery, principalFromEvent } from '../shared/http.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, parseQuery, principalFromEvent } from '../api/http.js';
+import { getMetrics, type MetricsDeps } from '../domain/jobs/export-insights.js';
+import { apiAudit, apiJobs } from '../wiring/api/database.js';
+import { apiClock } from '../wiring/api/provided.js';
 
 const route = API_ROUTES.getMetrics;
 

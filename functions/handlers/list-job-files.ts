@@ -1,9 +1,9 @@
-import type { JobQueryDeps } from '../domain/job-queries.js';
-import { listJobFiles } from '../domain/list-job-files.js';
-import { API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit, apiJobs } from '../shared/api-wiring/database.js';
-import { apiSetting } from '../shared/api-wiring/provided.js';
-import { httpHandler, json, parsePath, parseQuery, principalFromEvent } from '../shared/http.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, parsePath, parseQuery, principalFromEvent } from '../api/http.js';
+import { listJobFiles } from '../domain/downloads/list-job-files.js';
+import type { JobQueryDeps } from '../domain/jobs/job-queries.js';
+import { apiAudit, apiJobs } from '../wiring/api/database.js';
+import { apiSetting } from '../wiring/api/provided.js';
 
 const route = API_ROUTES.listJobFiles;
 

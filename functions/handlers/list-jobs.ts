@@ -1,8 +1,8 @@
-import { type JobQueryDeps, listJobs } from '../domain/job-queries.js';
-import { API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit, apiJobs } from '../shared/api-wiring/database.js';
-import { apiSetting } from '../shared/api-wiring/provided.js';
-import { httpHandler, json, parseQuery, principalFromEvent } from '../shared/http.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, parseQuery, principalFromEvent } from '../api/http.js';
+import { type JobQueryDeps, listJobs } from '../domain/jobs/job-queries.js';
+import { apiAudit, apiJobs } from '../wiring/api/database.js';
+import { apiSetting } from '../wiring/api/provided.js';
 
 const route = API_ROUTES.listJobs;
 const DEFAULT_PAGE_SIZE = 20;

@@ -1,8 +1,8 @@
-import { listSchedules, type ScheduleDeps } from '../domain/schedule-runs.js';
-import { API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit } from '../shared/api-wiring/database.js';
-import { apiClock, apiSetting } from '../shared/api-wiring/provided.js';
-import { httpHandler, json, parseQuery, principalFromEvent } from '../shared/http.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, parseQuery, principalFromEvent } from '../api/http.js';
+import { listSchedules, type ScheduleDeps } from '../domain/schedules/schedule-runs.js';
+import { apiAudit } from '../wiring/api/database.js';
+import { apiClock, apiSetting } from '../wiring/api/provided.js';
 
 const route = API_ROUTES.listSchedules;
 

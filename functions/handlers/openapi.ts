@@ -1,6 +1,6 @@
-import { API_ROUTES } from '../shared/api-routes.js';
-import { httpHandler, parseQuery } from '../shared/http.js';
-import { openApiJson } from '../shared/openapi.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, parseQuery } from '../api/http.js';
+import { openApiJson } from '../api/openapi.js';
 
 const route = API_ROUTES.openapi;
 

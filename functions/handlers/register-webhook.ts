@@ -1,10 +1,10 @@
-import { type RegisterWebhookDeps, registerWebhook } from '../domain/webhook-admin.js';
-import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit } from '../shared/api-wiring/database.js';
-import { apiSetting } from '../shared/api-wiring/provided.js';
-import { apiSecretBox } from '../shared/api-wiring/webhook-key.js';
-import { apiResolver, apiWebhooks, apiWebhookUrlPolicy } from '../shared/api-wiring/webhooks.js';
-import { httpHandler, json, parseBody, parseQuery, principalFromEvent } from '../shared/http.js';
+import { API_BASE_PATH, API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, parseBody, parseQuery, principalFromEvent } from '../api/http.js';
+import { type RegisterWebhookDeps, registerWebhook } from '../domain/webhooks/webhook-admin.js';
+import { apiAudit } from '../wiring/api/database.js';
+import { apiSetting } from '../wiring/api/provided.js';
+import { apiSecretBox } from '../wiring/api/webhook-key.js';
+import { apiResolver, apiWebhooks, apiWebhookUrlPolicy } from '../wiring/api/webhooks.js';
 
 const route = API_ROUTES.registerWebhook;
 

@@ -1,9 +1,9 @@
-import { type RunScheduleDeps, runSchedule } from '../domain/schedule-runs.js';
-import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit, apiJobs, apiLeases, apiRateLimiter } from '../shared/api-wiring/database.js';
-import { apiClock, apiSetting } from '../shared/api-wiring/provided.js';
-import { apiQueue } from '../shared/api-wiring/queue.js';
-import { httpHandler, json, parseBody, parsePath, parseQuery, principalFromEvent } from '../shared/http.js';
+import { API_BASE_PATH, API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, parseBody, parsePath, parseQuery, principalFromEvent } from '../api/http.js';
+import { type RunScheduleDeps, runSchedule } from '../domain/schedules/schedule-runs.js';
+import { apiAudit, apiJobs, apiLeases, apiRateLimiter } from '../wiring/api/database.js';
+import { apiClock, apiSetting } from '../wiring/api/provided.js';
+import { apiQueue } from '../wiring/api/queue.js';
 
 const route = API_ROUTES.runSchedule;
 

@@ -5,9 +5,9 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { SweepResult } from '../domain/sweep-stale-jobs.js';
-import { logger, metrics, tracer } from '../shared/powertools.js';
-import { type Sweeper, sweeper } from '../shared/sweeper.js';
+import type { SweepResult } from '../domain/worker/sweep-stale-jobs.js';
+import { logger, metrics, tracer } from '../platform/powertools.js';
+import { type Sweeper, sweeper } from '../wiring/sweeper.js';
 
 /** The `outcome` dimension values of `JobsSwept`. */
 const OUTCOMES = ['requeued', 'failed', 'renotified'] as const satisfies readonly (keyof SweepResult)[];

@@ -1,12 +1,12 @@
-import type { AuditLog } from '../domain/audit-log.js';
-import { sendTestEvent } from '../domain/webhook-admin.js';
-import type { WebhookDeliveries, WebhookQueue, WebhookStore } from '../domain/webhooks.js';
-import { API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit } from '../shared/api-wiring/database.js';
-import { apiClock } from '../shared/api-wiring/provided.js';
-import { apiWebhookQueue } from '../shared/api-wiring/webhook-queue.js';
-import { apiWebhookDeliveries, apiWebhooks } from '../shared/api-wiring/webhooks.js';
-import { httpHandler, json, parsePath, parseQuery, principalFromEvent } from '../shared/http.js';
+import { API_ROUTES } from '../api/api-routes.js';
+import { httpHandler, json, parsePath, parseQuery, principalFromEvent } from '../api/http.js';
+import type { AuditLog } from '../domain/access/audit-log.js';
+import { sendTestEvent } from '../domain/webhooks/webhook-admin.js';
+import type { WebhookDeliveries, WebhookQueue, WebhookStore } from '../domain/webhooks/webhooks.js';
+import { apiAudit } from '../wiring/api/database.js';
+import { apiClock } from '../wiring/api/provided.js';
+import { apiWebhookQueue } from '../wiring/api/webhook-queue.js';
+import { apiWebhookDeliveries, apiWebhooks } from '../wiring/api/webhooks.js';
 
 const route = API_ROUTES.testWebhook;
 

@@ -1,8 +1,4 @@
-import { requestUserExport, type UserExportDeps } from '../domain/request-user-export.js';
-import { API_BASE_PATH, API_ROUTES } from '../shared/api-routes.js';
-import { apiAudit, apiDatabase, apiJobs, apiRateLimiter } from '../shared/api-wiring/database.js';
-import { apiSetting } from '../shared/api-wiring/provided.js';
-import { apiQueue } from '../shared/api-wiring/queue.js';
+import { API_BASE_PATH, API_ROUTES } from '../api/api-routes.js';
 import {
   file,
   httpHandler,
@@ -12,7 +8,11 @@ import {
   parseQuery,
   prefersAsync,
   principalFromEvent,
-} from '../shared/http.js';
+} from '../api/http.js';
+import { requestUserExport, type UserExportDeps } from '../domain/jobs/request-user-export.js';
+import { apiAudit, apiDatabase, apiJobs, apiRateLimiter } from '../wiring/api/database.js';
+import { apiSetting } from '../wiring/api/provided.js';
+import { apiQueue } from '../wiring/api/queue.js';
 
 const route = API_ROUTES.userExport;
 

@@ -7,11 +7,11 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { EVENT_SOURCE } from '../domain/export-events.js';
+import { EVENT_SOURCE } from '../domain/notifications/export-events.js';
 import { jsonText, UuidSchema } from '../domain/validation.js';
-import { deliverWebhook, fanOutEvent } from '../domain/webhook-delivery.js';
-import { logger, metrics, tracer } from '../shared/powertools.js';
-import { type WebhookRuntime, webhookRuntime } from '../shared/webhook-context.js';
+import { deliverWebhook, fanOutEvent } from '../domain/webhooks/webhook-delivery.js';
+import { logger, metrics, tracer } from '../platform/powertools.js';
+import { type WebhookRuntime, webhookRuntime } from '../wiring/webhook-context.js';
 
 /** An export event as the EventBridge rule's SQS target delivers it (the whole event as the body). */
 const BusEventMessage = z.looseObject({

@@ -7,7 +7,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import postgres, { type Sql } from 'postgres';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../functions/adapters/s3-client.js';
+import { createS3Client } from '../../functions/adapters/s3/client.js';
 import { DEMO_ADMIN_ID, DEMO_USER_ID } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
 import { insertChunkedJob, type PartSpec } from '../support/chunked-job.js';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { XMLValidator } from 'fast-xml-parser';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessToken } from '../../functions/domain/auth.js';
+import { createAccessToken } from '../../functions/domain/access/auth.js';
 import {
   DEMO_ADMIN_EMAIL,
   DEMO_ADMIN_ID,

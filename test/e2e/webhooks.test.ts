@@ -6,7 +6,7 @@ import path from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessToken } from '../../functions/domain/auth.js';
+import { createAccessToken } from '../../functions/domain/access/auth.js';
 import { DEMO_ADMIN_EMAIL, DEMO_ADMIN_ID } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
 import { loadLocalSecrets } from '../../local/local-secrets.js';

@@ -4,12 +4,12 @@ import {
   API_ROUTES as HANDLER_ROUTES,
   queryParameterNames,
   type RouteSpec,
-} from '../../functions/shared/api-routes.js';
+} from '../../functions/api/api-routes.js';
 import { HANDLER_ENTRIES } from '../../lib/handler-entries.js';
 import { logicalId, type SynthResult, synthStage } from './support/synth.js';
 
-/** DESIGN §6, written out independently of `API_ROUTES`. */
-const DESIGN_ROUTES = [
+/** docs/api.md, written out independently of `API_ROUTES`. */
+const CONTRACT_ROUTES = [
   ['GET', '/api/export/user/{userId}'],
   ['POST', '/api/export/bulk'],
   ['GET', '/api/export/jobs/{jobId}'],
@@ -102,8 +102,8 @@ describe('REST API of the dev stage', () => {
     expect(reserved).toEqual([download]);
   });
 
-  it('serves every route of DESIGN §6 and no other', () => {
-    expect([...methods.keys()].sort()).toEqual(DESIGN_ROUTES.map(([verb, path]) => `${verb} ${path}`).sort());
+  it('serves every route of docs/api.md and no other', () => {
+    expect([...methods.keys()].sort()).toEqual(CONTRACT_ROUTES.map(([verb, path]) => `${verb} ${path}`).sort());
   });
 
   it('deploys the route declaration: entry file, authorizer, API key, query parameters, memory and network', () => {

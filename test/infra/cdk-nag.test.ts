@@ -5,7 +5,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SCHEDULES } from '../../functions/domain/schedule-catalogue.js';
+import { SCHEDULES } from '../../functions/domain/schedules/schedule-catalogue.js';
 import { createDataExportApp } from '../../lib/data-export-app.js';
 import type { StageName } from '../../lib/stage-config.js';
 import { logicalId, type SynthResult, stageContext, synthStage } from './support/synth.js';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigSchema } from '../../functions/shared/config.js';
+import { ConfigSchema } from '../../functions/platform/config.js';
 import { HANDLER_NEEDS } from '../../lib/data-export-stack.js';
 import { HANDLER_ENTRIES } from '../../lib/handler-entries.js';
 import { logicalId, type SynthResult, synthStage } from './support/synth.js';
@@ -228,7 +228,7 @@ describe('functions', () => {
     }
   });
 
-  it('gives every handler the environment that functions/shared/config.ts requires', () => {
+  it('gives every handler the environment that functions/platform/config.ts requires', () => {
     // Tokens (ARNs, URLs resolved at deploy time) stand in as plausible strings.
     const resolved = (variables: Record<string, unknown>) =>
       Object.fromEntries(

@@ -1,7 +1,7 @@
 import type { Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SCHEDULES } from '../../functions/domain/schedule-catalogue.js';
+import { SCHEDULES } from '../../functions/domain/schedules/schedule-catalogue.js';
 import { HANDLER_NEEDS } from '../../lib/data-export-stack.js';
 import type { ApiHandlerName } from '../../lib/export-api.js';
 import { logicalId, type SynthResult, synthStage } from './support/synth.js';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { toEventBridgeCron } from '../../functions/domain/eventbridge-cron.js';
-import { SCHEDULES } from '../../functions/domain/schedule-catalogue.js';
-import { ScheduledExportMessage } from '../../functions/domain/scheduled-export-message.js';
+import { toEventBridgeCron } from '../../functions/domain/schedules/eventbridge-cron.js';
+import { SCHEDULES } from '../../functions/domain/schedules/schedule-catalogue.js';
+import { ScheduledExportMessage } from '../../functions/domain/schedules/scheduled-export-message.js';
 import { logicalId, type SynthResult, synthStage } from './support/synth.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesised CloudFormation JSON, checked by the assertions
@@ -41,7 +41,7 @@ describe('scheduled exports', () => {
     }
   });
 
-  it('runs the DESIGN §9 schedules at their UTC times', () => {
+  it('runs the docs/schedules.md schedules at their UTC times', () => {
     expect(ruleFor('daily_transactions')?.ScheduleExpression).toBe('cron(0 1 * * ? *)');
     expect(ruleFor('weekly_users')?.ScheduleExpression).toBe('cron(0 2 ? * SUN *)');
   });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_SOURCE, EXPORT_DETAIL_TYPES } from '../../functions/domain/export-events.js';
+import { EVENT_SOURCE, EXPORT_DETAIL_TYPES } from '../../functions/domain/notifications/export-events.js';
 import { logicalId, type SynthResult, synthStage } from './support/synth.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesised CloudFormation JSON, checked by the assertions

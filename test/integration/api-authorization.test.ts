@@ -6,8 +6,8 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { API_ROUTES, type RouteName } from '../../functions/shared/api-routes.js';
-import { ErrorResponse } from '../../functions/shared/api-schemas.js';
+import { API_ROUTES, type RouteName } from '../../functions/api/api-routes.js';
+import { ErrorResponse } from '../../functions/api/api-schemas.js';
 import { demoUserId } from '../../local/demo-data.js';
 import { bearerToken, bodyOf } from '../support/api-events.js';
 import { auditRows, insertCompletedJob, insertJob, jobCount } from '../support/api-fixtures.js';

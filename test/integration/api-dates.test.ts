@@ -7,8 +7,8 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { encodeCursor } from '../../functions/domain/export-jobs.js';
-import { parseDateBound } from '../../functions/domain/export-request.js';
+import { parseDateBound } from '../../functions/domain/catalogue/export-request.js';
+import { encodeCursor } from '../../functions/domain/jobs/export-jobs.js';
 import { bearerToken, bodyOf } from '../support/api-events.js';
 import { jobCount } from '../support/api-fixtures.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';

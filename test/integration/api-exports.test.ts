@@ -13,7 +13,7 @@ import {
   JobViewSchema,
   LimitsResponse,
   UserExportJson,
-} from '../../functions/shared/api-schemas.js';
+} from '../../functions/api/api-schemas.js';
 import { DEMO_PASSWORD_HASH_MARKER, DEMO_USER_ID, demoUserId } from '../../local/demo-data.js';
 import { bearerToken, bodyOf, headerOf } from '../support/api-events.js';
 import { RecordingQueue } from '../support/api-fakes.js';

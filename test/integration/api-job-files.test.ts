@@ -8,8 +8,8 @@ vi.hoisted(() => {
 });
 
 import { inject } from 'vitest';
-import { createLinkToken } from '../../functions/domain/link-token.js';
-import { DownloadLink, JobFilesResponse, JobViewSchema } from '../../functions/shared/api-schemas.js';
+import { DownloadLink, JobFilesResponse, JobViewSchema } from '../../functions/api/api-schemas.js';
+import { createLinkToken } from '../../functions/domain/access/link-token.js';
 import { bearerToken, bodyOf, headerOf, TEST_LINK_SECRET } from '../support/api-events.js';
 import { auditRows, insertCompletedJob, insertJob } from '../support/api-fixtures.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';

@@ -6,7 +6,7 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { JobList, JobViewSchema, MetricsResponse } from '../../functions/shared/api-schemas.js';
+import { JobList, JobViewSchema, MetricsResponse } from '../../functions/api/api-schemas.js';
 import { bearerToken, bodyOf } from '../support/api-events.js';
 import { auditRows, insertJob } from '../support/api-fixtures.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';

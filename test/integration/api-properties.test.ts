@@ -8,9 +8,9 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { encodeCursor } from '../../functions/domain/export-jobs.js';
-import { API_BASE_PATH, API_ROUTES, type RouteName } from '../../functions/shared/api-routes.js';
-import { ErrorResponse } from '../../functions/shared/api-schemas.js';
+import { API_BASE_PATH, API_ROUTES, type RouteName } from '../../functions/api/api-routes.js';
+import { ErrorResponse } from '../../functions/api/api-schemas.js';
+import { encodeCursor } from '../../functions/domain/jobs/export-jobs.js';
 import { demoUserId } from '../../local/demo-data.js';
 import type { Gateway } from '../../local/gateway.js';
 import { bearerToken, headerOf } from '../support/api-events.js';

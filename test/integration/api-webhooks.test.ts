@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AesGcmSecretBox } from '../../functions/adapters/aes-gcm-secret-box.js';
+import { AesGcmSecretBox } from '../../functions/adapters/crypto/aes-gcm-secret-box.js';
 import { bearerToken, bodyOf } from '../support/api-events.js';
 import { type ApiHarness, startApiHarness, TEST_WEBHOOK_SECRET_KEY } from '../support/api-harness.js';
 import { FixedResolver } from '../support/webhook-fakes.js';

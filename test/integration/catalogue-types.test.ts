@@ -1,10 +1,10 @@
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATALOGUE, CATALOGUE_TABLES } from '../../functions/domain/catalogue.js';
-import { bulkSources, parseBulkExportRequest } from '../../functions/domain/export-request.js';
-import { columnTypeSql, type ExportSource } from '../../functions/domain/export-source.js';
-import { SCHEDULES, windowFor } from '../../functions/domain/schedule-catalogue.js';
-import { userExportSections } from '../../functions/domain/user-export.js';
+import { CATALOGUE, CATALOGUE_TABLES } from '../../functions/domain/catalogue/catalogue.js';
+import { bulkSources, parseBulkExportRequest } from '../../functions/domain/catalogue/export-request.js';
+import { userExportSections } from '../../functions/domain/catalogue/user-sections.js';
+import { columnTypeSql, type ExportSource } from '../../functions/domain/engine/export-source.js';
+import { SCHEDULES, windowFor } from '../../functions/domain/schedules/schedule-catalogue.js';
 import { DEMO_USER_ID } from '../../local/demo-data.js';
 import { testSql } from '../support/services.js';
 
@@ -55,7 +55,7 @@ describe('the export catalogue against the product database', () => {
     expect(catalogue).toEqual(catalogue.map(([name]) => [name, types[name!]]));
   });
 
-  it('states numeric precision and scale and char length (DESIGN §4)', () => {
+  it('states numeric precision and scale and char length (docs/architecture.md#product-database)', () => {
     const spelled = (table: string, column: string) =>
       columnTypeSql(CATALOGUE[table]!.columns.find((c) => c.name === column)!);
 

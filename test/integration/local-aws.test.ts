@@ -3,7 +3,7 @@ import os from 'node:os';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../functions/adapters/s3-client.js';
+import { createS3Client } from '../../functions/adapters/s3/client.js';
 import { LOOPBACK, type LocalAws, startLocalAws } from '../../local/local-aws.js';
 
 /** Resolves whether a TCP connection to host:port is accepted. */

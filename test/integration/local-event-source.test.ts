@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { createSqsClient } from '../../functions/adapters/sqs-export-queue.js';
+import { createSqsClient } from '../../functions/adapters/sqs/client.js';
 import { type SqsEventSource, type SqsHandler, startSqsEventSource } from '../../local/event-source.js';
 import { createQueueWithDlq, type QueuePair, queueDepth } from '../support/sqs-queues.js';
 

@@ -1,11 +1,11 @@
 import net from 'node:net';
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresExportDatabase } from '../../functions/adapters/postgres-export-database.js';
-import { createS3Client } from '../../functions/adapters/s3-client.js';
-import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
+import { PostgresExportDatabase } from '../../functions/adapters/postgres/postgres-export-database.js';
+import { createS3Client } from '../../functions/adapters/s3/client.js';
+import { S3ObjectStore } from '../../functions/adapters/s3/s3-object-store.js';
+import { runExport } from '../../functions/domain/engine/run-export.js';
 import { DependencyError } from '../../functions/domain/errors.js';
-import { runExport } from '../../functions/domain/export-runner.js';
 import { type LocalAws, startLocalAws } from '../../local/local-aws.js';
 import { objectExists, testSql } from '../support/services.js';
 

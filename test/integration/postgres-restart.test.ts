@@ -14,15 +14,16 @@ vi.hoisted(() => {
 });
 
 import { migrate } from '../../db/migrate.js';
-import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
-import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
-import { CATALOGUE } from '../../functions/domain/catalogue.js';
-import type { ObjectStore } from '../../functions/domain/ports.js';
-import type { ProcessExportJobDeps } from '../../functions/domain/process-export-job.js';
+import { OutboxMailer } from '../../functions/adapters/mail/outbox-mailer.js';
+import { createSqsClient } from '../../functions/adapters/sqs/client.js';
+import { SqsExportQueue } from '../../functions/adapters/sqs/sqs-export-queue.js';
+import { ErrorResponse, JobViewSchema } from '../../functions/api/api-schemas.js';
+import { CATALOGUE } from '../../functions/domain/catalogue/catalogue.js';
+import type { ObjectStore } from '../../functions/domain/engine/ports.js';
+import type { ProcessExportJobDeps } from '../../functions/domain/worker/worker-deps.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
-import { ErrorResponse, JobViewSchema } from '../../functions/shared/api-schemas.js';
-import { lambdaSql } from '../../functions/shared/lambda-sql.js';
-import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
+import { lambdaSql } from '../../functions/platform/lambda-sql.js';
+import { buildWorkerDeps } from '../../functions/wiring/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
 import { type EmbeddedPostgresServer, startEmbeddedPostgres } from '../../local/embedded-postgres.js';
 import { type SqsEventSource, startSqsEventSource } from '../../local/event-source.js';

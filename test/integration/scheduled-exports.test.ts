@@ -10,9 +10,9 @@ vi.hoisted(() => {
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
+import { OutboxMailer } from '../../functions/adapters/mail/outbox-mailer.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
-import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
+import { buildWorkerDeps } from '../../functions/wiring/worker-context.js';
 import { createProductSchema, DEMO_USER_ID, seedDemoData } from '../../local/demo-data.js';
 import { RecordingEventPublisher } from '../support/notification-fakes.js';
 import { readObject, testS3, testSql } from '../support/services.js';

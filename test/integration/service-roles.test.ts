@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_TABLE_PRIVILEGES } from '../../db/service-roles.js';
-import { CATALOGUE } from '../../functions/domain/catalogue.js';
+import { CATALOGUE } from '../../functions/domain/catalogue/catalogue.js';
 import { serviceSql, testSql } from '../support/services.js';
 
 /**

@@ -11,20 +11,18 @@ vi.hoisted(() => {
 });
 
 import { migrate } from '../../db/migrate.js';
-import { OutboxMailer, outboxFileName } from '../../functions/adapters/outbox-mailer.js';
-import {
-  type ExportJobRow,
-  PostgresJobLeases,
-  toExportJob,
-} from '../../functions/adapters/postgres-job-leases.js';
-import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
-import type { ExportJob } from '../../functions/domain/export-job.js';
-import type { EmailMessage, Mailer } from '../../functions/domain/mailer.js';
-import type { ProcessExportJobDeps } from '../../functions/domain/process-export-job.js';
-import { ABANDONED_ERROR } from '../../functions/domain/sweep-stale-jobs.js';
+import { OutboxMailer, outboxFileName } from '../../functions/adapters/mail/outbox-mailer.js';
+import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres/job-rows.js';
+import { PostgresJobLeases } from '../../functions/adapters/postgres/postgres-job-leases.js';
+import { createSqsClient } from '../../functions/adapters/sqs/client.js';
+import { SqsExportQueue } from '../../functions/adapters/sqs/sqs-export-queue.js';
+import type { ExportJob } from '../../functions/domain/jobs/export-job.js';
+import type { EmailMessage, Mailer } from '../../functions/domain/notifications/mailer.js';
+import { ABANDONED_ERROR } from '../../functions/domain/worker/sweep-stale-jobs.js';
+import type { ProcessExportJobDeps } from '../../functions/domain/worker/worker-deps.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
-import { createSweeper, type Sweeper } from '../../functions/shared/sweeper.js';
-import { buildWorkerDeps } from '../../functions/shared/worker-context.js';
+import { createSweeper, type Sweeper } from '../../functions/wiring/sweeper.js';
+import { buildWorkerDeps } from '../../functions/wiring/worker-context.js';
 import { createProductSchema, seedDemoData } from '../../local/demo-data.js';
 import { startSqsEventSource } from '../../local/event-source.js';
 import { RecordingEventPublisher } from '../support/notification-fakes.js';

@@ -6,8 +6,8 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { createAccessToken } from '../../functions/domain/auth.js';
-import { unauthorizedResponse } from '../../functions/shared/http.js';
+import { unauthorizedResponse } from '../../functions/api/http.js';
+import { createAccessToken } from '../../functions/domain/access/auth.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 
 /** The HS256 secret the API tests sign bearer tokens with. */

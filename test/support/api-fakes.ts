@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { BearerTokenVerifier } from '../../functions/domain/auth.js';
+import { BearerTokenVerifier } from '../../functions/domain/access/auth.js';
+import {
+  decide,
+  type RateLimitDecision,
+  type RateLimiter,
+  type RateLimitPolicy,
+  type RateLimitState,
+  windowState,
+} from '../../functions/domain/access/rate-limit.js';
 import { ConflictError, DependencyError } from '../../functions/domain/errors.js';
-import type { ExportJob, JobError } from '../../functions/domain/export-job.js';
+import type { ExportJob, JobError } from '../../functions/domain/jobs/export-job.js';
 import {
   type CreateJobResult,
   decodeCursor,
@@ -13,17 +21,9 @@ import {
   type JobPage,
   type MetricsBucket,
   type NewExportJob,
-} from '../../functions/domain/export-jobs.js';
-import type { ExportQueue, ExportQueueMessage } from '../../functions/domain/export-queue.js';
-import {
-  decide,
-  type RateLimitDecision,
-  type RateLimiter,
-  type RateLimitPolicy,
-  type RateLimitState,
-  windowState,
-} from '../../functions/domain/rate-limit.js';
-import type { ApiDeps } from '../../functions/shared/api-deps.js';
+} from '../../functions/domain/jobs/export-jobs.js';
+import type { ExportQueue, ExportQueueMessage } from '../../functions/domain/jobs/export-queue.js';
+import type { ApiDeps } from '../../functions/wiring/api-deps.js';
 import { TEST_JWT_SECRET, TEST_LINK_SECRET } from './api-events.js';
 import {
   FixedResolver,

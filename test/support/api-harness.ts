@@ -3,11 +3,13 @@ import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Sql } from 'postgres';
 import { inject } from 'vitest';
-import { createSqsClient, SqsExportQueue } from '../../functions/adapters/sqs-export-queue.js';
-import { SqsWebhookQueue } from '../../functions/adapters/sqs-webhook-queue.js';
-import { BearerTokenVerifier } from '../../functions/domain/auth.js';
-import type { ExportQueue } from '../../functions/domain/export-queue.js';
-import type { HostResolver } from '../../functions/domain/webhook-url.js';
+import { createSqsClient } from '../../functions/adapters/sqs/client.js';
+import { SqsExportQueue } from '../../functions/adapters/sqs/sqs-export-queue.js';
+import { SqsWebhookQueue } from '../../functions/adapters/sqs/sqs-webhook-queue.js';
+import { API_ROUTES, type RouteName } from '../../functions/api/api-routes.js';
+import { BearerTokenVerifier } from '../../functions/domain/access/auth.js';
+import type { ExportQueue } from '../../functions/domain/jobs/export-queue.js';
+import type { HostResolver } from '../../functions/domain/webhooks/webhook-url.js';
 import { createAuthorizer } from '../../functions/handlers/authorizer.js';
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
 import { createHandler as cancelJob } from '../../functions/handlers/cancel-job.js';
@@ -27,10 +29,9 @@ import { createHandler as registerWebhook } from '../../functions/handlers/regis
 import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
 import { createHandler as testWebhook } from '../../functions/handlers/test-webhook.js';
 import { createHandler as userExport } from '../../functions/handlers/user-export.js';
-import { buildApiDeps } from '../../functions/shared/api-context.js';
-import type { ApiDeps } from '../../functions/shared/api-deps.js';
-import { API_ROUTES, type RouteName } from '../../functions/shared/api-routes.js';
-import { loadConfig } from '../../functions/shared/config.js';
+import { loadConfig } from '../../functions/platform/config.js';
+import { buildApiDeps } from '../../functions/wiring/api-context.js';
+import type { ApiDeps } from '../../functions/wiring/api-deps.js';
 import {
   type ApiEventInit,
   type ApiHandler,

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { JSONValue, Sql } from 'postgres';
-import type { JobFile, JobResult } from '../../functions/domain/export-job.js';
+import type { JobFile, JobResult } from '../../functions/domain/jobs/export-job.js';
 
 /** One part of a chunked job, by its name relative to the job's folder (`users/part-00001.csv`). */
 export interface PartSpec {
@@ -23,7 +23,7 @@ const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex')
 const CONTENT_TYPE = 'text/csv; charset=utf-8';
 
 /**
- * What the chunk engine leaves behind for a CSV job of `parts` (DESIGN §10): the parts under
+ * What the chunk engine leaves behind for a CSV job of `parts` (docs/chunked-exports.md): the parts under
  * `exports/{jobId}/`, a `manifest.json` naming them, and the result a completed job records: the
  * manifest's key, name and entity tag, the parts' totals, and `files`. The engine is not needed to
  * test the delivery side: this writes exactly the contract it reads. Rows are counted as the body's

@@ -1,7 +1,7 @@
 /**
  * Test oracle: an independent reading of EventBridge's documented `cron(…)` syntax (EventBridge
  * "Cron expressions reference"), written from the documentation and sharing no code with
- * `functions/domain/eventbridge-cron.ts`.
+ * `functions/domain/schedules/eventbridge-cron.ts`.
  *
  * | field        | values              | wildcards        |
  * |--------------|---------------------|------------------|

@@ -1,6 +1,6 @@
 import type { JSONValue, Sql } from 'postgres';
-import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres-job-leases.js';
-import type { ExportJob } from '../../functions/domain/export-job.js';
+import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres/job-rows.js';
+import type { ExportJob } from '../../functions/domain/jobs/export-job.js';
 
 /** What a row holds besides the domain's ExportJob. */
 export interface JobRowExtras {

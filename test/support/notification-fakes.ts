@@ -1,10 +1,10 @@
-import type { EventPublisher, ExportEvent } from '../../functions/domain/export-events.js';
+import type { EventPublisher, ExportEvent } from '../../functions/domain/notifications/export-events.js';
 import type {
   JobNotifications,
   NotificationChannel,
   UnsentCriteria,
   UnsentNotifications,
-} from '../../functions/domain/job-notifications.js';
+} from '../../functions/domain/notifications/job-notifications.js';
 import type { InMemoryJobLeases } from './worker-fakes.js';
 
 /**

@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import postgres, { type Sql } from 'postgres';
 import { inject } from 'vitest';
-import { createS3Client } from '../../functions/adapters/s3-client.js';
+import { createS3Client } from '../../functions/adapters/s3/client.js';
 
 /** A postgres.js client on the test database (real server started by the global setup), as its owner. */
 export function testSql(options: postgres.Options<Record<string, never>> = {}): Sql {

@@ -1,4 +1,4 @@
-import { lambdaSql } from '../../functions/shared/lambda-sql.js';
+import { lambdaSql } from '../../functions/platform/lambda-sql.js';
 
 /**
  * Connects as a Lambda does in AWS (host name, TLS options of `lambdaSql`) and prints `ok` or the

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HostResolver, ResolvedAddress } from '../../functions/domain/webhook-url.js';
+import type { HostResolver, ResolvedAddress } from '../../functions/domain/webhooks/webhook-url.js';
 import type {
   DeliveryAttempt,
   DeliveryLogEntry,
@@ -13,7 +13,7 @@ import type {
   WebhookEvent,
   WebhookQueue,
   WebhookStore,
-} from '../../functions/domain/webhooks.js';
+} from '../../functions/domain/webhooks/webhooks.js';
 
 const listed = ({ secretSealed: _, ...webhook }: StoredWebhook): Webhook => webhook;
 

@@ -1,10 +1,23 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AuditEntry, AuditLog } from '../../functions/domain/audit-log.js';
-import { attachmentDisposition } from '../../functions/domain/content-disposition.js';
+import type { AuditEntry, AuditLog } from '../../functions/domain/access/audit-log.js';
+import { attachmentDisposition } from '../../functions/domain/engine/content-disposition.js';
+import type { ExportFormat } from '../../functions/domain/engine/export-format.js';
+import type { ExportSource } from '../../functions/domain/engine/export-source.js';
+import {
+  MULTIPART_LIMITS,
+  type MultipartUploads,
+  type UploadedPart,
+} from '../../functions/domain/engine/multipart-uploads.js';
+import type {
+  ExportDatabase,
+  ObjectStore,
+  Snapshot,
+  StoredObject,
+  UploadRequest,
+} from '../../functions/domain/engine/ports.js';
 import { ExportError } from '../../functions/domain/errors.js';
-import type { ExportFormat } from '../../functions/domain/export-format.js';
 import {
   type ExportJob,
   FINISHED_STATUSES,
@@ -13,8 +26,7 @@ import {
   type JobProgress,
   type JobResult,
   type JobStatus,
-} from '../../functions/domain/export-job.js';
-import type { ExportSource } from '../../functions/domain/export-source.js';
+} from '../../functions/domain/jobs/export-job.js';
 import type {
   ClaimSkipped,
   ExpiredLeaseCriteria,
@@ -23,21 +35,9 @@ import type {
   ScheduledJobInput,
   ScheduledRunOutcome,
   StaleQueuedCriteria,
-} from '../../functions/domain/job-leases.js';
-import type { EmailMessage, Mailer } from '../../functions/domain/mailer.js';
+} from '../../functions/domain/jobs/job-leases.js';
 import type { MetricsSink } from '../../functions/domain/metrics-sink.js';
-import {
-  MULTIPART_LIMITS,
-  type MultipartUploads,
-  type UploadedPart,
-} from '../../functions/domain/multipart-uploads.js';
-import type {
-  ExportDatabase,
-  ObjectStore,
-  Snapshot,
-  StoredObject,
-  UploadRequest,
-} from '../../functions/domain/ports.js';
+import type { EmailMessage, Mailer } from '../../functions/domain/notifications/mailer.js';
 
 /** A queued job with sensible defaults: a bulk CSV export of `users`. */
 export function jobFixture(overrides: Partial<ExportJob> = {}): ExportJob {

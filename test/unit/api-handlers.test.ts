@@ -6,9 +6,10 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { BearerTokenVerifier } from '../../functions/domain/auth.js';
-import { attachmentDisposition } from '../../functions/domain/content-disposition.js';
-import { createLinkToken } from '../../functions/domain/link-token.js';
+import { UNAUTHENTICATED_METRIC } from '../../functions/api/http.js';
+import { BearerTokenVerifier } from '../../functions/domain/access/auth.js';
+import { createLinkToken } from '../../functions/domain/access/link-token.js';
+import { attachmentDisposition } from '../../functions/domain/engine/content-disposition.js';
 import { createAuthorizer } from '../../functions/handlers/authorizer.js';
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
 import { createHandler as cancelJob } from '../../functions/handlers/cancel-job.js';
@@ -22,8 +23,7 @@ import { createHandler as listSchedules } from '../../functions/handlers/list-sc
 import { handler as openapi } from '../../functions/handlers/openapi.js';
 import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
 import { createHandler as userExport } from '../../functions/handlers/user-export.js';
-import { UNAUTHENTICATED_METRIC } from '../../functions/shared/http.js';
-import { metrics } from '../../functions/shared/powertools.js';
+import { metrics } from '../../functions/platform/powertools.js';
 import {
   apiContext,
   apiEvent,

@@ -8,7 +8,7 @@ import {
   createAccessToken,
   type Principal,
   verifyBearerToken,
-} from '../../functions/domain/auth.js';
+} from '../../functions/domain/access/auth.js';
 import { ForbiddenError, UnauthorizedError } from '../../functions/domain/errors.js';
 
 const SECRET = 'jwt-secret-for-unit-tests-0123456789abcdef';

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE } from '../../functions/domain/catalogue.js';
-import { chunkFileName, needsChunks, partSizeFor, planChunks } from '../../functions/domain/chunk-plan.js';
-import { chunkedProgress, manifestText } from '../../functions/domain/chunked-job.js';
-import { MULTIPART_LIMITS } from '../../functions/domain/multipart-uploads.js';
+import { CATALOGUE } from '../../functions/domain/catalogue/catalogue.js';
+import { MULTIPART_LIMITS } from '../../functions/domain/engine/multipart-uploads.js';
+import {
+  chunkFileName,
+  needsChunks,
+  partSizeFor,
+  planChunks,
+} from '../../functions/domain/worker/chunks/chunk-plan.js';
+import { chunkedProgress, manifestText } from '../../functions/domain/worker/chunks/chunked-job.js';
 import { jobFixture } from '../support/worker-fakes.js';
 
 const logs = CATALOGUE.activity_logs!;

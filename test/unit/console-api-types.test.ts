@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { API_TYPES_FILE, renderApiTypes } from '../../console/build.js';
-import { openApiJson } from '../../functions/shared/openapi.js';
+import { openApiJson } from '../../functions/api/openapi.js';
 
 describe("the console's generated API client types", () => {
   it('match the current OpenAPI document (else run `npm run console:api` and commit the result)', async () => {

@@ -3,10 +3,10 @@ import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { attachmentDisposition } from '../../functions/domain/content-disposition.js';
-import { coalesce } from '../../functions/domain/encoding/coalesce.js';
-import { jsonArrayBody } from '../../functions/domain/encoding/json-rows.js';
-import { xmlRows, xmlText } from '../../functions/domain/encoding/xml-rows.js';
+import { attachmentDisposition } from '../../functions/domain/engine/content-disposition.js';
+import { coalesce } from '../../functions/domain/engine/encoding/coalesce.js';
+import { jsonArrayBody } from '../../functions/domain/engine/encoding/json-rows.js';
+import { xmlRows, xmlText } from '../../functions/domain/engine/encoding/xml-rows.js';
 
 async function through(chunks: (string | Buffer)[], ...stages: NodeJS.ReadWriteStream[]): Promise<string> {
   const source = Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));

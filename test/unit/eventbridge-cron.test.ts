@@ -5,7 +5,7 @@ import {
   CronConversionError,
   nextRunTimes,
   toEventBridgeCron,
-} from '../../functions/domain/eventbridge-cron.js';
+} from '../../functions/domain/schedules/eventbridge-cron.js';
 import { nextEventBridgeRuns, parseEventBridgeCron } from '../support/eventbridge-cron-evaluator.js';
 
 const RUNS = 20;

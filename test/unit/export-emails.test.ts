@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { FAILURE_REASONS } from '../../functions/domain/jobs/failure-reasons.js';
 import {
   completedExportEmail,
   escapeHtml,
   failedExportEmail,
   formatBytes,
-} from '../../functions/domain/export-emails.js';
-import { FAILURE_REASONS } from '../../functions/domain/failure-reasons.js';
+} from '../../functions/domain/notifications/export-emails.js';
 import { chunkedJobFixture } from '../support/chunked-job.js';
 import { jobFixture } from '../support/worker-fakes.js';
 

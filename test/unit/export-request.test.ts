@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, CATALOGUE_TABLES } from '../../functions/domain/catalogue.js';
-import { csvCopy } from '../../functions/domain/encoding/copy-statements.js';
-import { ValidationError } from '../../functions/domain/errors.js';
+import { CATALOGUE, CATALOGUE_TABLES } from '../../functions/domain/catalogue/catalogue.js';
 import {
   bulkSources,
   parseBulkExportRequest,
   parseDateBound,
-} from '../../functions/domain/export-request.js';
+} from '../../functions/domain/catalogue/export-request.js';
+import { csvCopy } from '../../functions/domain/engine/encoding/copy-statements.js';
+import { ValidationError } from '../../functions/domain/errors.js';
 
 function fieldsOf(body: unknown): string[] {
   try {

@@ -6,7 +6,7 @@ vi.hoisted(() => {
 });
 
 import { DependencyError } from '../../functions/domain/errors.js';
-import type { ProcessExportJobDeps } from '../../functions/domain/process-export-job.js';
+import type { ProcessExportJobDeps } from '../../functions/domain/worker/worker-deps.js';
 import { createExportWorkerHandler } from '../../functions/handlers/export-worker.js';
 import { InMemoryJobNotifications, RecordingEventPublisher } from '../support/notification-fakes.js';
 import { receivedMessage, sqsEventOf, workerContext } from '../support/sqs-invocations.js';

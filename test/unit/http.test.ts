@@ -7,17 +7,6 @@ vi.hoisted(() => {
 });
 
 import {
-  ConflictError,
-  DependencyError,
-  ExportError,
-  ForbiddenError,
-  NotFoundError,
-  PayloadTooLargeError,
-  RateLimitedError,
-  UnauthorizedError,
-  ValidationError,
-} from '../../functions/domain/errors.js';
-import {
   contentDisposition,
   errorResponse,
   file,
@@ -28,7 +17,18 @@ import {
   parseQuery,
   prefersAsync,
   principalFromEvent,
-} from '../../functions/shared/http.js';
+} from '../../functions/api/http.js';
+import {
+  ConflictError,
+  DependencyError,
+  ExportError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../functions/domain/errors.js';
 import { apiEvent, bodyOf, headerOf } from '../support/api-events.js';
 
 const log = () => ({ error: vi.fn(), warn: vi.fn(), debug: vi.fn() });

@@ -6,11 +6,11 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { attachmentDisposition } from '../../functions/domain/content-disposition.js';
+import { createLinkToken } from '../../functions/domain/access/link-token.js';
+import { downloadTarget, FILE_NAME_PATTERN, jobFiles } from '../../functions/domain/downloads/job-files.js';
+import { attachmentDisposition } from '../../functions/domain/engine/content-disposition.js';
 import { NotFoundError } from '../../functions/domain/errors.js';
-import type { ExportJob } from '../../functions/domain/export-job.js';
-import { downloadTarget, FILE_NAME_PATTERN, jobFiles } from '../../functions/domain/job-files.js';
-import { createLinkToken } from '../../functions/domain/link-token.js';
+import type { ExportJob } from '../../functions/domain/jobs/export-job.js';
 import { createHandler as downloadJob } from '../../functions/handlers/download-job.js';
 import { createHandler as getJob } from '../../functions/handlers/get-job.js';
 import { createHandler as listJobFiles } from '../../functions/handlers/list-job-files.js';

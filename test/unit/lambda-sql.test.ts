@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/shared/config.js';
-import { databaseConnection, postgresOptions } from '../../functions/shared/lambda-sql.js';
+import { loadConfig } from '../../functions/platform/config.js';
+import { databaseConnection, postgresOptions } from '../../functions/platform/lambda-sql.js';
 
 const AWS_ENV = {
   EXPORT_BUCKET: 'exports-bucket',

@@ -1,13 +1,13 @@
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createAccessToken } from '../../functions/domain/auth.js';
-import { UnauthorizedError } from '../../functions/domain/errors.js';
+import { createAccessToken } from '../../functions/domain/access/auth.js';
 import {
   createLinkToken,
   LINK_TOKEN_AUDIENCE,
   MAX_LINK_TTL_SECONDS,
   verifyLinkToken,
-} from '../../functions/domain/link-token.js';
+} from '../../functions/domain/access/link-token.js';
+import { UnauthorizedError } from '../../functions/domain/errors.js';
 
 const SECRET = 'link-secret-for-unit-tests-0123456789abcdef';
 const JOB = '3f2b8c1e-7d4a-4e2b-9c3d-1a2b3c4d5e6f';

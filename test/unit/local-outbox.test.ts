@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderEml } from '../../functions/adapters/outbox-mailer.js';
+import { renderEml } from '../../functions/adapters/mail/outbox-mailer.js';
 import { parseEml } from '../../local/outbox.js';
 
 describe("the local outbox's reader", () => {

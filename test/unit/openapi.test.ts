@@ -9,6 +9,8 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
+import { API_ROUTES, type RouteName, type RouteSpec } from '../../functions/api/api-routes.js';
+import { buildOpenApiDocument } from '../../functions/api/openapi.js';
 import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
 import { createHandler as cancelJob } from '../../functions/handlers/cancel-job.js';
 import { createHandler as deleteWebhook } from '../../functions/handlers/delete-webhook.js';
@@ -27,9 +29,7 @@ import { createHandler as registerWebhook } from '../../functions/handlers/regis
 import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
 import { createHandler as testWebhook } from '../../functions/handlers/test-webhook.js';
 import { createHandler as userExport } from '../../functions/handlers/user-export.js';
-import type { ApiDeps } from '../../functions/shared/api-deps.js';
-import { API_ROUTES, type RouteName, type RouteSpec } from '../../functions/shared/api-routes.js';
-import { buildOpenApiDocument } from '../../functions/shared/openapi.js';
+import type { ApiDeps } from '../../functions/wiring/api-deps.js';
 import {
   type ApiHandler,
   apiEvent,

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxMailer, outboxFileName } from '../../functions/adapters/outbox-mailer.js';
-import type { EmailMessage } from '../../functions/domain/mailer.js';
+import { OutboxMailer, outboxFileName } from '../../functions/adapters/mail/outbox-mailer.js';
+import type { EmailMessage } from '../../functions/domain/notifications/mailer.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -2,11 +2,11 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BinaryCopyReader } from '../../functions/domain/encoding/copy-binary.js';
-import { decimalBytes, parquetColumn } from '../../functions/domain/encoding/parquet-columns.js';
-import { type ParquetFileOptions, parquetFile } from '../../functions/domain/encoding/parquet-file.js';
+import { BinaryCopyReader } from '../../functions/domain/engine/encoding/copy-binary.js';
+import { decimalBytes, parquetColumn } from '../../functions/domain/engine/encoding/parquet-columns.js';
+import { type ParquetFileOptions, parquetFile } from '../../functions/domain/engine/encoding/parquet-file.js';
+import type { ColumnSpec } from '../../functions/domain/engine/export-source.js';
 import { UnrepresentableValueError } from '../../functions/domain/errors.js';
-import type { ColumnSpec } from '../../functions/domain/export-source.js';
 import { binaryCopy, bool, int8, splitAt, text, timestamptz } from '../support/binary-copy.js';
 import { readParquet } from '../support/parquet.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { verifyLinkToken } from '../../functions/domain/access/link-token.js';
 import {
   ConflictError,
   DependencyError,
@@ -6,16 +7,15 @@ import {
   TimeBudgetExceededError,
   UnrepresentableValueError,
 } from '../../functions/domain/errors.js';
-import type { ExportJob } from '../../functions/domain/export-job.js';
-import { FAILURE_REASONS } from '../../functions/domain/failure-reasons.js';
-import { emailMessageId } from '../../functions/domain/job-outcomes.js';
-import { verifyLinkToken } from '../../functions/domain/link-token.js';
-import {
-  type ProcessExportJobDeps,
-  type ProcessExportJobInput,
-  processExportJob,
-} from '../../functions/domain/process-export-job.js';
-import { requestScheduledRun } from '../../functions/domain/schedule-runs.js';
+import type { ExportJob } from '../../functions/domain/jobs/export-job.js';
+import { FAILURE_REASONS } from '../../functions/domain/jobs/failure-reasons.js';
+import { requestScheduledRun } from '../../functions/domain/schedules/schedule-runs.js';
+import { emailMessageId } from '../../functions/domain/worker/job-outcomes.js';
+import { processExportJob } from '../../functions/domain/worker/process-export-job.js';
+import type {
+  ProcessExportJobDeps,
+  ProcessExportJobInput,
+} from '../../functions/domain/worker/worker-deps.js';
 import { InMemoryJobNotifications, RecordingEventPublisher } from '../support/notification-fakes.js';
 import {
   type FakeDatabaseOptions,

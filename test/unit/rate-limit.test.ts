@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, windowState } from '../../functions/domain/rate-limit.js';
+import { decide, windowState } from '../../functions/domain/access/rate-limit.js';
 
 const policy = { max: 5, windowSeconds: 900 };
 const t0 = new Date('2024-05-01T12:00:00Z');

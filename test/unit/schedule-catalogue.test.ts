@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { layoutFor, objectTypeFor } from '../../functions/domain/engine/export-format.js';
 import { NotFoundError, ValidationError } from '../../functions/domain/errors.js';
-import { layoutFor, objectTypeFor } from '../../functions/domain/export-format.js';
 import {
   getSchedule,
   objectKeyFor,
@@ -9,8 +9,8 @@ import {
   type ScheduleDefinition,
   validateCatalogue,
   windowFor,
-} from '../../functions/domain/schedule-catalogue.js';
-import { ScheduledExportMessage } from '../../functions/domain/scheduled-export-message.js';
+} from '../../functions/domain/schedules/schedule-catalogue.js';
+import { ScheduledExportMessage } from '../../functions/domain/schedules/scheduled-export-message.js';
 
 const iso = (date: Date) => date.toISOString();
 

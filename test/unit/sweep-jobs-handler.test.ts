@@ -7,8 +7,8 @@ vi.hoisted(() => {
 });
 
 import { createSweepJobsHandler } from '../../functions/handlers/sweep-jobs.js';
-import { metrics } from '../../functions/shared/powertools.js';
-import type { Sweeper } from '../../functions/shared/sweeper.js';
+import { metrics } from '../../functions/platform/powertools.js';
+import type { Sweeper } from '../../functions/wiring/sweeper.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { scheduledEvent } from '../support/eventbridge-events.js';
 

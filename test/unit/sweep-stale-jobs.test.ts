@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DependencyError } from '../../functions/domain/errors.js';
-import type { ExportJob } from '../../functions/domain/export-job.js';
-import { isClaimSkipped } from '../../functions/domain/job-leases.js';
+import type { ExportJob } from '../../functions/domain/jobs/export-job.js';
+import { isClaimSkipped } from '../../functions/domain/jobs/job-leases.js';
 import {
   ABANDONED_ERROR,
   type SweepStaleJobsInput,
   sweepStaleJobs,
-} from '../../functions/domain/sweep-stale-jobs.js';
+} from '../../functions/domain/worker/sweep-stale-jobs.js';
 import { RecordingQueue } from '../support/api-fakes.js';
 import { InMemoryJobNotifications, RecordingEventPublisher } from '../support/notification-fakes.js';
 import {

@@ -6,7 +6,7 @@ import {
   retryDelaySeconds,
   type WebhookRequest,
   type WebhookTransport,
-} from '../../functions/domain/webhook-delivery.js';
+} from '../../functions/domain/webhooks/webhook-delivery.js';
 import {
   FixedResolver,
   InMemoryWebhookDeliveries,

@@ -4,7 +4,7 @@ import {
   forbiddenAddressReason,
   parseWebhookUrl,
   resolveWebhookTarget,
-} from '../../functions/domain/webhook-url.js';
+} from '../../functions/domain/webhooks/webhook-url.js';
 import { FixedResolver } from '../support/webhook-fakes.js';
 
 const AWS = { allowLoopback: false };

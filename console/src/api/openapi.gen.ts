@@ -1,4 +1,4 @@
-// Generated from the service OpenAPI document (functions/shared/openapi.ts) by console/build.ts.
+// Generated from the service OpenAPI document (functions/api/openapi.ts) by console/build.ts.
 // Do not edit: `npm run console:api` regenerates it.
 // openapi-sha256: 9d68e4da9453b1a2d1bf5d4124aa74f9cee2f3fb63dfc41ef3d8f8fc2bf22ca3
 

@@ -17,7 +17,7 @@ const asApiError = (error: unknown) =>
   error instanceof ApiError ? error : new ApiError(0, 'client', String(error));
 
 /**
- * Webhooks (DESIGN §11): register an endpoint (its signing secret is shown once, here), the
+ * Webhooks (docs/events-and-webhooks.md): register an endpoint (its signing secret is shown once, here), the
  * registered endpoints with their status, a signed test event, removal, and each one's delivery log.
  */
 export function WebhooksPage() {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresAuditLog } from '../../../functions/adapters/postgres-audit-log.js';
-import type { AuditAction, AuditEntry, AuditLog } from '../../../functions/domain/audit-log.js';
+import { PostgresAuditLog } from '../../../functions/adapters/postgres/postgres-audit-log.js';
+import type { AuditAction, AuditEntry, AuditLog } from '../../../functions/domain/access/audit-log.js';
 import { ExportError } from '../../../functions/domain/errors.js';
 import { describeContract } from '../../support/contract-suite.js';
 import { createOwnDatabase, type OwnDatabase } from '../../support/own-database.js';

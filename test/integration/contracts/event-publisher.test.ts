@@ -4,13 +4,13 @@ import path from 'node:path';
 import type { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { EventBridgeEventPublisher } from '../../../functions/adapters/eventbridge-event-publisher.js';
-import { createSqsClient } from '../../../functions/adapters/sqs-export-queue.js';
+import { EventBridgeEventPublisher } from '../../../functions/adapters/eventbridge/eventbridge-event-publisher.js';
+import { createSqsClient } from '../../../functions/adapters/sqs/client.js';
 import {
   EVENT_SOURCE,
   type EventPublisher,
   type ExportEvent,
-} from '../../../functions/domain/export-events.js';
+} from '../../../functions/domain/notifications/export-events.js';
 import { busEnvelope, LocalEventBus } from '../../../local/local-event-bus.js';
 import { RecordingEventPublisher } from '../../support/notification-fakes.js';
 

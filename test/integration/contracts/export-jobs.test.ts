@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresExportJobs } from '../../../functions/adapters/postgres-export-jobs.js';
+import { PostgresExportJobs } from '../../../functions/adapters/postgres/postgres-export-jobs.js';
 import { ConflictError, ValidationError } from '../../../functions/domain/errors.js';
-import type { ExportJob, JobError } from '../../../functions/domain/export-job.js';
-import type { ExportJobs, JobMetrics, NewExportJob } from '../../../functions/domain/export-jobs.js';
+import type { ExportJob, JobError } from '../../../functions/domain/jobs/export-job.js';
+import type { ExportJobs, JobMetrics, NewExportJob } from '../../../functions/domain/jobs/export-jobs.js';
 import { InMemoryExportJobs } from '../../support/api-fakes.js';
 import { describeContract } from '../../support/contract-suite.js';
 import { insertJobRow, readJobRow } from '../../support/export-job-rows.js';

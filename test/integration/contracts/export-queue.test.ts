@@ -7,9 +7,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, expect, inject, it } from 'vitest';
-import { createSqsClient, SqsExportQueue } from '../../../functions/adapters/sqs-export-queue.js';
+import { createSqsClient } from '../../../functions/adapters/sqs/client.js';
+import { SqsExportQueue } from '../../../functions/adapters/sqs/sqs-export-queue.js';
 import { DependencyError } from '../../../functions/domain/errors.js';
-import type { ExportQueue, ExportQueueMessage } from '../../../functions/domain/export-queue.js';
+import type { ExportQueue, ExportQueueMessage } from '../../../functions/domain/jobs/export-queue.js';
 import { freePort } from '../../../local/embedded-postgres.js';
 import { RecordingQueue } from '../../support/api-fakes.js';
 import { describeContract } from '../../support/contract-suite.js';

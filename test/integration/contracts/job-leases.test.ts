@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresJobLeases } from '../../../functions/adapters/postgres-job-leases.js';
-import type { ExportJob, JobError, JobProgress, JobResult } from '../../../functions/domain/export-job.js';
+import { PostgresJobLeases } from '../../../functions/adapters/postgres/postgres-job-leases.js';
+import type {
+  ExportJob,
+  JobError,
+  JobProgress,
+  JobResult,
+} from '../../../functions/domain/jobs/export-job.js';
 import {
   type ClaimSkipped,
   type ExpiredLeaseCriteria,
   isClaimSkipped,
   type JobLeases,
   type ScheduledJobInput,
-} from '../../../functions/domain/job-leases.js';
+} from '../../../functions/domain/jobs/job-leases.js';
 import { describeContract } from '../../support/contract-suite.js';
 import { insertJobRow, readJobRow } from '../../support/export-job-rows.js';
 import { createOwnDatabase, type OwnDatabase } from '../../support/own-database.js';

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { S3MultipartUploads } from '../../../functions/adapters/s3-multipart-uploads.js';
-import { MULTIPART_LIMITS, type MultipartUploads } from '../../../functions/domain/multipart-uploads.js';
+import { S3MultipartUploads } from '../../../functions/adapters/s3/s3-multipart-uploads.js';
+import {
+  MULTIPART_LIMITS,
+  type MultipartUploads,
+} from '../../../functions/domain/engine/multipart-uploads.js';
 import { testS3 } from '../../support/services.js';
 import { InMemoryMultipartUploads } from '../../support/worker-fakes.js';
 

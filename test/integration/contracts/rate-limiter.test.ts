@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresRateLimiter } from '../../../functions/adapters/postgres-rate-limiter.js';
-import type { RateLimiter, RateLimitPolicy } from '../../../functions/domain/rate-limit.js';
+import { PostgresRateLimiter } from '../../../functions/adapters/postgres/postgres-rate-limiter.js';
+import type { RateLimiter, RateLimitPolicy } from '../../../functions/domain/access/rate-limit.js';
 import { InMemoryRateLimiter } from '../../support/api-fakes.js';
 import { createOwnDatabase, type OwnDatabase } from '../../support/own-database.js';
 

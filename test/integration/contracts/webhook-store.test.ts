@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresWebhookDeliveries } from '../../../functions/adapters/postgres-webhook-deliveries.js';
-import { PostgresWebhookStore } from '../../../functions/adapters/postgres-webhook-store.js';
-import type { NewWebhook, WebhookDeliveries, WebhookStore } from '../../../functions/domain/webhooks.js';
+import { PostgresWebhookDeliveries } from '../../../functions/adapters/postgres/postgres-webhook-deliveries.js';
+import { PostgresWebhookStore } from '../../../functions/adapters/postgres/postgres-webhook-store.js';
+import type {
+  NewWebhook,
+  WebhookDeliveries,
+  WebhookStore,
+} from '../../../functions/domain/webhooks/webhooks.js';
 import { describeContract } from '../../support/contract-suite.js';
 import { createOwnDatabase, type OwnDatabase } from '../../support/own-database.js';
 import { InMemoryWebhookDeliveries, InMemoryWebhookStore } from '../../support/webhook-fakes.js';

@@ -1,7 +1,0 @@
-import { config } from '../config.js';
-import { once } from '../once.js';
-import { createSecretBox } from '../webhook-secret-key.js';
-import { part } from './provided.js';
-
-/** The box sealing webhook secrets, for the registering route only (Secrets Manager in AWS). */
-export const apiSecretBox = part('secretBox', () => once(() => createSecretBox(config())));
