@@ -103,7 +103,9 @@ describe('REST API of the dev stage', () => {
   });
 
   it('serves every route of docs/api.md and no other', () => {
-    expect([...methods.keys()].sort()).toEqual(CONTRACT_ROUTES.map(([verb, path]) => `${verb} ${path}`).sort());
+    expect([...methods.keys()].sort()).toEqual(
+      CONTRACT_ROUTES.map(([verb, path]) => `${verb} ${path}`).sort(),
+    );
   });
 
   it('deploys the route declaration: entry file, authorizer, API key, query parameters, memory and network', () => {
