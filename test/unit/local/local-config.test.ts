@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../local/local-secrets.js';
 import { InvalidSettingsError, LocalConfigSchema, loadLocalConfig } from '../../../local/runtime-config.js';
 
-/** The variables named in the first column of local/README.md's settings table. */
+/** The variables named in the first column of the settings table of docs/local-runtime.md. */
 function documentedVariables(): string[] {
-  const readme = readFileSync(path.join(PROJECT_ROOT, 'local', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Differences from AWS'));
+  const page = readFileSync(path.join(PROJECT_ROOT, 'docs', 'local-runtime.md'), 'utf8');
+  const section = page.slice(page.indexOf('## Settings'), page.indexOf('## Differences from AWS'));
   return section
     .split('\n')
     .filter((line) => line.startsWith('| `'))
@@ -15,7 +15,7 @@ function documentedVariables(): string[] {
 }
 
 describe('the local runtime settings', () => {
-  it('are documented in local/README.md, every one and no other', () => {
+  it('are documented in docs/local-runtime.md, every one and no other', () => {
     const documented = documentedVariables();
 
     expect(documented.length).toBeGreaterThan(20);
