@@ -3,6 +3,7 @@
  * Usage: tsx bench/case.ts <case> <databaseUrl> <s3Endpoint> <bucket>
  * Prints one JSON line: {rows, seconds, bytes, peakRssMb}.
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,11 +15,13 @@ import { PostgresExportDatabase } from '../functions/adapters/postgres/postgres-
 import { createS3Client } from '../functions/adapters/s3/client.js';
 import { S3ObjectStore } from '../functions/adapters/s3/s3-object-store.js';
 import { CATALOGUE } from '../functions/domain/catalogue/catalogue.js';
-import { bulkSources, parseBulkExportRequest } from '../functions/domain/catalogue/export-request.js';
 import type { ObjectStore } from '../functions/domain/engine/ports.js';
 import { runExport } from '../functions/domain/engine/run-export.js';
+import { parseBulkExportRequest } from '../functions/domain/jobs/bulk-request.js';
 import { NO_METRICS } from '../functions/domain/metrics-sink.js';
+import { bulkSources } from '../functions/domain/worker/job-plan.js';
 import { buildWorkerDeps } from '../functions/wiring/worker-context.js';
+import { benchSpec } from './bench-spec.js';
 import { NullObjectStore } from './null-object-store.js';
 
 const [name, databaseUrl, s3Endpoint, bucket] = process.argv.slice(2) as [string, string, string, string];
@@ -91,8 +94,8 @@ async function worker() {
     settings: { leaseSeconds: 120, linkTtlSeconds: 3600 },
   });
   const [job] = await sql<{ id: string }[]>`
-    INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
-    VALUES ('bulk', '["transactions"]', '{}', 'csv', 'none', '{"formulaGuard": false}', 'bench', 'bench@example.com')
+    INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email)
+    VALUES ('bulk', ${sql.json(benchSpec('transactions') as never)}, '["transactions"]', 'csv', 'none', 'bench', 'bench@example.com')
     RETURNING id`;
   const body = JSON.stringify({ jobId: job!.id });
   const record = {

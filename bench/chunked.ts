@@ -9,6 +9,7 @@
  * own. With `--rss-rows`, every round also runs the same cases on a table of that size, to compare
  * peak RSS per worker. The bucket is emptied after every case, and its objects freed.
  */
+
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,8 +19,10 @@ import postgres from 'postgres';
 import { createSqsClient } from '../functions/adapters/sqs/client.js';
 import { SqsExportQueue } from '../functions/adapters/sqs/sqs-export-queue.js';
 import { catalogueTable } from '../functions/domain/catalogue/catalogue.js';
-import { tableSource } from '../functions/domain/catalogue/export-request.js';
+import { tableSource } from '../functions/domain/catalogue/table-source.js';
+import type { ConsistencyMode } from '../functions/domain/jobs/job-spec.js';
 import type { LocalAws } from '../local/local-aws.js';
+import { benchSpec } from './bench-spec.js';
 import type { WorkerOptions } from './chunked-case.js';
 import {
   CHUNKED_CASES,
@@ -140,7 +143,7 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
     url: string,
     workers: number,
     options: WorkerOptions,
-    jobOptions: Record<string, string> = {},
+    consistency: ConsistencyMode = 'chunked',
   ): Promise<ChunkedSample> => {
     const jobs = url === tables[0]!.url ? sql : postgres(url, { max: 1, onnotice: () => {} });
     const { QueueUrl } = await sqs.send(
@@ -156,8 +159,8 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
     );
     try {
       const [job] = await jobs<{ id: string }[]>`
-        INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
-        VALUES ('bulk', '["activity_logs"]', '{}', 'csv', 'none', ${jobs.json(jobOptions)}, 'bench', 'bench@example.com')
+        INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email)
+        VALUES ('bulk', ${jobs.json(benchSpec('activity_logs', consistency) as never)}, '["activity_logs"]', 'csv', 'none', 'bench', 'bench@example.com')
         RETURNING id`;
       // Let the worker processes load before the clock starts, as warm Lambda environments would be.
       await sleep(1_500);
@@ -244,9 +247,9 @@ export async function runChunkedBench(props: ChunkedBenchProps): Promise<Chunked
               : name === SNAPSHOT
                 ? { chunkRows, readers: SNAPSHOT_READERS_OF_CASE }
                 : { chunkRows };
-          const jobOptions: Record<string, string> = name === SNAPSHOT ? { consistency: 'snapshot' } : {};
+          const consistency: ConsistencyMode = name === SNAPSHOT ? 'snapshot' : 'chunked';
           if (name === RESUMED && !base) continue;
-          record(name, await measure(name, () => chunked(table.url, workersOf(name), options, jobOptions)));
+          record(name, await measure(name, () => chunked(table.url, workersOf(name), options, consistency)));
         }
       }
       const { rss, arrayBuffers } = process.memoryUsage();

@@ -22,7 +22,7 @@ import { build } from 'esbuild';
 import postgres from 'postgres';
 import { migrate } from '../db/migrate.js';
 import { catalogueTable } from '../functions/domain/catalogue/catalogue.js';
-import { tableSource } from '../functions/domain/catalogue/export-request.js';
+import { tableSource } from '../functions/domain/catalogue/table-source.js';
 import { ensureProductDatabase } from '../local/demo-data.js';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.js';
 import { startLocalAws } from '../local/local-aws.js';

@@ -152,7 +152,7 @@ export class DataExportStack extends Stack {
     Validations.of(this.linkSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'Rotating the link-signing key invalidates every emailed download link still within its TTL; it is rotated by hand (see DEPLOY.md), not on a schedule.',
+        'Rotating the link-signing key invalidates every emailed download link still within its TTL; it is rotated by hand (see docs/deployment.md), not on a schedule.',
     });
 
     this.mailSender = new ExportMailSender(this, 'MailSender', {

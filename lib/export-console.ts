@@ -117,7 +117,7 @@ export class ExportConsole extends Construct {
     Validations.of(this.apiKeySecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The key is read by CloudFront and API Gateway at deployment only; it is rotated by changing the secret and redeploying the stack (see DEPLOY.md).',
+        'The key is read by CloudFront and API Gateway at deployment only; it is rotated by changing the secret and redeploying the stack (see docs/deployment.md).',
     });
     const keyValue = this.apiKeySecret.secretValue.unsafeUnwrap();
     this.apiKey = new ApiKey(this, 'ApiKey', {

@@ -98,7 +98,7 @@ export class ExportWebhooks extends Construct {
     Validations.of(this.secretKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'Rotating this key makes every sealed webhook secret unreadable; endpoints are re-registered instead (see DEPLOY.md).',
+        'Rotating this key makes every sealed webhook secret unreadable; endpoints are re-registered instead (see docs/deployment.md).',
     });
 
     this.handler = new ExportFunction(this, 'Delivery', {

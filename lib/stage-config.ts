@@ -262,13 +262,13 @@ export function loadStageConfig(readContext: ContextReader): StageConfig {
   const stages = readContext('stages');
   if (typeof stages !== 'object' || stages === null) {
     throw new StageConfigError(
-      "Missing context 'stages': cdk.json must define context.stages.<stage> (see DEPLOY.md).",
+      "Missing context 'stages': cdk.json must define context.stages.<stage> (see docs/deployment.md).",
     );
   }
   const raw = (stages as Record<string, unknown>)[stage];
   if (raw === undefined) {
     throw new StageConfigError(
-      `Missing context 'stages.${stage}': add the settings of stage '${stage}' (see DEPLOY.md).`,
+      `Missing context 'stages.${stage}': add the settings of stage '${stage}' (see docs/deployment.md).`,
     );
   }
   const parsed = StageSettings.safeParse(raw);
@@ -279,7 +279,7 @@ export function loadStageConfig(readContext: ContextReader): StageConfig {
       return `  - ${path}: ${missing ? `required (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})` : issue.message}`;
     });
     throw new StageConfigError(
-      `Invalid context for stage '${stage}':\n${lines.join('\n')}\nSee DEPLOY.md for every key.`,
+      `Invalid context for stage '${stage}':\n${lines.join('\n')}\nSee docs/deployment.md for every key.`,
     );
   }
   const settings = parsed.data;

@@ -16,7 +16,7 @@ emulator, the API on PORT (default 3000), the export worker, the scheduler and t
                courses, enrollments, transactions and activity scale from it)
   -h, --help   this text
 
-Environment: see local/README.md.`;
+Environment: see docs/local-runtime.md.`;
 
 /** Demo users on a fresh database: seconds to generate, enough to see paging and progress. */
 const DEFAULT_DEMO_USERS = 1000;

@@ -37,7 +37,7 @@ const MIB = 1024 * 1024;
 /**
  * Every setting of the local runtime (`npm start`), read once from the environment: its own
  * (ports, emulated limits, timers) and the service variables whose local default it chooses. The
- * table in local/README.md documents these keys and a test holds the two in step. Numbers refuse 0
+ * table in docs/local-runtime.md documents these keys and a test holds the two in step. Numbers refuse 0
  * wherever 0 would stall the runtime (no pollers, no time, no requests); only ports take 0, for a
  * free one. Other service variables (RATE_LIMIT_MAX, LEASE_SECONDS, …) go to the handlers as they
  * are and are checked by `functions/platform/config.ts` when the handlers load.
@@ -132,7 +132,7 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
       const raw = env[name];
       return `${name} ${issue.message}${raw === undefined ? '' : `, got "${raw}"`}`;
     });
-    throw new InvalidSettingsError(`invalid settings: ${problems.join('; ')} (see local/README.md)`);
+    throw new InvalidSettingsError(`invalid settings: ${problems.join('; ')} (see docs/local-runtime.md)`);
   }
   return Object.freeze(result.data);
 }

@@ -1,11 +1,8 @@
 import * as z from 'zod/mini';
-import {
-  BulkExportRequestSchema,
-  DATE_BOUND_RULE,
-  parseDateBound,
-} from '../domain/catalogue/export-request.js';
+import { DATE_BOUND_RULE, parseDateBound } from '../domain/catalogue/date-bounds.js';
 import { FILE_NAME_MAX_LENGTH, FILE_NAME_PATTERN } from '../domain/downloads/job-files.js';
 import { USER_EXPORT_FORMATS } from '../domain/engine/export-format.js';
+import { BulkExportRequestSchema } from '../domain/jobs/bulk-request.js';
 import { JOB_KINDS, JOB_STATUSES } from '../domain/jobs/export-job.js';
 import { MAX_PAGE_SIZE } from '../domain/jobs/export-jobs.js';
 import { UuidSchema } from '../domain/validation.js';

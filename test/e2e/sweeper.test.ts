@@ -7,6 +7,7 @@ import { createAccessToken } from '../../functions/domain/access/auth.js';
 import { DEMO_ADMIN_EMAIL, DEMO_ADMIN_ID } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
 import { loadLocalSecrets } from '../../local/local-secrets.js';
+import { bulkSpec } from '../support/job-specs.js';
 import { killRuntime, type RuntimeProcess, startRuntime } from './support/runtime-process.js';
 
 /**
@@ -37,9 +38,9 @@ afterAll(async () => {
 
 it('re-enqueues a queued job that never reached the queue, and the worker completes it', async () => {
   const [job] = await sql<{ id: string }[]>`
-    INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email,
+    INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email,
                              created_at, updated_at)
-    VALUES ('bulk', '["courses"]', '{}', 'csv', 'none', '{"formulaGuard": false}', ${DEMO_ADMIN_ID},
+    VALUES ('bulk', ${sql.json(bulkSpec({ tables: ['courses'] }) as never)}, '["courses"]', 'csv', 'none', ${DEMO_ADMIN_ID},
             ${DEMO_ADMIN_EMAIL}, now() - interval '1 hour', now() - interval '1 hour')
     RETURNING id`;
   const { jwtSecret } = await loadLocalSecrets(dataDir);

@@ -10,6 +10,7 @@ import { createAccessToken } from '../../functions/domain/access/auth.js';
 import { DEMO_ADMIN_EMAIL, DEMO_ADMIN_ID } from '../../local/demo-data.js';
 import { freePort } from '../../local/embedded-postgres.js';
 import { loadLocalSecrets } from '../../local/local-secrets.js';
+import { bulkSpec } from '../support/job-specs.js';
 import { killRuntime, type RuntimeProcess, startRuntime } from './support/runtime-process.js';
 
 /**
@@ -148,14 +149,14 @@ describe('webhooks on the local runtime', () => {
     completedJob = (await api('POST', '/bulk', { tables: ['courses'], format: 'csv' })).json.jobId;
     // A job whose table left the catalogue fails for good; one never sent to the queue is swept to it.
     [{ id: failedJob }] = (await sql<{ id: string }[]>`
-      INSERT INTO export_jobs (kind, tables, format, compression, requested_by, requester_email, created_at, updated_at)
-      VALUES ('bulk', '["payroll"]', 'csv', 'none', ${DEMO_ADMIN_ID}, ${DEMO_ADMIN_EMAIL},
+      INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email, created_at, updated_at)
+      VALUES ('bulk', ${sql.json(bulkSpec({ tables: ['payroll'] }) as never)}, '["payroll"]', 'csv', 'none', ${DEMO_ADMIN_ID}, ${DEMO_ADMIN_EMAIL},
               now() - interval '1 hour', now() - interval '1 hour')
       RETURNING id`) as unknown as [{ id: string }];
     // A queued job cancelled by the API: no worker reports it; the sweeper publishes its event.
     [{ id: cancelledJob }] = (await sql<{ id: string }[]>`
-      INSERT INTO export_jobs (kind, tables, format, compression, requested_by, requester_email)
-      VALUES ('bulk', '["courses"]', 'csv', 'none', ${DEMO_ADMIN_ID}, ${DEMO_ADMIN_EMAIL})
+      INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email)
+      VALUES ('bulk', ${sql.json(bulkSpec({ tables: ['courses'] }) as never)}, '["courses"]', 'csv', 'none', ${DEMO_ADMIN_ID}, ${DEMO_ADMIN_EMAIL})
       RETURNING id`) as unknown as [{ id: string }];
     expect((await api('DELETE', `/jobs/${cancelledJob}`)).status).toBe(200);
 

@@ -73,12 +73,7 @@ export class InMemoryExportJobs implements ExportJobs {
     const createdAt = new Date(this.now().getTime() + this.tick++);
     const job: IdempotentJob = {
       ...jobFixture({
-        kind: input.kind,
-        tables: input.tables,
-        filters: input.filters,
-        format: input.format,
-        compression: input.compression,
-        options: input.options,
+        spec: input.spec,
         requestedBy: input.requestedBy,
         requesterEmail: input.requesterEmail,
         idempotencyKey: input.idempotencyKey ?? null,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Sql } from 'postgres';
 import { inject } from 'vitest';
+import { bulkSpec, scheduledSpec, userSpec } from './job-specs.js';
 import { testS3 } from './services.js';
 
 /** Inserts a job row directly (tests arrange jobs in any state) and returns its id. */
@@ -22,9 +23,9 @@ export async function insertJob(
 ): Promise<string> {
   const id = randomUUID();
   await sql`
-    INSERT INTO export_jobs (id, kind, tables, format, requested_by, status, created_at, started_at, completed_at,
+    INSERT INTO export_jobs (id, kind, spec, tables, format, requested_by, status, created_at, started_at, completed_at,
                              rows_exported, bytes_written, result)
-    VALUES (${id}, ${job.kind ?? 'bulk'}, ${sql.json(['users'])}, ${job.format ?? 'csv'}, ${job.requestedBy},
+    VALUES (${id}, ${job.kind ?? 'bulk'}, ${sql.json(specFor(job.kind ?? 'bulk', job.format ?? 'csv') as never)}, ${sql.json(['users'])}, ${job.format ?? 'csv'}, ${job.requestedBy},
             ${job.status ?? 'queued'}, ${job.createdAt ?? new Date()}, ${job.startedAt ?? null}, ${job.completedAt ?? null},
             ${job.rows ?? 0}, ${job.bytes ?? 0}, ${job.result ? sql.json(job.result as never) : null})`;
   return id;
@@ -48,8 +49,8 @@ export async function insertCompletedJob(
     }),
   );
   await sql`
-    INSERT INTO export_jobs (id, kind, tables, format, requested_by, status, started_at, completed_at, result)
-    VALUES (${id}, ${kind}, ${sql.json(['users'])}, 'csv', ${requestedBy}, 'completed', now(), now(),
+    INSERT INTO export_jobs (id, kind, spec, tables, format, requested_by, status, started_at, completed_at, result)
+    VALUES (${id}, ${kind}, ${sql.json(specFor(kind, 'csv') as never)}, ${sql.json(['users'])}, 'csv', ${requestedBy}, 'completed', now(), now(),
             ${sql.json({
               objectKey,
               fileName: 'users.csv',
@@ -83,4 +84,11 @@ export async function auditRows(
       ${where.jobId === undefined ? sql`` : sql`AND job_id = ${where.jobId}`}
       ${where.action === undefined ? sql`` : sql`AND action = ${where.action}`}
     ORDER BY id`;
+}
+
+/** The spec of a job a test inserts: what its kind and format say, of `users`. */
+function specFor(kind: string, format: string) {
+  if (kind === 'user') return userSpec('0f8fad5b-d9cb-469f-a165-70867728950e', { format: format as 'csv' });
+  if (kind === 'scheduled') return scheduledSpec({ tables: ['users'], format: format as 'csv' });
+  return bulkSpec({ format: format as 'csv' });
 }

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { JSONValue, Sql } from 'postgres';
 import type { JobFile, JobResult } from '../../functions/domain/jobs/export-job.js';
+import { bulkSpec } from './job-specs.js';
 
 /** One part of a chunked job, by its name relative to the job's folder (`users/part-00001.csv`). */
 export interface PartSpec {
@@ -139,9 +140,9 @@ export async function insertChunkedJob(
     chunksTotal: parts.length,
   };
   await target.sql`
-    INSERT INTO export_jobs (id, kind, tables, format, requested_by, status, created_at, started_at,
+    INSERT INTO export_jobs (id, kind, spec, tables, format, requested_by, status, created_at, started_at,
                              completed_at, rows_exported, bytes_written, progress, result)
-    VALUES (${jobId}, 'bulk', ${target.sql.json(tables)}, 'csv', ${requestedBy}, 'completed',
+    VALUES (${jobId}, 'bulk', ${target.sql.json(bulkSpec({ tables }) as never)}, ${target.sql.json(tables)}, 'csv', ${requestedBy}, 'completed',
             now() - interval '70 seconds', now() - interval '1 minute', now(), ${rows}, ${bytes},
             ${target.sql.json(progress)},
             ${target.sql.json(fixture.result as unknown as JSONValue)})`;

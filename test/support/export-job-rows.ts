@@ -1,6 +1,7 @@
 import type { JSONValue, Sql } from 'postgres';
 import { type ExportJobRow, toExportJob } from '../../functions/adapters/postgres/job-rows.js';
 import type { ExportJob } from '../../functions/domain/jobs/export-job.js';
+import { specColumns } from '../../functions/domain/jobs/job-spec.js';
 
 /** What a row holds besides the domain's ExportJob. */
 export interface JobRowExtras {
@@ -19,12 +20,13 @@ const json = (sql: Sql, value: unknown) => sql.json(value as JSONValue);
 export async function insertJobRow(sql: Sql, job: ExportJob, extras: JobRowExtras = {}): Promise<void> {
   await sql`
     INSERT INTO export_jobs (
-      id, kind, tables, filters, format, compression, options, requested_by, requester_email, status,
+      id, kind, spec, tables, filters, format, compression, options, requested_by, requester_email, status,
       attempts, lease_until, lease_owner, cancel_requested, rows_exported, bytes_written, progress,
       result, error, schedule_name, scheduled_for, idempotency_key, request_hash, created_at,
       started_at, completed_at, updated_at)
     VALUES (
-      ${job.id}, ${job.kind}, ${json(sql, job.tables)}, ${json(sql, job.filters)}, ${job.format},
+      ${job.id}, ${job.kind}, ${json(sql, job.spec)}, ${json(sql, job.tables)},
+      ${json(sql, specColumns(job.spec).filters)}, ${job.format},
       ${job.compression}, ${json(sql, job.options)}, ${job.requestedBy}, ${job.requesterEmail}, ${job.status},
       ${job.attempts}, ${job.leaseUntil}, ${extras.leaseOwner ?? null}, ${job.cancelRequested},
       ${job.rowsExported}, ${job.bytesWritten}, ${json(sql, job.progress)},

@@ -36,19 +36,29 @@ import type {
   ScheduledRunOutcome,
   StaleQueuedCriteria,
 } from '../../functions/domain/jobs/job-leases.js';
+import { specColumns } from '../../functions/domain/jobs/job-spec.js';
 import type { MetricsSink } from '../../functions/domain/metrics-sink.js';
 import type { EmailMessage, Mailer } from '../../functions/domain/notifications/mailer.js';
+import { specOfKind } from './job-specs.js';
 
-/** A queued job with sensible defaults: a bulk CSV export of `users`. */
+/** The summary columns a row derives from its spec (without `filters`, which ExportJob does not carry). */
+export function summaryOf(spec: ExportJob['spec']) {
+  const { filters: _filters, ...columns } = specColumns(spec);
+  return columns;
+}
+
+/**
+ * A queued job with sensible defaults: a bulk CSV export of `users`. Its summary columns (`kind`,
+ * `tables`, `format`, `compression`) follow its `spec`, as a stored row's do; give a `spec` to
+ * change what it exports, or only `kind` for that kind's default spec.
+ */
 export function jobFixture(overrides: Partial<ExportJob> = {}): ExportJob {
   const now = new Date('2024-05-01T10:00:00Z');
+  const spec = overrides.spec ?? specOfKind(overrides.kind ?? 'bulk');
   return {
     id: randomUUID(),
-    kind: 'bulk',
-    tables: ['users'],
-    filters: {},
-    format: 'csv',
-    compression: 'none',
+    spec,
+    ...summaryOf(spec),
     options: {},
     requestedBy: 'b1c8f0a2-0c4e-4f55-8a57-0a6f3c1d2e3f',
     requesterEmail: 'admin@example.com',
@@ -210,10 +220,9 @@ export class InMemoryJobLeases implements JobLeases {
     const run = Number(existing.options.run ?? 1) + 1;
     const job = this.patch(existing.id, {
       status: 'queued',
-      tables: input.tables,
-      format: input.format,
-      compression: input.compression,
-      options: { ...existing.options, ...input.options, run },
+      spec: input.spec,
+      ...summaryOf(input.spec),
+      options: { ...existing.options, run },
       requestedBy: input.requestedBy,
       requesterEmail: input.requesterEmail,
       attempts: 0,
@@ -300,11 +309,7 @@ export class InMemoryJobLeases implements JobLeases {
     return jobFixture({
       createdAt: now,
       updatedAt: now,
-      kind: 'scheduled',
-      tables: input.tables,
-      format: input.format,
-      compression: input.compression,
-      options: input.options,
+      spec: input.spec,
       requestedBy: input.requestedBy,
       requesterEmail: input.requesterEmail,
       scheduleName: input.schedule,

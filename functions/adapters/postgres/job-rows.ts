@@ -7,13 +7,14 @@ import type {
   JobResult,
   JobStatus,
 } from '../../domain/jobs/export-job.js';
+import { parseJobSpec } from '../../domain/jobs/job-spec.js';
 
 /** An `export_jobs` row as postgres.js returns it (jsonb parsed, bigint as text). */
 export interface ExportJobRow {
   id: string;
   kind: JobKind;
+  spec: unknown;
   tables: string[];
-  filters: Record<string, unknown>;
   format: ExportFormat;
   compression: Compression;
   options: Record<string, unknown>;
@@ -43,8 +44,8 @@ export function toExportJob(row: ExportJobRow): ExportJob {
   return {
     id: row.id,
     kind: row.kind,
+    spec: parseJobSpec(row.spec),
     tables: row.tables,
-    filters: row.filters ?? {},
     format: row.format,
     compression: row.compression,
     options: row.options ?? {},

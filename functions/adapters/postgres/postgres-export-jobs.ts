@@ -13,6 +13,7 @@ import {
   type MetricsBucket,
   type NewExportJob,
 } from '../../domain/jobs/export-jobs.js';
+import { specColumns } from '../../domain/jobs/job-spec.js';
 import { translatePostgresError } from './errors.js';
 import { type ExportJobRow, toExportJob as rowToJob } from './job-rows.js';
 
@@ -44,13 +45,14 @@ export class PostgresExportJobs implements ExportJobs {
   async create(job: NewExportJob): Promise<CreateJobResult> {
     const sql = this.sql;
     try {
+      const columns = specColumns(job.spec);
       for (let attempt = 0; attempt < 3; attempt++) {
         const [inserted] = await sql<ExportJobRow[]>`
-          INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by,
+          INSERT INTO export_jobs (kind, spec, tables, filters, format, compression, requested_by,
                                    requester_email, idempotency_key, request_hash)
-          VALUES (${job.kind}, ${json(sql, job.tables)}, ${json(sql, job.filters)}, ${job.format}, ${job.compression},
-                  ${json(sql, job.options)}, ${job.requestedBy}, ${job.requesterEmail}, ${job.idempotencyKey ?? null},
-                  ${job.requestHash ?? null})
+          VALUES (${columns.kind}, ${json(sql, job.spec)}, ${json(sql, columns.tables)}, ${json(sql, columns.filters)},
+                  ${columns.format}, ${columns.compression}, ${job.requestedBy}, ${job.requesterEmail},
+                  ${job.idempotencyKey ?? null}, ${job.requestHash ?? null})
           ON CONFLICT (requested_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
           RETURNING *`;
         if (inserted) return { job: rowToJob(inserted), created: true };

@@ -16,6 +16,7 @@ import type {
   ScheduledRunOutcome,
   StaleQueuedCriteria,
 } from '../../domain/jobs/job-leases.js';
+import { specColumns } from '../../domain/jobs/job-spec.js';
 import { translatePostgresError } from './errors.js';
 import { type ExportJobRow, toExportJob } from './job-rows.js';
 
@@ -139,11 +140,12 @@ export class PostgresJobLeases implements JobLeases {
 
   ensureScheduledJob(input: ScheduledJobInput): Promise<ExportJob> {
     return this.run('creating a scheduled job', async (sql) => {
+      const columns = specColumns(input.spec);
       const [row] = await sql<ExportJobRow[]>`
-        INSERT INTO export_jobs (kind, tables, format, compression, options, requested_by, requester_email,
+        INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email,
                                  schedule_name, scheduled_for)
-        VALUES ('scheduled', ${this.json(input.tables)}, ${input.format}, ${input.compression},
-                ${this.json(input.options)}, ${input.requestedBy}, ${input.requesterEmail},
+        VALUES ('scheduled', ${this.json(input.spec)}, ${this.json(columns.tables)}, ${columns.format},
+                ${columns.compression}, ${input.requestedBy}, ${input.requesterEmail},
                 ${input.schedule}, ${input.scheduledFor})
         ON CONFLICT (schedule_name, scheduled_for) WHERE kind = 'scheduled' DO NOTHING
         RETURNING *`;
@@ -156,16 +158,17 @@ export class PostgresJobLeases implements JobLeases {
     resettable: readonly JobStatus[],
   ): Promise<{ job: ExportJob; outcome: ScheduledRunOutcome }> {
     return this.run('requesting a scheduled run', async (sql) => {
+      const columns = specColumns(input.spec);
       const [row] = await sql<(ExportJobRow & { inserted: boolean })[]>`
-        INSERT INTO export_jobs (kind, tables, format, compression, options, requested_by, requester_email,
+        INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email,
                                  schedule_name, scheduled_for)
-        VALUES ('scheduled', ${this.json(input.tables)}, ${input.format}, ${input.compression},
-                ${this.json(input.options)}, ${input.requestedBy}, ${input.requesterEmail},
+        VALUES ('scheduled', ${this.json(input.spec)}, ${this.json(columns.tables)}, ${columns.format},
+                ${columns.compression}, ${input.requestedBy}, ${input.requesterEmail},
                 ${input.schedule}, ${input.scheduledFor})
         ON CONFLICT (schedule_name, scheduled_for) WHERE kind = 'scheduled' DO UPDATE
-        SET status = 'queued', tables = EXCLUDED.tables, format = EXCLUDED.format,
+        SET status = 'queued', spec = EXCLUDED.spec, tables = EXCLUDED.tables, format = EXCLUDED.format,
             compression = EXCLUDED.compression,
-            options = export_jobs.options || EXCLUDED.options
+            options = export_jobs.options
                       || jsonb_build_object('run', coalesce((export_jobs.options->>'run')::int, 1) + 1),
             requested_by = EXCLUDED.requested_by, requester_email = EXCLUDED.requester_email,
             attempts = 0, cancel_requested = false, lease_until = NULL, lease_owner = NULL,

@@ -157,14 +157,15 @@ export async function submitJob(
 ): Promise<CreateJobResult> {
   const created = await deps.jobs.create(job);
   if (!created.created) return created;
-  await enqueueJob(deps, principal, created.job.id, job.kind, details);
+  const { kind, format, tables } = created.job;
+  await enqueueJob(deps, principal, created.job.id, kind, details);
   await deps.audit.record({
     userId: principal.userId,
-    exportType: job.kind,
+    exportType: kind,
     action: 'request',
     status: 'accepted',
     jobId: created.job.id,
-    details: { ...details, format: job.format, tables: job.tables },
+    details: { ...details, format, tables },
   });
   return created;
 }

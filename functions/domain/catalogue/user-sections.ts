@@ -4,6 +4,9 @@ import { CATALOGUE, quoteIdent } from './catalogue.js';
 
 const USER = paramRef('user_id', 'uuid');
 
+/** The sections of a user export, in document order: what its job row lists as its tables. */
+export const USER_EXPORT_SECTIONS = ['profile', 'transactions', 'courses', 'activity'] as const;
+
 /** A catalogue column's spec, so the joined section carries the catalogue's types (modifiers included). */
 const column = (table: string, name: string): ColumnSpec => {
   const spec = CATALOGUE[table]?.columns.find((c) => c.name === name);

@@ -55,7 +55,7 @@ export interface ObjectType {
 
 /**
  * File extension and HTTP content type of an export object. Zips deflate their entries, so gzip on
- * top of a zip would only cost CPU: a zip is never gzipped again (documented in the README).
+ * top of a zip would only cost CPU: a zip is never gzipped again (docs/formats.md).
  */
 export function objectTypeFor(
   format: ExportFormat,

@@ -1,5 +1,6 @@
 import type { Compression, ExportFormat } from '../engine/export-format.js';
 import type { ExportResult } from '../engine/run-export.js';
+import type { JobSpec } from './job-spec.js';
 
 /** Prefix of the objects that API (user and bulk) exports write: `exports/{jobId}/…`. */
 export const API_EXPORT_PREFIX = 'exports/';
@@ -65,17 +66,18 @@ export interface JobError {
 }
 
 /**
- * One `export_jobs` row (docs/architecture.md#service-tables). What a kind needs to rebuild its sources is stored in
- * `tables`, `filters` and `options` (bulk: the request; user: `options.userId`) or, for scheduled
- * runs, `scheduleName` and `scheduledFor` (see `planFor`).
+ * One `export_jobs` row (docs/architecture.md#service-tables). What it exports is its `spec`, parsed
+ * once when the job was requested; `kind`, `tables`, `format` and `compression` restate it for
+ * listing and metrics.
  */
 export interface ExportJob {
   readonly id: string;
   readonly kind: JobKind;
+  readonly spec: JobSpec;
   readonly tables: readonly string[];
-  readonly filters: Readonly<Record<string, unknown>>;
   readonly format: ExportFormat;
   readonly compression: Compression;
+  /** Bookkeeping of the row itself: `run`, the count of an admin's reruns of a scheduled date. */
   readonly options: Readonly<Record<string, unknown>>;
   /** The owner (JWT `sub`); null for jobs the system created (the scheduler's runs), which only admins see. */
   readonly requestedBy: string | null;

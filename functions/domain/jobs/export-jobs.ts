@@ -1,17 +1,14 @@
 import { createHash } from 'node:crypto';
-import { parseDateBound } from '../catalogue/export-request.js';
+import { parseDateBound } from '../catalogue/date-bounds.js';
 import type { Compression, ExportFormat } from '../engine/export-format.js';
 import { ValidationError } from '../errors.js';
 import type { ExportJob, JobError, JobKind, JobStatus } from './export-job.js';
+import type { JobSpec } from './job-spec.js';
 
 /** What a request handler inserts; the row starts `queued`. */
 export interface NewExportJob {
-  readonly kind: JobKind;
-  readonly tables: readonly string[];
-  readonly filters: Readonly<Record<string, unknown>>;
-  readonly format: ExportFormat;
-  readonly compression: Compression;
-  readonly options: Readonly<Record<string, unknown>>;
+  /** What the job exports; the row's summary columns are derived from it (`specColumns`). */
+  readonly spec: JobSpec;
   readonly requestedBy: string;
   readonly requesterEmail: string | null;
   /** Client's `Idempotency-Key`, unique per requester. */

@@ -1,5 +1,6 @@
 import type { Compression, ExportFormat } from '../engine/export-format.js';
 import type { ExportJob, JobError, JobProgress, JobResult, JobStatus } from './export-job.js';
+import type { ScheduledJobSpec } from './job-spec.js';
 
 /** Why a claim did not hand the job to this worker. */
 export type ClaimSkipReason =
@@ -34,10 +35,7 @@ export interface ScheduledJobInput {
   readonly schedule: string;
   /** The slot: midnight UTC of the run date (see `scheduledJobInput`). */
   readonly scheduledFor: Date;
-  readonly format: ExportFormat;
-  readonly compression: Compression;
-  readonly tables: readonly string[];
-  readonly options: Readonly<Record<string, unknown>>;
+  readonly spec: ScheduledJobSpec;
   /** The user who asked for the run; null for the scheduler's own runs. */
   readonly requestedBy: string | null;
   readonly requesterEmail: string | null;

@@ -1,10 +1,11 @@
 import { enforceRateLimit, guard, type SubmitJobDeps, submitJob } from '../access/api-guards.js';
 import { assertAdmin, type Principal } from '../access/auth.js';
 import type { RateLimiter } from '../access/rate-limit.js';
-import { parseBulkExportRequest } from '../catalogue/export-request.js';
 import { ConflictError } from '../errors.js';
+import { parseBulkExportRequest } from '../jobs/bulk-request.js';
 import type { ExportJob } from './export-job.js';
 import { requestHash } from './export-jobs.js';
+import { specFingerprint } from './job-spec.js';
 
 export interface BulkExportDeps extends SubmitJobDeps {
   readonly rateLimiter: RateLimiter;
@@ -36,7 +37,7 @@ export async function requestBulkExport(
   const { principal } = input;
   await guard(deps.audit, principal, { exportType: 'bulk' }, () => assertAdmin(principal));
   const spec = parseBulkExportRequest(input.body);
-  const hash = requestHash(spec);
+  const hash = requestHash(specFingerprint(spec));
   const key = input.idempotencyKey;
   if (key !== undefined) {
     const existing = await deps.jobs.findByIdempotencyKey(principal.userId, key);
@@ -55,12 +56,7 @@ export async function requestBulkExport(
     deps,
     principal,
     {
-      kind: 'bulk',
-      tables: spec.tables,
-      filters: spec.filters,
-      format: spec.format,
-      compression: spec.compression,
-      options: { columns: spec.columns, formulaGuard: spec.formulaGuard, consistency: spec.consistency },
+      spec,
       requestedBy: principal.userId,
       requesterEmail: principal.email,
       idempotencyKey: key ?? null,

@@ -14,9 +14,7 @@ import type { ExportDatabase, ObjectStore, StoredObject, UploadRequest } from '.
 import { type ExportPlan, runExport } from '../engine/run-export.js';
 import { ExportError, NotFoundError } from '../errors.js';
 import type { ExportJob } from './export-job.js';
-
-/** The sections a user export reads, stored on its job row. */
-export const USER_EXPORT_TABLES = ['profile', 'transactions', 'courses', 'activity'] as const;
+import { JOB_SPEC_VERSION } from './job-spec.js';
 
 export interface UserExportDeps extends SubmitJobDeps {
   readonly database: ExportDatabase;
@@ -124,12 +122,14 @@ export async function requestUserExport(
     deps,
     principal,
     {
-      kind: 'user',
-      tables: [...USER_EXPORT_TABLES],
-      filters: {},
-      format,
-      compression: 'none',
-      options: { userId, formulaGuard: input.formulaGuard },
+      spec: {
+        v: JOB_SPEC_VERSION,
+        kind: 'user',
+        userId,
+        format,
+        compression: 'none',
+        formulaGuard: input.formulaGuard,
+      },
       requestedBy: principal.userId,
       requesterEmail: principal.email,
     },

@@ -2,7 +2,7 @@ import { enforceRateLimit, enqueueJob, guard } from '../access/api-guards.js';
 import type { AuditLog } from '../access/audit-log.js';
 import { assertAdmin, type Principal } from '../access/auth.js';
 import type { RateLimiter } from '../access/rate-limit.js';
-import { EARLIEST_DATE, isInDateRange } from '../catalogue/export-request.js';
+import { EARLIEST_DATE, isInDateRange } from '../catalogue/date-bounds.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import type { ExportJob, JobStatus } from '../jobs/export-job.js';
 import type { ExportJobs } from '../jobs/export-jobs.js';

@@ -1,4 +1,5 @@
 import type { ScheduledJobInput } from '../jobs/job-leases.js';
+import { JOB_SPEC_VERSION } from '../jobs/job-spec.js';
 import { type ScheduleDefinition, type ScheduleWindow, windowFor } from './schedule-catalogue.js';
 
 /** `2024-05-01`: the UTC day of an instant, in job slots, file names and messages. */
@@ -7,7 +8,7 @@ export const utcDay = (date: Date) => date.toISOString().slice(0, 10);
 /**
  * The slot of a scheduled run: one job per schedule and UTC run date, keyed by midnight UTC of
  * that date, so the cron firing at 01:00 and an admin's run for the same date share one job and
- * one object. The exact scheduled time is kept in `options.scheduledTime`.
+ * one object. The exact scheduled time is kept in the job's spec.
  */
 export function scheduledJobInput(
   def: ScheduleDefinition,
@@ -18,10 +19,15 @@ export function scheduledJobInput(
   return {
     schedule: def.name,
     scheduledFor: new Date(`${window.runDate}T00:00:00.000Z`),
-    format: def.format,
-    compression: def.compression,
-    tables: [def.source(window).name],
-    options: { scheduledTime: scheduledTime.toISOString() },
+    spec: {
+      v: JOB_SPEC_VERSION,
+      kind: 'scheduled',
+      schedule: def.name,
+      scheduledTime: scheduledTime.toISOString(),
+      tables: [def.source(window).name],
+      format: def.format,
+      compression: def.compression,
+    },
     requestedBy: requester.requestedBy,
     requesterEmail: requester.requesterEmail,
   };

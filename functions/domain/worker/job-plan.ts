@@ -1,35 +1,20 @@
-import * as z from 'zod/mini';
-import {
-  type BulkExportSpec,
-  bulkSources,
-  CONSISTENCY_MODES,
-  parseBulkExportRequest,
-} from '../catalogue/export-request.js';
+import { catalogueTable } from '../catalogue/catalogue.js';
+import { tableSource } from '../catalogue/table-source.js';
 import { userExportSections } from '../catalogue/user-sections.js';
 import { layoutFor, objectTypeFor } from '../engine/export-format.js';
+import type { ExportSource } from '../engine/export-source.js';
 import type { ExportPlan } from '../engine/run-export.js';
 import { ValidationError } from '../errors.js';
 import { API_EXPORT_PREFIX, type ExportJob } from '../jobs/export-job.js';
+import type { BulkJobSpec } from '../jobs/job-spec.js';
 import { getSchedule, objectKeyFor, windowFor } from '../schedules/schedule-catalogue.js';
 import { utcDay } from '../schedules/scheduled-job.js';
-import { type Schema, UuidSchema } from '../validation.js';
 
 /** What a job exports and where: the engine's plan and the bucket of its object. */
 export interface ExportTarget {
   readonly plan: ExportPlan;
   readonly bucket: string;
 }
-
-const UserJobOptions = z.object({
-  userId: UuidSchema,
-  formulaGuard: z.optional(z.boolean()),
-});
-
-const BulkJobOptions = z.object({
-  columns: z.optional(z.record(z.string(), z.array(z.string()))),
-  formulaGuard: z.optional(z.boolean()),
-  consistency: z.optional(z.enum(CONSISTENCY_MODES)),
-});
 
 /**
  * Each attempt of an API job writes its own object (`exports/{jobId}/{attempt}/…`), so the object
@@ -73,17 +58,14 @@ export function attemptObjects(
 }
 
 /**
- * The export plan of a job, rebuilt from what the job row stores and re-checked against the
- * current catalogue (a table or schedule may have gone since the job was queued):
- * - bulk: `tables`, `filters` and `options.columns` / `options.formulaGuard` as the API stored them;
- * - user: `options.userId` (and `options.formulaGuard`, default on);
- * - scheduled: `schedule_name` and `scheduled_for` through the schedule catalogue.
+ * The export plan of a job, from the spec its row stores, checked against the current catalogue
+ * (a table or schedule may have gone since the job was queued).
  * @throws ExportError (not retryable) when the job can no longer be exported.
  */
 export function planFor(job: ExportJob, defaultBucket: string): ExportTarget {
-  switch (job.kind) {
+  const { spec } = job;
+  switch (spec.kind) {
     case 'bulk': {
-      const spec = bulkSpecOf(job);
       const name = spec.tables.length === 1 ? spec.tables[0]! : 'bulk_export';
       return {
         bucket: defaultBucket,
@@ -97,26 +79,22 @@ export function planFor(job: ExportJob, defaultBucket: string): ExportTarget {
         },
       };
     }
-    case 'user': {
-      const options = parseJobOptions(UserJobOptions, job.options);
+    case 'user':
       return {
         bucket: defaultBucket,
         plan: {
-          sections: userExportSections(options.userId),
-          format: job.format,
-          compression: job.compression,
-          formulaGuard: options.formulaGuard ?? true,
+          sections: userExportSections(spec.userId),
+          format: spec.format,
+          compression: spec.compression,
+          formulaGuard: spec.formulaGuard,
           keyBase: `${attemptPrefix(job)}/user_export`,
           fileName: `user_export_${utcDay(job.createdAt)}`,
           rootElement: 'userExport',
         },
       };
-    }
     case 'scheduled': {
-      if (!job.scheduleName || !job.scheduledFor)
-        throw ValidationError.field('schedule', 'the job names no schedule slot');
-      const def = getSchedule(job.scheduleName);
-      const window = windowFor(def, job.scheduledFor);
+      const def = getSchedule(spec.schedule);
+      const window = windowFor(def, new Date(spec.scheduledTime));
       const sections = [def.source(window)];
       // The catalogue owns the key; the engine appends the extension, so it is cut off again here.
       const { extension } = objectTypeFor(
@@ -142,32 +120,22 @@ export function planFor(job: ExportJob, defaultBucket: string): ExportTarget {
 }
 
 /**
- * The request a bulk job stores, re-checked against the current catalogue: what its single
- * object or its chunks are built from.
- * @throws ExportError (not retryable) when the job can no longer be exported.
+ * The sources of a bulk job, in request order, checked against the current catalogue.
+ * @throws ValidationError (not retryable) naming a table the catalogue no longer has.
  */
-export function bulkSpecOf(job: ExportJob): BulkExportSpec {
-  const options = parseJobOptions(BulkJobOptions, job.options);
-  return parseBulkExportRequest({
-    tables: job.tables,
-    filters: job.filters,
-    ...(options.columns && { columns: options.columns }),
-    format: job.format,
-    compression: job.compression,
-    csv: { formulaGuard: options.formulaGuard ?? false },
-    ...(options.consistency && { consistency: options.consistency }),
+export function bulkSources(spec: BulkJobSpec): ExportSource[] {
+  return spec.tables.map((name, i) => {
+    const table = catalogueTable(name);
+    if (!table) throw ValidationError.field(`tables[${i}]`, `unknown table '${name}'`);
+    return tableSource(table, spec.filters[name], spec.columns[name]);
   });
 }
 
-function parseJobOptions<S extends Schema>(schema: S, options: unknown): z.output<S> {
-  const result = z.safeParse(schema, options);
-  if (!result.success) {
-    throw new ValidationError(
-      result.error.issues.map((issue) => ({
-        field: ['options', ...issue.path].join('.'),
-        message: issue.message,
-      })),
-    );
-  }
-  return result.data;
+/**
+ * The spec of a bulk job: what its chunks are planned and written from.
+ * @throws ValidationError (not retryable) for a job of another kind.
+ */
+export function bulkSpecOf(job: ExportJob): BulkJobSpec {
+  if (job.spec.kind !== 'bulk') throw ValidationError.field('kind', `a ${job.kind} job has no chunks`);
+  return job.spec;
 }

@@ -18,7 +18,7 @@ import {
   reportJobCompletion,
   reportJobFailure,
 } from './job-outcomes.js';
-import { attemptObjects, bulkSpecOf, type ExportTarget, planFor } from './job-plan.js';
+import { attemptObjects, type ExportTarget, planFor } from './job-plan.js';
 import { runSnapshotJob } from './snapshot-job.js';
 import type { ProcessExportJobDeps, ProcessExportJobInput, ProcessOutcome } from './worker-deps.js';
 
@@ -246,11 +246,5 @@ export class JobRun {
 
 /** True for a bulk job that asked for one snapshot across all its chunks. */
 function isSnapshotJob(job: ExportJob): boolean {
-  if (job.kind !== 'bulk') return false;
-  try {
-    return bulkSpecOf(job).consistency === 'snapshot';
-  } catch {
-    // The request no longer validates: planning fails the job.
-    return false;
-  }
+  return job.spec.kind === 'bulk' && job.spec.consistency === 'snapshot';
 }

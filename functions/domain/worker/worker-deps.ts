@@ -29,7 +29,7 @@ export interface ProcessExportJobSettings {
   readonly rateSampleMs?: number;
 }
 
-/** What splitting large jobs into chunks needs (DESIGN §10). */
+/** What splitting large jobs into chunks needs (docs/chunked-exports.md). */
 export interface ChunkingDeps {
   readonly chunks: ExportChunks;
   /** Multipart uploads into the default bucket (chunked jobs are bulk jobs, written there). */

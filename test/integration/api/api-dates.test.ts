@@ -7,7 +7,7 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { parseDateBound } from '../../../functions/domain/catalogue/export-request.js';
+import { parseDateBound } from '../../../functions/domain/catalogue/date-bounds.js';
 import { encodeCursor } from '../../../functions/domain/jobs/export-jobs.js';
 import { bearerToken, bodyOf } from '../../support/api-events.js';
 import { jobCount } from '../../support/api-fixtures.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { bulkSpec } from '../../support/job-specs.js';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -120,14 +121,15 @@ describe('POST /bulk idempotency', () => {
     });
 
     const [row] =
-      await api.sql`SELECT kind, tables, filters, format, compression, options, status FROM export_jobs WHERE id = ${bodyOf<{ jobId: string }>(response).jobId}`;
+      await api.sql`SELECT kind, spec, tables, filters, format, compression, options, status FROM export_jobs WHERE id = ${bodyOf<{ jobId: string }>(response).jobId}`;
     expect(row).toEqual({
       kind: 'bulk',
       tables: ['users'],
       filters: {},
       format: 'csv',
       compression: 'gzip',
-      options: { columns: { users: ['id', 'email'] }, formulaGuard: true, consistency: 'chunked' },
+      spec: bulkSpec({ columns: { users: ['id', 'email'] }, compression: 'gzip', formulaGuard: true }),
+      options: {},
       status: 'queued',
     });
   });
@@ -346,11 +348,11 @@ describe('GET /user/{userId}', () => {
       const { jobId, status } = JobAccepted.parse(bodyOf(response));
       expect(status).toBe('queued');
       const [row] =
-        await api.sql`SELECT kind, tables, options, requested_by, requester_email FROM export_jobs WHERE id = ${jobId}`;
+        await api.sql`SELECT kind, tables, spec, requested_by, requester_email FROM export_jobs WHERE id = ${jobId}`;
       expect(row).toMatchObject({
         kind: 'user',
         tables: ['profile', 'transactions', 'courses', 'activity'],
-        options: { userId: user, formulaGuard: true },
+        spec: { kind: 'user', userId: user, formulaGuard: true },
         requested_by: user,
         requester_email: 'me@example.com',
       });

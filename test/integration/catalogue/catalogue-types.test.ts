@@ -1,10 +1,11 @@
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOGUE, CATALOGUE_TABLES } from '../../../functions/domain/catalogue/catalogue.js';
-import { bulkSources, parseBulkExportRequest } from '../../../functions/domain/catalogue/export-request.js';
 import { userExportSections } from '../../../functions/domain/catalogue/user-sections.js';
 import { columnTypeSql, type ExportSource } from '../../../functions/domain/engine/export-source.js';
+import { parseBulkExportRequest } from '../../../functions/domain/jobs/bulk-request.js';
 import { SCHEDULES, windowFor } from '../../../functions/domain/schedules/schedule-catalogue.js';
+import { bulkSources } from '../../../functions/domain/worker/job-plan.js';
 import { DEMO_USER_ID } from '../../../local/demo-data.js';
 import { testSql } from '../../support/services.js';
 

@@ -8,6 +8,7 @@ import type { ExportJobs, JobMetrics, NewExportJob } from '../../../functions/do
 import { InMemoryExportJobs } from '../../support/api-fakes.js';
 import { describeContract } from '../../support/contract-suite.js';
 import { insertJobRow, readJobRow } from '../../support/export-job-rows.js';
+import { bulkSpec } from '../../support/job-specs.js';
 import { createOwnDatabase, type OwnDatabase } from '../../support/own-database.js';
 import { jobFixture } from '../../support/worker-fakes.js';
 
@@ -62,12 +63,11 @@ const OTHER = 'user-2';
 
 function request(overrides: Partial<NewExportJob> = {}): NewExportJob {
   return {
-    kind: 'bulk',
-    tables: ['users', 'courses'],
-    filters: { users: { dateFrom: '2024-01-01' } },
-    format: 'csv',
-    compression: 'gzip',
-    options: { formulaGuard: false, columns: {} },
+    spec: bulkSpec({
+      tables: ['users', 'courses'],
+      filters: { users: { dateFrom: '2024-01-01' } },
+      compression: 'gzip',
+    }),
     requestedBy: ADMIN,
     requesterEmail: 'admin@example.com',
     ...overrides,
@@ -98,11 +98,11 @@ describeContract<Subject>('ExportJobs', { 'in-memory': inMemory, postgres: onPos
       expect(created).toBe(true);
       expect(job).toMatchObject({
         kind: 'bulk',
-        tables: input.tables,
-        filters: input.filters,
+        spec: input.spec,
+        tables: ['users', 'courses'],
         format: 'csv',
         compression: 'gzip',
-        options: input.options,
+        options: {},
         requestedBy: ADMIN,
         requesterEmail: 'admin@example.com',
         status: 'queued',
@@ -145,7 +145,7 @@ describeContract<Subject>('ExportJobs', { 'in-memory': inMemory, postgres: onPos
       const first = await s.jobs.create(request({ idempotencyKey: 'key-1', requestHash: 'hash-a' }));
 
       const reused = s.jobs.create(
-        request({ idempotencyKey: 'key-1', requestHash: 'hash-b', format: 'json' }),
+        request({ idempotencyKey: 'key-1', requestHash: 'hash-b', spec: bulkSpec({ format: 'json' }) }),
       );
 
       await expect(reused).rejects.toBeInstanceOf(ConflictError);

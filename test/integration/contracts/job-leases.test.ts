@@ -17,6 +17,7 @@ import {
 } from '../../../functions/domain/jobs/job-leases.js';
 import { describeContract } from '../../support/contract-suite.js';
 import { insertJobRow, readJobRow } from '../../support/export-job-rows.js';
+import { scheduledSpec } from '../../support/job-specs.js';
 import { createOwnDatabase, type OwnDatabase } from '../../support/own-database.js';
 import { InMemoryJobLeases, jobFixture } from '../../support/worker-fakes.js';
 
@@ -125,13 +126,11 @@ const failure: JobError = { code: 'export_failed', message: 'the export failed',
 
 /** A slot of its own: the fake's and the database's slots never meet, but each test's must not either. */
 function slot(overrides: Partial<ScheduledJobInput> = {}): ScheduledJobInput {
+  const schedule = `daily_${randomUUID().slice(0, 8)}`;
   return {
-    schedule: `daily_${randomUUID().slice(0, 8)}`,
+    schedule,
     scheduledFor: new Date('2095-03-01T00:00:00Z'),
-    format: 'csv',
-    compression: 'none',
-    tables: ['transactions'],
-    options: {},
+    spec: scheduledSpec({ schedule, scheduledTime: '2095-03-01T01:00:00.000Z' }),
     requestedBy: null,
     requesterEmail: null,
     ...overrides,
@@ -345,7 +344,7 @@ describeContract<Subject>('JobLeases', { 'in-memory': inMemory, postgres: onPost
 
   describe('scheduled slots', () => {
     it('creates one queued job per slot, however many deliveries race, created now', async () => {
-      const input = slot({ options: { source: 'schedule' } });
+      const input = slot();
       const before = Date.now();
 
       const jobs = await Promise.all(Array.from({ length: 6 }, () => s.leases.ensureScheduledJob(input)));
@@ -355,11 +354,11 @@ describeContract<Subject>('JobLeases', { 'in-memory': inMemory, postgres: onPost
       expect(created).toMatchObject({
         kind: 'scheduled',
         status: 'queued',
-        tables: input.tables,
-        filters: {},
-        format: input.format,
-        compression: input.compression,
-        options: input.options,
+        spec: input.spec,
+        tables: ['transactions'],
+        format: 'csv',
+        compression: 'none',
+        options: {},
         requestedBy: null,
         requesterEmail: null,
         attempts: 0,
@@ -379,7 +378,7 @@ describeContract<Subject>('JobLeases', { 'in-memory': inMemory, postgres: onPost
     });
 
     it('creates the slot, leaves it while its status is not resettable, then resets it to a fresh queued run', async () => {
-      const input = slot({ options: { keep: 'first', shared: 1 } });
+      const input = slot();
       const created = await s.leases.resetScheduledJob(input, ['failed']);
       claimed(await s.leases.claim(created.job.id, 'a', 60));
       await s.leases.complete(created.job.id, 'a', result, { ...progress, percent: 100 });
@@ -387,10 +386,12 @@ describeContract<Subject>('JobLeases', { 'in-memory': inMemory, postgres: onPost
       const refused = await s.leases.resetScheduledJob(input, ['failed', 'cancelled']);
       const rerun = {
         ...input,
-        format: 'json' as const,
-        compression: 'gzip' as const,
-        tables: ['transactions', 'users'],
-        options: { shared: 2 },
+        spec: {
+          ...input.spec,
+          format: 'json' as const,
+          compression: 'gzip' as const,
+          tables: ['transactions', 'users'],
+        },
         requestedBy: 'admin-1',
         requesterEmail: 'admin@example.com',
       };
@@ -410,7 +411,8 @@ describeContract<Subject>('JobLeases', { 'in-memory': inMemory, postgres: onPost
         format: 'json',
         compression: 'gzip',
         tables: ['transactions', 'users'],
-        options: { keep: 'first', shared: 2, run: 2 },
+        spec: rerun.spec,
+        options: { run: 2 },
         requestedBy: 'admin-1',
         requesterEmail: 'admin@example.com',
         attempts: 0,

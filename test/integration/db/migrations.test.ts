@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrate } from '../../../db/migrate.js';
+import { parseJobSpec } from '../../../functions/domain/jobs/job-spec.js';
+import { bulkSpec, scheduledSpec, userSpec } from '../../support/job-specs.js';
 
 /** Listed independently of `migrate` so the test notices a file it skipped. */
 const MIGRATION_FILES = readdirSync(fileURLToPath(new URL('../../../db/migrations/', import.meta.url)))
@@ -89,6 +91,60 @@ describe('migrate', () => {
   });
 });
 
+describe('0008_job_spec', () => {
+  it("backfills every earlier job's spec from its columns, as the worker parses it", async () => {
+    // Arrange: a database migrated up to the migration before, holding a job of each kind.
+    const sql = await scratchDatabase();
+    const dir = fileURLToPath(new URL('../../../db/migrations/', import.meta.url));
+    for (const name of MIGRATION_FILES.filter((file) => file < '0008'))
+      await sql.unsafe(readFileSync(`${dir}${name}`, 'utf8'));
+    const user = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    await sql.unsafe(`
+      INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by) VALUES
+        ('bulk', '["users","courses"]', '{"users":{"dateFrom":"2024-01-01"}}', 'parquet', 'none',
+         '{"columns":{"users":["id","email"]},"formulaGuard":false,"consistency":"snapshot"}', 'admin-1'),
+        ('bulk', '["courses"]', '{}', 'csv', 'gzip', '{}', 'admin-1'),
+        ('user', '["profile","transactions","courses","activity"]', '{}', 'xml', 'none',
+         '{"userId":"${user}","formulaGuard":true}', '${user}');
+      INSERT INTO export_jobs (kind, tables, format, compression, options, requested_by, schedule_name, scheduled_for)
+      VALUES ('scheduled', '["transactions"]', 'csv', 'none', '{"scheduledTime":"2024-05-02T01:00:00.000Z","run":2}', NULL,
+              'daily_transactions', '2024-05-02T00:00:00Z'),
+             ('scheduled', '["users"]', 'json', 'none', '{}', NULL, 'weekly_users', '2024-05-05T00:00:00Z');`);
+
+    // Act
+    await sql.unsafe(readFileSync(`${dir}0008_job_spec.sql`, 'utf8'));
+
+    // Assert
+    const rows = await sql<
+      { spec: unknown; options: unknown }[]
+    >`SELECT spec, options FROM export_jobs ORDER BY created_at, kind, format`;
+    expect(rows.map((row) => parseJobSpec(row.spec))).toEqual(
+      expect.arrayContaining([
+        bulkSpec({
+          tables: ['users', 'courses'],
+          filters: { users: { dateFrom: '2024-01-01' } },
+          columns: { users: ['id', 'email'] },
+          format: 'parquet',
+          consistency: 'snapshot',
+        }),
+        bulkSpec({ tables: ['courses'], compression: 'gzip' }),
+        userSpec(user, { format: 'xml' }),
+        scheduledSpec({ scheduledTime: '2024-05-02T01:00:00.000Z' }),
+        scheduledSpec({
+          schedule: 'weekly_users',
+          tables: ['users'],
+          format: 'json',
+          scheduledTime: '2024-05-05T00:00:00.000Z',
+        }),
+      ]),
+    );
+    expect(rows.map((row) => row.options)).toEqual(expect.arrayContaining([{}, { run: 2 }]));
+    await expect(sql`UPDATE export_jobs SET kind = 'user' WHERE kind = 'bulk'`).rejects.toMatchObject({
+      code: '23514',
+    });
+  });
+});
+
 describe('service table constraints', () => {
   let sql: Sql;
 
@@ -99,6 +155,7 @@ describe('service table constraints', () => {
 
   const job = (overrides: Record<string, unknown> = {}) => ({
     kind: 'bulk',
+    spec: JSON.stringify(bulkSpec()),
     tables: JSON.stringify(['users']),
     format: 'csv',
     requested_by: 'user-1',

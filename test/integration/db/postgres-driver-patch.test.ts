@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { testSql } from '../../support/services.js';
 
 /**
- * The reviewed patch of postgres.js (`patches/postgres+3.4.9.patch`, README "Patched
+ * The reviewed patch of postgres.js (`patches/postgres+3.4.9.patch`, docs/decisions.md "Patched
  * dependencies") is what runs. Without it, a statement written on a transaction's connection after
  * its socket closed throws `TypeError: Cannot read properties of null (reading 'write')` from a
  * timer, outside any try/catch (the process dies), and neither the transaction nor the next query

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PostgresExportDatabase } from '../../../functions/adapters/postgres/postgres-export-database.js';
 import { S3ObjectStore } from '../../../functions/adapters/s3/s3-object-store.js';
 import { CATALOGUE, CATALOGUE_TABLES } from '../../../functions/domain/catalogue/catalogue.js';
-import { bulkSources, parseBulkExportRequest } from '../../../functions/domain/catalogue/export-request.js';
 import { coalesce } from '../../../functions/domain/engine/encoding/coalesce.js';
 import type { ExportFormat } from '../../../functions/domain/engine/export-format.js';
 import type { ExportSource } from '../../../functions/domain/engine/export-source.js';
@@ -22,6 +21,8 @@ import {
   runExport,
 } from '../../../functions/domain/engine/run-export.js';
 import { ValidationError } from '../../../functions/domain/errors.js';
+import { parseBulkExportRequest } from '../../../functions/domain/jobs/bulk-request.js';
+import { bulkSources } from '../../../functions/domain/worker/job-plan.js';
 import {
   copyToBuffer,
   objectExists,

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PostgresExportDatabase } from '../../../functions/adapters/postgres/postgres-export-database.js';
 import { S3ObjectStore } from '../../../functions/adapters/s3/s3-object-store.js';
 import { CATALOGUE, CATALOGUE_TABLES } from '../../../functions/domain/catalogue/catalogue.js';
-import { bulkSources, parseBulkExportRequest } from '../../../functions/domain/catalogue/export-request.js';
 import { type ColumnSpec, columnTypeSql } from '../../../functions/domain/engine/export-source.js';
 import {
   type ExportPlan,
@@ -12,6 +11,8 @@ import {
   runExport,
 } from '../../../functions/domain/engine/run-export.js';
 import { UnrepresentableValueError } from '../../../functions/domain/errors.js';
+import { parseBulkExportRequest } from '../../../functions/domain/jobs/bulk-request.js';
+import { bulkSources } from '../../../functions/domain/worker/job-plan.js';
 import { type ReadValue, readParquet } from '../../support/parquet.js';
 import { objectExists, readObject, testS3, testSql } from '../../support/services.js';
 import { unzip, zipEntryMethods } from '../../support/zip.js';

@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { bulkSpec } from '../../support/job-specs.js';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -126,16 +127,11 @@ function handlerFor(deps: ProcessExportJobDeps, maxReceiveCount = 3) {
   return createExportWorkerHandler(() => ({ deps, maxReceiveCount }));
 }
 
-async function insertJob(fields: {
-  tables: string[];
-  format: ExportFormat;
-  kind?: 'bulk' | 'user';
-  options?: object;
-}) {
+async function insertJob(fields: { tables: string[]; format: ExportFormat }) {
   const [row] = await jobsSql<{ id: string }[]>`
-    INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
-    VALUES (${fields.kind ?? 'bulk'}, ${jobsSql.json(fields.tables)}, '{}', ${fields.format}, 'none',
-            ${jobsSql.json((fields.options ?? {}) as Record<string, string>)}, ${REQUESTER}, ${EMAIL})
+    INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email)
+    VALUES ('bulk', ${jobsSql.json(bulkSpec({ tables: fields.tables, format: fields.format }) as never)},
+            ${jobsSql.json(fields.tables)}, ${fields.format}, 'none', ${REQUESTER}, ${EMAIL})
     RETURNING id`;
   return row!.id;
 }
@@ -471,7 +467,8 @@ describe('export worker on Postgres, S3 and SQS', () => {
 
   it('fails a job at once, with its typed reason and one email, when Postgres refuses its parameters', async () => {
     const id = await insertJob({ tables: ['transactions'], format: 'csv' });
-    await jobsSql`UPDATE export_jobs SET filters = ${jobsSql.json({ transactions: { dateFrom: '2024-01-01' } })}
+    await jobsSql`UPDATE export_jobs
+                  SET spec = jsonb_set(spec, '{filters}', ${jobsSql.json({ transactions: { dateFrom: '2024-01-01' } })})
                   WHERE id = ${id}`;
     const base = workerDeps();
     // A date Postgres cannot hold reaches it as a bound parameter: a data exception (SQLSTATE 22008).

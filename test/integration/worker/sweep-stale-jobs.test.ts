@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { bulkSpec } from '../../support/job-specs.js';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -127,9 +128,9 @@ async function insertJob(fields: {
 }): Promise<string> {
   const leaseAgo = fields.leaseExpiredSecondsAgo ?? null;
   const [row] = await sql<{ id: string }[]>`
-    INSERT INTO export_jobs (kind, tables, format, compression, requested_by, requester_email, status,
+    INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email, status,
                              attempts, lease_owner, lease_until, started_at, created_at, updated_at)
-    VALUES ('bulk', '["courses"]', 'csv', 'none', 'sweeper-it', ${EMAIL}, ${fields.status},
+    VALUES ('bulk', ${sql.json(bulkSpec({ tables: ['courses'] }) as never)}, '["courses"]', 'csv', 'none', 'sweeper-it', ${EMAIL}, ${fields.status},
             ${fields.attempts ?? 0},
             ${fields.status === 'processing' ? 'worker-gone' : null},
             CASE WHEN ${leaseAgo}::int IS NULL THEN NULL ELSE now() - ${leaseAgo}::int * interval '1 second' END,

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, CATALOGUE_TABLES } from '../../../functions/domain/catalogue/catalogue.js';
-import {
-  bulkSources,
-  parseBulkExportRequest,
-  parseDateBound,
-} from '../../../functions/domain/catalogue/export-request.js';
+import { parseDateBound } from '../../../functions/domain/catalogue/date-bounds.js';
 import { csvCopy } from '../../../functions/domain/engine/encoding/copy-statements.js';
 import { ValidationError } from '../../../functions/domain/errors.js';
+import { parseBulkExportRequest } from '../../../functions/domain/jobs/bulk-request.js';
+import { bulkSources } from '../../../functions/domain/worker/job-plan.js';
 
 function fieldsOf(body: unknown): string[] {
   try {
@@ -33,6 +31,8 @@ describe('parseBulkExportRequest', () => {
     const spec = parseBulkExportRequest({ tables: ['users', 'transactions'], format: 'csv' });
 
     expect(spec).toEqual({
+      v: 1,
+      kind: 'bulk',
       tables: ['users', 'transactions'],
       filters: {},
       columns: {},

@@ -107,7 +107,7 @@ describe('GET /user/{userId}', () => {
     expect(await deps.jobs.get(jobId)).toMatchObject({
       kind: 'user',
       tables: ['profile', 'transactions', 'courses', 'activity'],
-      options: { userId: USER, formulaGuard: true },
+      spec: { v: 1, kind: 'user', userId: USER, format: 'csv', compression: 'none', formulaGuard: true },
       requestedBy: USER,
       format: 'csv',
     });
@@ -248,8 +248,17 @@ describe('POST /bulk', () => {
     expect(await deps.jobs.get(jobId)).toMatchObject({
       kind: 'bulk',
       tables: ['users', 'courses'],
-      filters: { users: { dateFrom: '2024-01-01' } },
-      options: { columns: {}, formulaGuard: false },
+      spec: {
+        v: 1,
+        kind: 'bulk',
+        tables: ['users', 'courses'],
+        filters: { users: { dateFrom: '2024-01-01' } },
+        columns: {},
+        format: 'csv',
+        compression: 'none',
+        formulaGuard: false,
+        consistency: 'chunked',
+      },
       compression: 'none',
     });
     expect(deps.queue.messages).toEqual([{ jobId }]);

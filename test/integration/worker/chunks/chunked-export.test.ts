@@ -9,6 +9,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import type { Compression, ExportFormat } from '../../../../functions/domain/engine/export-format.js';
+import { bulkSpec } from '../../../support/job-specs.js';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -191,11 +193,16 @@ async function insertJob(fields: {
   compression?: string;
   consistency?: 'chunked' | 'snapshot';
 }): Promise<string> {
-  const options = fields.consistency ? { consistency: fields.consistency } : {};
+  const spec = bulkSpec({
+    tables: fields.tables,
+    format: fields.format as ExportFormat,
+    compression: (fields.compression ?? 'none') as Compression,
+    consistency: fields.consistency ?? 'chunked',
+  });
   const [row] = await jobsSql<{ id: string }[]>`
-    INSERT INTO export_jobs (kind, tables, filters, format, compression, options, requested_by, requester_email)
-    VALUES ('bulk', ${jobsSql.json(fields.tables)}, '{}', ${fields.format}, ${fields.compression ?? 'none'},
-            ${jobsSql.json(options)}, ${REQUESTER}, ${EMAIL})
+    INSERT INTO export_jobs (kind, spec, tables, format, compression, requested_by, requester_email)
+    VALUES ('bulk', ${jobsSql.json(spec as never)}, ${jobsSql.json(fields.tables)}, ${spec.format}, ${spec.compression},
+            ${REQUESTER}, ${EMAIL})
     RETURNING id`;
   return row!.id;
 }
