@@ -8,6 +8,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE, EXPORT_DETAIL_TYPES } from '../functions/domain/notifications/export-events.js';
+import { defaultOf, SETTINGS, visibilityTimeoutFor } from '../functions/platform/settings.js';
 import type { FunctionNetwork } from './database-access.js';
 import { ExportFunction } from './export-function.js';
 import { handlerEntryPath } from './handler-entries.js';
@@ -15,20 +16,18 @@ import { queueWithDeadLetterQueue } from './queue-with-dlq.js';
 
 /** One 10 s request per record, records of a batch in parallel, plus the database round trips. */
 const DELIVERY_TIMEOUT = Duration.seconds(30);
-/** SQS event source mappings require the visibility timeout to cover retries of a whole batch. */
-const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface ExportWebhooksProps {
   /**
    * Delivery attempts before a delivery is given up and its message moves to the DLQ (the
    * queue's `maxReceiveCount`; the function makes one attempt per receive).
-   * @default 8
+   * @default the `WEBHOOK_MAX_ATTEMPTS` setting's default
    */
   readonly maxAttempts?: number;
   /**
    * First retry delay; each next one is 4× longer, at most 12 hours. With the defaults the retries
    * span about a day.
-   * @default Duration.seconds(30)
+   * @default the `WEBHOOK_RETRY_BASE_SECONDS` setting's default
    */
   readonly retryBase?: Duration;
   /** Most concurrent delivery invocations. @default 5 */
@@ -67,15 +66,16 @@ export class ExportWebhooks extends Construct {
   constructor(scope: Construct, id: string, props: ExportWebhooksProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const maxAttempts = props.maxAttempts ?? 8;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1000)
-      throw new Error(`${this.node.path}: maxAttempts must be a whole number from 1 to 1000`);
+    const maxAttempts = props.maxAttempts ?? defaultOf('WEBHOOK_MAX_ATTEMPTS');
+    const { min, max } = SETTINGS.WEBHOOK_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < min || maxAttempts > max)
+      throw new Error(`${this.node.path}: maxAttempts must be a whole number from ${min} to ${max}`);
 
     this.eventBus = new EventBus(this, 'Bus', { description: 'Outcome events of data export jobs' });
 
     // SSE-SQS, not an AWS managed KMS key: EventBridge can send to it without a key policy.
     const queues = queueWithDeadLetterQueue(this, {
-      visibilityTimeout: Duration.seconds(DELIVERY_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      visibilityTimeout: Duration.seconds(visibilityTimeoutFor(DELIVERY_TIMEOUT.toSeconds())),
       maxReceiveCount: maxAttempts,
       removalPolicy,
     });
@@ -113,7 +113,9 @@ export class ExportWebhooks extends Construct {
       environment: {
         WEBHOOK_QUEUE_URL: this.queue.queueUrl,
         WEBHOOK_MAX_ATTEMPTS: String(maxAttempts),
-        WEBHOOK_RETRY_BASE_SECONDS: String((props.retryBase ?? Duration.seconds(30)).toSeconds()),
+        WEBHOOK_RETRY_BASE_SECONDS: String(
+          props.retryBase?.toSeconds() ?? defaultOf('WEBHOOK_RETRY_BASE_SECONDS'),
+        ),
       },
     });
     this.handler.bindWebhookSecretKey(this.secretKey);

@@ -5,13 +5,15 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  defaultOf,
+  MAX_LAMBDA_TIMEOUT_SECONDS,
+  visibilityTimeoutFor,
+} from '../functions/platform/settings.js';
 import type { FunctionNetwork } from './database-access.js';
 import { ExportFunction } from './export-function.js';
 import { handlerEntryPath } from './handler-entries.js';
 import { queueWithDeadLetterQueue } from './queue-with-dlq.js';
-
-/** SQS event source mappings require the visibility timeout to cover retries of a whole batch. */
-const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface ExportWorkerProps {
   /** @default Duration.minutes(15) */
@@ -20,7 +22,7 @@ export interface ExportWorkerProps {
   readonly memorySize?: number;
   /**
    * Receives of one message before it moves to the dead-letter queue.
-   * @default 5
+   * @default the `MAX_RECEIVE_COUNT` setting's default
    */
   readonly maxReceiveCount?: number;
   /**
@@ -37,7 +39,7 @@ export interface ExportWorkerProps {
   /**
    * A table with more estimated rows is split into key-range chunks of about this many, each run
    * by its own invocation (`CHUNK_ROWS`).
-   * @default 5,000,000
+   * @default the `CHUNK_ROWS` setting's default
    */
   readonly chunkRows?: number;
   /** VPC placement of the worker (it reads the database). @default - not in a VPC */
@@ -80,12 +82,13 @@ export class ExportWorker extends Construct {
 
   constructor(scope: Construct, id: string, props: ExportWorkerProps = {}) {
     super(scope, id);
-    const timeout = props.timeout ?? Duration.minutes(15);
+    const timeout = props.timeout ?? Duration.seconds(MAX_LAMBDA_TIMEOUT_SECONDS);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    const maxReceiveCount = props.maxReceiveCount ?? defaultOf('MAX_RECEIVE_COUNT');
+    const visibilityTimeoutSeconds = visibilityTimeoutFor(timeout.toSeconds());
 
     const queues = queueWithDeadLetterQueue(this, {
-      visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds),
       maxReceiveCount,
       removalPolicy,
     });
@@ -130,7 +133,7 @@ export class ExportWorker extends Construct {
         // The sweeper fails a job after as many attempts as the worker gets receives, and leaves a
         // released job to SQS's own redelivery for as long as the message stays invisible.
         MAX_RECEIVE_COUNT: String(maxReceiveCount),
-        QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+        QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(visibilityTimeoutSeconds),
       },
     });
     // A failed sweep is not retried: the next one is minutes away and does the same work.

@@ -1,6 +1,10 @@
 import { z } from 'zod';
-import { MAX_LINK_TTL_SECONDS } from '../functions/domain/access/link-token.js';
-import { DEFAULT_CHUNK_ROWS } from '../functions/domain/worker/chunks/chunk-plan.js';
+import {
+  defaultOf,
+  MAX_LAMBDA_TIMEOUT_SECONDS,
+  SETTINGS,
+  type SettingName,
+} from '../functions/platform/settings.js';
 
 /** The deployment stages the app knows. Each has its own block under context `stages`. */
 export const STAGE_NAMES = ['dev', 'prod'] as const;
@@ -19,6 +23,10 @@ const AWS_ID = {
   rdsResourceId: /^(cluster|db|prx)-[A-Za-z0-9]{10,}$/,
   availabilityZone: /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/,
 };
+
+/** A stage key that sets a runtime setting: its bounds and default are the setting's own. */
+const setting = (name: SettingName) =>
+  z.number().int().min(SETTINGS[name].min).max(SETTINGS[name].max).default(SETTINGS[name].default);
 
 const Throttle = z.strictObject({
   /** Steady-state requests per second. */
@@ -142,7 +150,12 @@ const StageSettings = z
     }),
     worker: z
       .strictObject({
-        timeoutSeconds: z.number().int().min(60).max(900).default(900),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(MAX_LAMBDA_TIMEOUT_SECONDS)
+          .default(MAX_LAMBDA_TIMEOUT_SECONDS),
         memoryMb: z.number().int().min(256).max(10240).default(1024),
         /**
          * Upper bound of concurrent workers: each holds two database connections (job state and
@@ -152,30 +165,30 @@ const StageSettings = z
         maxConcurrency: z.number().int().min(2).max(1000).default(5),
         batchSize: z.number().int().min(1).max(10).default(1),
         /** A table with more estimated rows is split into chunks of about this many (`CHUNK_ROWS`). */
-        chunkRows: z.number().int().min(10_000).default(DEFAULT_CHUNK_ROWS),
+        chunkRows: setting('CHUNK_ROWS'),
       })
       .default({
-        timeoutSeconds: 900,
+        timeoutSeconds: MAX_LAMBDA_TIMEOUT_SECONDS,
         memoryMb: 1024,
         maxConcurrency: 5,
         batchSize: 1,
-        chunkRows: DEFAULT_CHUNK_ROWS,
+        chunkRows: defaultOf('CHUNK_ROWS'),
       }),
     exports: z
       .strictObject({
         expirationDays: z.number().int().min(1).default(7),
         scheduledExpirationDays: z.number().int().min(1).optional(),
-        inlineLimitBytes: z.number().int().min(1024).max(4_000_000).default(1_048_576),
-        linkTtlSeconds: z.number().int().min(300).max(MAX_LINK_TTL_SECONDS).default(604_800),
-        rateLimitMax: z.number().int().min(1).default(5),
-        rateLimitWindowSeconds: z.number().int().min(1).default(900),
+        inlineLimitBytes: setting('INLINE_LIMIT_BYTES'),
+        linkTtlSeconds: setting('LINK_TTL_SECONDS'),
+        rateLimitMax: setting('RATE_LIMIT_MAX'),
+        rateLimitWindowSeconds: setting('RATE_LIMIT_WINDOW_SECONDS'),
       })
       .default({
         expirationDays: 7,
-        inlineLimitBytes: 1_048_576,
-        linkTtlSeconds: 604_800,
-        rateLimitMax: 5,
-        rateLimitWindowSeconds: 900,
+        inlineLimitBytes: defaultOf('INLINE_LIMIT_BYTES'),
+        linkTtlSeconds: defaultOf('LINK_TTL_SECONDS'),
+        rateLimitMax: defaultOf('RATE_LIMIT_MAX'),
+        rateLimitWindowSeconds: defaultOf('RATE_LIMIT_WINDOW_SECONDS'),
       }),
     schedules: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
     alarms: z.strictObject({ email: z.email().optional() }).default({}),

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { DEFAULT_AWS_REGION } from '../functions/adapters/aws/client-config.js';
 
 /** Region and account the local runtime pretends to run in (ARNs, queue URLs). */
-export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_REGION = DEFAULT_AWS_REGION;
 export const LOCAL_ACCOUNT = '000000000000';
 
 export interface LambdaContextProps {

@@ -1,5 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  MAX_LAMBDA_TIMEOUT_SECONDS,
+  MAX_VISIBILITY_TIMEOUT_SECONDS,
+  SETTINGS,
+  visibilityTimeoutFor,
+} from '../functions/platform/settings.js';
 import { LOCAL_REGION } from './lambda-context.js';
 import { localDataDir } from './local-secrets.js';
 
@@ -24,12 +30,6 @@ const optionalUrl = z.preprocess(unsetIfEmpty, z.url('must be a URL').optional()
 /** 0 or unset: a free port, chosen at start. */
 const portOrFree = optionalWhole(0, 65_535).transform((port) => (port === 0 ? undefined : port));
 
-/** Lambda's longest timeout: the worker cannot be given more in AWS. */
-const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
-/** SQS's longest visibility timeout (12 hours). */
-const MAX_VISIBILITY_TIMEOUT_SECONDS = 12 * 3600;
-/** SQS's range for a redrive policy's `maxReceiveCount`. */
-const MAX_RECEIVE_COUNT_LIMIT = 1000;
 /** A timer longer than this (setInterval's 2^31 − 1 ms) would fire at once. */
 const MAX_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 const MIB = 1024 * 1024;
@@ -75,10 +75,14 @@ export const LocalConfigSchema = z
     PUBLIC_API_URL: optionalUrl,
     /** The worker's Lambda timeout: its remaining-time budget per invocation. */
     WORKER_TIMEOUT_SECONDS: whole(MAX_LAMBDA_TIMEOUT_SECONDS, 1, MAX_LAMBDA_TIMEOUT_SECONDS),
-    /** @default 6 × WORKER_TIMEOUT_SECONDS, as the stack sets it (docs/deployment.md) */
+    /** @default 6 × WORKER_TIMEOUT_SECONDS, as the stack sets it (`visibilityTimeoutFor`) */
     QUEUE_VISIBILITY_TIMEOUT_SECONDS: optionalWhole(1, MAX_VISIBILITY_TIMEOUT_SECONDS),
     /** Receives before the DLQ. */
-    MAX_RECEIVE_COUNT: whole(5, 1, MAX_RECEIVE_COUNT_LIMIT),
+    MAX_RECEIVE_COUNT: whole(
+      SETTINGS.MAX_RECEIVE_COUNT.default,
+      SETTINGS.MAX_RECEIVE_COUNT.min,
+      SETTINGS.MAX_RECEIVE_COUNT.max,
+    ),
     /** Concurrent pollers, each its own "execution environment". */
     WORKER_CONCURRENCY: whole(2),
     /** Records per worker invocation (the event source mapping's batch size). */
@@ -107,8 +111,7 @@ export const LocalConfigSchema = z
   .transform((settings) => ({
     ...settings,
     QUEUE_VISIBILITY_TIMEOUT_SECONDS:
-      settings.QUEUE_VISIBILITY_TIMEOUT_SECONDS ??
-      Math.min(6 * settings.WORKER_TIMEOUT_SECONDS, MAX_VISIBILITY_TIMEOUT_SECONDS),
+      settings.QUEUE_VISIBILITY_TIMEOUT_SECONDS ?? visibilityTimeoutFor(settings.WORKER_TIMEOUT_SECONDS),
     OUTBOX_DIR: path.resolve(settings.OUTBOX_DIR ?? path.join(settings.LOCAL_DATA_DIR, 'outbox')),
   }));
 

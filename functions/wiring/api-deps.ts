@@ -49,18 +49,12 @@ export interface ApiDeps extends ApiSettings {
   readonly webhookUrlPolicy: WebhookUrlPolicy;
 }
 
-/**
- * Ceiling of `INLINE_LIMIT_BYTES`: Lambda's synchronous response payload is 6 MB, and an inline
- * body grows in it by a third as base64 (zips) or by JSON escaping (text), plus headers.
- */
-export const MAX_INLINE_BYTES = 4_000_000;
-
 /** The API's settings from its configuration. */
 export function settingsOf(cfg: Config): ApiSettings {
   return {
     bucket: cfg.EXPORT_BUCKET,
     publicApiUrl: cfg.PUBLIC_API_URL,
-    inlineLimitBytes: Math.min(cfg.INLINE_LIMIT_BYTES, MAX_INLINE_BYTES),
+    inlineLimitBytes: cfg.INLINE_LIMIT_BYTES,
     maxBodyBytes: cfg.MAX_BODY_BYTES,
     downloadUrlTtlSeconds: cfg.DOWNLOAD_URL_TTL_SECONDS,
   };

@@ -15,7 +15,6 @@ import type { ExportQueue } from '../domain/jobs/export-queue.js';
 import type { MetricsSink } from '../domain/metrics-sink.js';
 import type { EventPublisher } from '../domain/notifications/export-events.js';
 import type { Mailer } from '../domain/notifications/mailer.js';
-import { DEFAULT_CHUNK_ROWS } from '../domain/worker/chunks/chunk-plan.js';
 import type { ProcessExportJobDeps, ProcessExportJobSettings } from '../domain/worker/worker-deps.js';
 import { eventBridgeClient, eventBusName } from '../platform/aws/eventbridge-client.js';
 import { s3Client } from '../platform/aws/s3-client.js';
@@ -26,6 +25,7 @@ import { databaseConnection, lambdaSql } from '../platform/lambda-sql.js';
 import { once, perKey } from '../platform/once.js';
 import { resolveLinkSecret } from '../platform/secrets.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../platform/service-identity.js';
+import { defaultOf } from '../platform/settings.js';
 
 /** What the export worker handler needs: the use case's dependencies and the queue's redrive limit. */
 export interface WorkerRuntime {
@@ -58,7 +58,7 @@ export interface WorkerDepsProps {
    * into chunks.
    */
   readonly queue?: ExportQueue;
-  /** `CHUNK_ROWS`. @default DEFAULT_CHUNK_ROWS */
+  /** `CHUNK_ROWS`. @default its declared default (`settings.ts`) */
   readonly chunkRows?: number;
 }
 
@@ -85,7 +85,7 @@ export function buildWorkerDeps(props: WorkerDepsProps): ProcessExportJobDeps {
         chunks: new PostgresExportChunks(props.jobsSql),
         uploads: new S3MultipartUploads({ client: props.s3, bucket: props.defaultBucket }),
         queue: props.queue,
-        chunkRows: props.chunkRows ?? DEFAULT_CHUNK_ROWS,
+        chunkRows: props.chunkRows ?? defaultOf('CHUNK_ROWS'),
         snapshots: database,
         // A reader needs a connection the snapshot's holder does not: with one, the holder reads.
         snapshotReaders: Math.max(0, props.exportSql.options.max - 1),

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseDateBound } from '../catalogue/date-bounds.js';
-import type { Compression, ExportFormat } from '../engine/export-format.js';
 import { ValidationError } from '../errors.js';
-import type { ExportJob, JobError, JobKind, JobStatus } from './export-job.js';
+import type { ExportJob, JobError, JobStatus } from './export-job.js';
 import type { JobSpec } from './job-spec.js';
 
 /** What a request handler inserts; the row starts `queued`. */

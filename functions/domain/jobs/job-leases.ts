@@ -1,4 +1,3 @@
-import type { Compression, ExportFormat } from '../engine/export-format.js';
 import type { ExportJob, JobError, JobProgress, JobResult, JobStatus } from './export-job.js';
 import type { ScheduledJobSpec } from './job-spec.js';
 

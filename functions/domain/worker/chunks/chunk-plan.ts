@@ -5,12 +5,6 @@ import type { KeyStats } from '../../engine/ports.js';
 import { API_EXPORT_PREFIX } from '../../jobs/export-job.js';
 import type { PlannedChunk } from './export-chunks.js';
 
-/** Rows a table may have before it is split into key ranges (`CHUNK_ROWS`). */
-export const DEFAULT_CHUNK_ROWS = 5_000_000;
-
-/** Connections a `snapshot` job reads on at once (`SNAPSHOT_READERS`). */
-export const DEFAULT_SNAPSHOT_READERS = 4;
-
 /** Rows per slice of a chunk: each slice is one COPY, and a part can only end where a slice does. */
 export const SLICE_ROWS = 20_000;
 
