@@ -2,91 +2,22 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { SERVICE_ROLES, type ServiceLogin } from '../db/service-roles.js';
+import { SERVICE_ROLES } from '../db/service-roles.js';
 import { API_BASE_PATH } from '../functions/domain/access/api-paths.js';
 import { API_EXPORT_PREFIX } from '../functions/domain/jobs/export-job.js';
+import type { HandlerNeeds } from '../functions/wiring/handler-needs.js';
+import { HANDLERS } from '../functions/wiring/handlers.js';
 import { DatabaseAccess } from './database-access.js';
 import { type ApiHandlerName, ExportApi } from './export-api.js';
 import { ExportBucket } from './export-bucket.js';
 import { ExportConsole } from './export-console.js';
-import type { ExportBucketAccess, ExportFunction } from './export-function.js';
+import type { ExportFunction } from './export-function.js';
 import { ExportMailSender } from './export-mail-sender.js';
 import { ExportMonitoring } from './export-monitoring.js';
 import { ExportWebhooks } from './export-webhooks.js';
 import { ExportWorker } from './export-worker.js';
 import { ScheduledExports, type ScheduleEntry } from './scheduled-exports.js';
 import type { StageConfig } from './stage-config.js';
-
-/**
- * What each handler needs, so that each gets exactly its env vars and grants. Handlers built on the
- * shared dependencies (`functions/wiring/api-context.ts`, `worker-context.ts`) parse `config.ts`
- * and connect to the database at cold start, so they all get the database, the bucket name and
- * (API) the queue URL; the link secret, object access, sending and email only where used.
- */
-export interface HandlerNeeds {
-  /** `api`/`worker`: builds the shared dependencies; `none`: reads no configuration. */
-  readonly deps: 'api' | 'worker' | 'none';
-  /** The database login it connects as (db/service-roles.ts). */
-  readonly login?: ServiceLogin;
-  /** Object access on the export prefixes. */
-  readonly objects?: ExportBucketAccess;
-  /** Sends export messages (creates jobs). */
-  readonly send?: boolean;
-  /** Sends the download-link email. */
-  readonly mail?: boolean;
-  /** Signs or verifies download link tokens: the only handlers that may read the link secret. */
-  readonly linkSecret?: boolean;
-  /** Publishes the outcome events on the bus. */
-  readonly events?: boolean;
-  /** Sends to the webhook delivery queue (test events). */
-  readonly webhookQueue?: boolean;
-  /** Seals webhook signing secrets: the only API handler that may read the webhook key. */
-  readonly webhookKey?: boolean;
-  /** Reads back the chunk files it wrote across invocations (API export prefix only). */
-  readonly readBack?: boolean;
-}
-
-export const HANDLER_NEEDS: Readonly<Record<ApiHandlerName | 'exportWorker' | 'sweepJobs', HandlerNeeds>> = {
-  userExport: { deps: 'api', login: SERVICE_ROLES.api, send: true },
-  bulkExport: { deps: 'api', login: SERVICE_ROLES.api, send: true },
-  getJob: { deps: 'api', login: SERVICE_ROLES.api },
-  listJobs: { deps: 'api', login: SERVICE_ROLES.api },
-  cancelJob: { deps: 'api', login: SERVICE_ROLES.api },
-  listJobFiles: { deps: 'api', login: SERVICE_ROLES.api },
-  downloadJob: { deps: 'api', login: SERVICE_ROLES.api, objects: 'read', linkSecret: true },
-  listSchedules: { deps: 'api', login: SERVICE_ROLES.api },
-  runSchedule: { deps: 'api', login: SERVICE_ROLES.api, send: true },
-  getMetrics: { deps: 'api', login: SERVICE_ROLES.api },
-  getLimits: { deps: 'api', login: SERVICE_ROLES.api },
-  getCatalogue: { deps: 'none' },
-  openapi: { deps: 'none' },
-  registerWebhook: { deps: 'api', login: SERVICE_ROLES.api, webhookKey: true },
-  listWebhooks: { deps: 'api', login: SERVICE_ROLES.api },
-  deleteWebhook: { deps: 'api', login: SERVICE_ROLES.api },
-  listWebhookDeliveries: { deps: 'api', login: SERVICE_ROLES.api },
-  testWebhook: { deps: 'api', login: SERVICE_ROLES.api, webhookQueue: true },
-  // Sends the messages of a job's chunks and their continuations to its own queue.
-  exportWorker: {
-    deps: 'worker',
-    login: SERVICE_ROLES.worker,
-    send: true,
-    objects: 'write',
-    readBack: true,
-    mail: true,
-    linkSecret: true,
-    events: true,
-  },
-  // Re-enqueues stale jobs and reports the outcomes of the jobs it finishes as a worker would.
-  sweepJobs: {
-    deps: 'worker',
-    login: SERVICE_ROLES.sweeper,
-    objects: 'discard',
-    send: true,
-    mail: true,
-    linkSecret: true,
-    events: true,
-  },
-};
 
 export interface DataExportStackProps extends StackProps {
   /** Validated settings of the stage (see `loadStageConfig`). */
@@ -205,14 +136,12 @@ export class DataExportStack extends Stack {
       ...common,
       network: this.database.network,
     });
-    // The delivery function reads and writes only the service's tables: the sweeper's login.
-    this.webhooks.handler.bindDatabase(this.database, SERVICE_ROLES.sweeper);
-
     for (const [name, handler] of Object.entries(this.api.handlers) as [ApiHandlerName, ExportFunction][]) {
-      this.bind(handler, HANDLER_NEEDS[name]);
+      this.bind(handler, HANDLERS[name].needs);
     }
-    this.bind(this.worker.handler, HANDLER_NEEDS.exportWorker);
-    this.bind(this.worker.sweeper, HANDLER_NEEDS.sweepJobs);
+    this.bind(this.worker.handler, HANDLERS.exportWorker.needs);
+    this.bind(this.worker.sweeper, HANDLERS.sweepJobs.needs);
+    this.bind(this.webhooks.handler, HANDLERS.webhookDelivery.needs);
     for (const schedule of props.schedules) {
       const bucket = schedule.destination.bucket;
       if (bucket !== null) this.worker.handler.bindDestinationBucket(bucket, [schedule.destination.prefix]);
@@ -267,13 +196,14 @@ export class DataExportStack extends Stack {
     }
   }
 
+  /** Grants a function exactly what its declaration says it needs (`functions/wiring/handlers.ts`). */
   private bind(handler: ExportFunction, needs: HandlerNeeds): void {
-    if (needs.deps === 'none') return;
+    if (needs.login) handler.bindDatabase(this.database, SERVICE_ROLES[needs.login]);
+    if (needs.deps !== 'api' && needs.deps !== 'worker') return;
     // Only API exports leave objects to discard: a scheduled destination holds its last good run.
     const prefixes = needs.objects === 'discard' ? [API_EXPORT_PREFIX] : this.exportBucket.prefixes;
     handler.bindExportBucket(this.exportBucket.bucket, needs.objects, prefixes);
     if (needs.readBack) handler.grantReadBack(this.exportBucket.bucket, [API_EXPORT_PREFIX]);
-    if (needs.login) handler.bindDatabase(this.database, needs.login);
     if (needs.linkSecret) handler.bindLinkSecret(this.linkSecret);
     if (needs.deps === 'api' || needs.send)
       handler.bindExportQueue(this.worker.queue, needs.send ? 'send' : undefined);

@@ -196,7 +196,7 @@ export class ExportApi extends Construct {
     const base = this.restApi.root.resourceForPath(API_BASE_PATH);
     for (const [name, route] of Object.entries(API_ROUTES) as [ApiHandlerName, RouteSpec][]) {
       const method = route.method.toUpperCase();
-      if (route.database && !props.network) {
+      if (route.needs.login && !props.network) {
         throw new Error(
           `ExportApi: route ${method} ${route.path} reads the database; props.network is required`,
         );
@@ -207,7 +207,7 @@ export class ExportApi extends Construct {
         description: `${method} ${API_BASE_PATH}${route.path}: ${route.summary}`.slice(0, 256),
         memorySize: route.memorySize,
         ...(route.timeoutSeconds !== undefined && { timeout: Duration.seconds(route.timeoutSeconds) }),
-        network: route.database ? props.network : undefined,
+        network: route.needs.login ? props.network : undefined,
         ...(route.auth === 'bearer-or-link' && {
           reservedConcurrentExecutions: props.publicRouteConcurrency ?? 10,
         }),

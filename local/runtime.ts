@@ -1,9 +1,10 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SERVICE_ROLES, type ServiceLogin, serviceUrl } from '../db/service-roles.js';
+import { SERVICE_ROLES, serviceUrl } from '../db/service-roles.js';
 import { OutboxMailer } from '../functions/adapters/mail/outbox-mailer.js';
 import { createAccessToken } from '../functions/domain/access/auth.js';
+import { HANDLERS, type HandlerName } from '../functions/wiring/handlers.js';
 import {
   createExportQueues,
   ensureBucket,
@@ -94,7 +95,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const queues = await createExportQueues(sqs, config);
     const port = config.PORT || (await freePort());
     const apiUrl = config.PUBLIC_API_URL ?? `http://${reachableHost(config.HOST)}:${port}`;
-    const login = (role: ServiceLogin) => serviceUrl(services.databaseUrl, role, secrets.databasePassword);
+    // Each function connects as the login its declaration names (functions/wiring/handlers.ts), as in AWS.
+    const login = (name: HandlerName) => {
+      const kind = HANDLERS[name].needs.login;
+      if (!kind) throw new Error(`${name} declares no database login`);
+      return serviceUrl(services.databaseUrl, SERVICE_ROLES[kind], secrets.databasePassword);
+    };
 
     const handlerConfig = await setHandlerEnvironment(options.env, {
       config,
@@ -102,10 +108,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       queues,
       secrets,
       apiUrl,
-      databaseUrl: login(SERVICE_ROLES.api),
+      databaseUrl: login('getJob'),
     });
     const webhookQueues = await createWebhookQueues(sqs, handlerConfig.WEBHOOK_MAX_ATTEMPTS);
-    await wireApiHandlers(step, handlerConfig, secrets, {
+    const apiHandlers = await wireApiHandlers(step, handlerConfig, secrets, {
       s3Endpoint: services.s3Endpoint,
       sqs,
       queueUrl: queues.queueUrl,
@@ -120,18 +126,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         webhookQueueUrl: webhookQueues.queueUrl,
       }),
     };
-    await startApiGateway(step, port, secrets.apiKey);
-    await startWorkers(step, { ...handlerConfig, DATABASE_URL: login(SERVICE_ROLES.worker) }, sqs, queues, {
+    await startApiGateway(step, port, secrets.apiKey, apiHandlers);
+    await startWorkers(step, { ...handlerConfig, DATABASE_URL: login('exportWorker') }, sqs, queues, {
       eventsFile: eventsFile(config),
       webhookQueueUrl: webhookQueues.queueUrl,
     });
     const scheduler = startCronScheduler(step, sqs, queues.queueUrl);
-    await startSweeper(step, { ...handlerConfig, DATABASE_URL: login(SERVICE_ROLES.sweeper) }, notify);
-    // The delivery function needs only the service's tables: the sweeper's login.
+    await startSweeper(step, { ...handlerConfig, DATABASE_URL: login('sweepJobs') }, notify);
     const delivery = await startWebhookDelivery({
       config: {
         ...handlerConfig,
-        DATABASE_URL: login(SERVICE_ROLES.sweeper),
+        DATABASE_URL: login('webhookDelivery'),
         WEBHOOK_QUEUE_URL: webhookQueues.queueUrl,
       },
       sqs,

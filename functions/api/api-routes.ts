@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { Schema } from '../domain/validation.js';
+import { API_TABLES, type HandlerNeeds, NOTHING } from '../wiring/handler-needs.js';
 import {
   BulkExportBody,
   CatalogueResponse,
@@ -80,8 +81,11 @@ export interface RouteSpec {
   readonly auth: 'bearer' | 'bearer-or-link' | 'none';
   /** Counted against the per-user export window. */
   readonly rateLimited: boolean;
-  /** Reads or writes Postgres: the function runs in the database's network as the API's login. */
-  readonly database: boolean;
+  /**
+   * What the route's function needs (its database login, objects, secrets, queues): what the
+   * stack grants it and nothing more. A function with a login runs in the database's network.
+   */
+  readonly needs: HandlerNeeds;
   /** @default 512 */
   readonly memorySize?: number;
   /** @default API Gateway's integration limit, 29 */
@@ -107,7 +111,7 @@ export const API_ROUTES = {
     access: 'self-or-admin',
     auth: 'bearer',
     rateLimited: true,
-    database: true,
+    needs: { ...API_TABLES, send: true },
     memorySize: 1024,
     pathParams: UserExportPath,
     query: UserExportQuery,
@@ -138,7 +142,7 @@ export const API_ROUTES = {
     access: 'admin',
     auth: 'bearer',
     rateLimited: true,
-    database: true,
+    needs: { ...API_TABLES, send: true },
     query: NoParams,
     headers: [
       {
@@ -159,7 +163,7 @@ export const API_ROUTES = {
     access: 'any',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     query: ListJobsQuery,
     responses: { 200: { description: 'one page of jobs', schema: JobList } },
   },
@@ -172,7 +176,7 @@ export const API_ROUTES = {
     access: 'owner-or-admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     pathParams: JobPath,
     query: NoParams,
     responses: { 200: job },
@@ -186,7 +190,7 @@ export const API_ROUTES = {
     access: 'owner-or-admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     pathParams: JobPath,
     query: NoParams,
     responses: {
@@ -203,7 +207,7 @@ export const API_ROUTES = {
     access: 'owner-or-admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     pathParams: JobPath,
     query: NoParams,
     responses: { 200: { description: 'the files', schema: JobFilesResponse } },
@@ -217,7 +221,7 @@ export const API_ROUTES = {
     access: 'owner-or-admin',
     auth: 'bearer-or-link',
     rateLimited: false,
-    database: true,
+    needs: { ...API_TABLES, objects: 'read', linkSecret: true },
     pathParams: JobPath,
     query: DownloadQuery,
     responses: {
@@ -238,7 +242,7 @@ export const API_ROUTES = {
     access: 'admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     query: NoParams,
     responses: { 200: { description: 'the catalogue', schema: SchedulesResponse } },
   },
@@ -251,7 +255,7 @@ export const API_ROUTES = {
     access: 'admin',
     auth: 'bearer',
     rateLimited: true,
-    database: true,
+    needs: { ...API_TABLES, send: true },
     pathParams: ScheduleRunPath,
     query: NoParams,
     body: ScheduleRunBody,
@@ -266,7 +270,7 @@ export const API_ROUTES = {
     access: 'admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     query: MetricsQuery,
     responses: { 200: { description: 'the metrics', schema: MetricsResponse } },
   },
@@ -279,7 +283,7 @@ export const API_ROUTES = {
     access: 'any',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     query: NoParams,
     responses: { 200: { description: 'the window', schema: LimitsResponse } },
   },
@@ -292,7 +296,7 @@ export const API_ROUTES = {
     access: 'any',
     auth: 'bearer',
     rateLimited: false,
-    database: false,
+    needs: NOTHING,
     query: NoParams,
     responses: { 200: { description: 'the catalogue', schema: CatalogueResponse } },
   },
@@ -305,7 +309,7 @@ export const API_ROUTES = {
     access: 'public',
     auth: 'none',
     rateLimited: false,
-    database: false,
+    needs: NOTHING,
     query: NoParams,
     responses: { 200: { description: 'the document' } },
   },
@@ -318,7 +322,7 @@ export const API_ROUTES = {
     access: 'admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: { ...API_TABLES, webhookKey: true },
     query: NoParams,
     body: RegisterWebhookBody,
     responses: { 201: { description: 'the webhook and its `whsec_…` secret', schema: WebhookCreated } },
@@ -332,7 +336,7 @@ export const API_ROUTES = {
     access: 'admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     query: NoParams,
     responses: { 200: { description: 'the webhooks, newest first', schema: WebhookList } },
   },
@@ -345,7 +349,7 @@ export const API_ROUTES = {
     access: 'admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     pathParams: WebhookPath,
     query: NoParams,
     responses: { 204: { description: 'removed' } },
@@ -359,7 +363,7 @@ export const API_ROUTES = {
     access: 'admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: API_TABLES,
     pathParams: WebhookPath,
     query: DeliveriesQuery,
     responses: { 200: { description: 'the newest deliveries', schema: DeliveryList } },
@@ -373,7 +377,7 @@ export const API_ROUTES = {
     access: 'admin',
     auth: 'bearer',
     rateLimited: false,
-    database: true,
+    needs: { ...API_TABLES, webhookQueue: true },
     pathParams: WebhookPath,
     query: NoParams,
     responses: { 202: { description: 'the test delivery was queued', schema: TestEventAccepted } },

@@ -127,7 +127,7 @@ describe('REST API of the dev stage', () => {
       const fn = functions[logicalId(dev.stack, dev.stack.api.handlers[name])];
       expect(fn?.Properties.MemorySize, route).toBe(spec.memorySize ?? 512);
       expect(fn?.Properties.Timeout, route).toBe(spec.timeoutSeconds ?? 29);
-      expect(fn?.Properties.VpcConfig !== undefined, route).toBe(spec.database);
+      expect(fn?.Properties.VpcConfig !== undefined, route).toBe(spec.needs.login !== undefined);
     }
   });
 

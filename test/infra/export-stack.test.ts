@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../functions/platform/config.js';
-import { HANDLER_NEEDS } from '../../lib/data-export-stack.js';
+import { HANDLERS } from '../../functions/wiring/handlers.js';
 import { HANDLER_ENTRIES } from '../../lib/handler-entries.js';
 import { logicalId, type SynthResult, synthStage } from './support/synth.js';
 
@@ -243,14 +243,14 @@ describe('functions', () => {
       sweepJobs: dev.stack.worker.sweeper,
     };
     for (const [name, fn] of Object.entries(handlers) as [
-      keyof typeof HANDLER_NEEDS,
+      keyof typeof HANDLERS,
       typeof dev.stack.worker.handler,
     ][]) {
-      if (HANDLER_NEEDS[name].deps === 'none') continue;
+      if (HANDLERS[name].needs.deps === 'none') continue;
       const env = resolved(functions[logicalId(dev.stack, fn)]?.Properties.Environment.Variables);
       const parsed = ConfigSchema.safeParse(env);
       expect(parsed.success, `${name}: ${parsed.error?.message}`).toBe(true);
-      if (HANDLER_NEEDS[name].deps === 'api') expect(env.EXPORT_QUEUE_URL, name).toBeDefined();
+      if (HANDLERS[name].needs.deps === 'api') expect(env.EXPORT_QUEUE_URL, name).toBeDefined();
     }
   });
 

@@ -1,8 +1,9 @@
 import type { Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SERVICE_ROLES } from '../../db/service-roles.js';
 import { SCHEDULES } from '../../functions/domain/schedules/schedule-catalogue.js';
-import { HANDLER_NEEDS } from '../../lib/data-export-stack.js';
+import { HANDLERS, type HandlerName } from '../../functions/wiring/handlers.js';
 import type { ApiHandlerName } from '../../lib/export-api.js';
 import { logicalId, type SynthResult, synthStage } from './support/synth.js';
 
@@ -183,22 +184,26 @@ describe('least privilege', () => {
   });
 
   it('lets each database function connect as its own least-privilege login, and as no other', () => {
-    const expected: Record<string, string> = {
-      exportWorker: 'data_export_worker',
-      sweepJobs: 'data_export_sweeper',
-      webhookDelivery: 'data_export_sweeper',
-    };
     for (const [name, fn] of allFunctions()) {
       const connects = statementsOf(dev.stack, fn).filter((s) =>
         asArray(s.Action).includes('rds-db:connect'),
       );
       const resource = dev.template.findResources('AWS::Lambda::Function')[logicalId(dev.stack, fn)];
       const user = resource?.Properties.Environment?.Variables?.DATABASE_USER;
-      if (name === 'authorizer' || HANDLER_NEEDS[name as ApiHandlerName]?.deps === 'none') {
+      const login = HANDLERS[name as HandlerName].needs.login;
+      if (!login) {
         expect(connects, name).toEqual([]);
         continue;
       }
+      // Written out independently of the declaration: the worker, the sweeper and the delivery
+      // have logins of their own, every request function the API's.
+      const expected: Record<string, string> = {
+        exportWorker: 'data_export_worker',
+        sweepJobs: 'data_export_sweeper',
+        webhookDelivery: 'data_export_sweeper',
+      };
       expect(user, name).toBe(expected[name] ?? 'data_export_api');
+      expect(user, name).toBe(SERVICE_ROLES[login]);
       expect(connects, name).toHaveLength(1);
       expect(JSON.stringify(connects[0]!.Resource), name).toContain(`:dbuser:`);
       expect(JSON.stringify(connects[0]!.Resource), name).toContain(`/${user}`);
