@@ -7,9 +7,7 @@ import type { GatewayRoute, ProxyHandler } from './gateway.js';
  * the OpenAPI document needs a key only; every other route needs both. The local runtime and the
  * tests that drive the API over HTTP build their gateway from this one mapping.
  */
-export function gatewayRoutes(
-  handlerOf: (name: RouteName, handlerFile: string) => () => Promise<ProxyHandler>,
-): GatewayRoute[] {
+export function gatewayRoutes(handlerOf: (name: RouteName) => () => Promise<ProxyHandler>): GatewayRoute[] {
   return (Object.keys(API_ROUTES) as RouteName[]).map((name) => {
     const route = API_ROUTES[name];
     return {
@@ -18,7 +16,7 @@ export function gatewayRoutes(
       functionName: name,
       authorizer: route.auth === 'bearer',
       apiKeyRequired: route.auth !== 'bearer-or-link',
-      handler: handlerOf(name, route.handler),
+      handler: handlerOf(name),
     };
   });
 }

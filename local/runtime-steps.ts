@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import { createS3Client } from '../functions/adapters/s3/client.js';
 import { SqsExportQueue } from '../functions/adapters/sqs/sqs-export-queue.js';
 import { SqsWebhookQueue } from '../functions/adapters/sqs/sqs-webhook-queue.js';
+import type { RouteName } from '../functions/api/api-routes.js';
 import type { EventPublisher } from '../functions/domain/notifications/export-events.js';
 import type { Mailer } from '../functions/domain/notifications/mailer.js';
 import { nextRunTimes } from '../functions/domain/schedules/eventbridge-cron.js';
@@ -22,6 +23,7 @@ import { gatewayRoutes } from './gateway-routes.js';
 import { LOCAL_EVENT_BUS_NAME } from './local-event-bus.js';
 import type { LocalSecrets } from './local-secrets.js';
 import { type OutboxEmail, watchOutbox } from './outbox.js';
+import type { RouteHandler } from './route-handlers.js';
 import type { LocalConfig } from './runtime-config.js';
 import { type Scheduler, startScheduler } from './scheduler.js';
 import type { StopList } from './stop-list.js';
@@ -108,9 +110,9 @@ export async function wireApiHandlers(
     readonly queueUrl: string;
     readonly webhookQueueUrl: string;
   },
-): Promise<void> {
+): Promise<Readonly<Record<RouteName, RouteHandler>>> {
   const { buildApiDeps } = await import('../functions/wiring/api-context.js');
-  const { setApiDeps } = await import('../functions/wiring/api/provided.js');
+  const { routeHandlers } = await import('./route-handlers.js');
   const sql = postgres(handlerConfig.DATABASE_URL!, {
     max: 8,
     idle_timeout: 20,
@@ -118,16 +120,16 @@ export async function wireApiHandlers(
     onnotice: () => {},
   });
   step.stops.add('API connections', () => sql.end({ timeout: 2 }));
-  setApiDeps(
-    buildApiDeps({
-      config: handlerConfig,
-      sql,
-      linkSecret: async () => secrets.linkSecret,
-      s3: createS3Client({ endpoint: aws.s3Endpoint, region: handlerConfig.AWS_REGION }),
-      queue: new SqsExportQueue({ client: aws.sqs, queueUrl: aws.queueUrl }),
-      webhookQueue: new SqsWebhookQueue({ client: aws.sqs, queueUrl: aws.webhookQueueUrl }),
-    }),
-  );
+  const deps = buildApiDeps({
+    config: handlerConfig,
+    sql,
+    linkSecret: async () => secrets.linkSecret,
+    s3: createS3Client({ endpoint: aws.s3Endpoint, region: handlerConfig.AWS_REGION }),
+    queue: new SqsExportQueue({ client: aws.sqs, queueUrl: aws.queueUrl }),
+    webhookQueue: new SqsWebhookQueue({ client: aws.sqs, queueUrl: aws.webhookQueueUrl }),
+  });
+  // One process serves every route: each route's own factory, over one set of dependencies.
+  return routeHandlers(() => deps);
 }
 
 async function importHandler<T>(file: string): Promise<T> {
@@ -141,14 +143,16 @@ async function importHandler<T>(file: string): Promise<T> {
  * key and the usage plan, and the web console's files at `/console/`. Every handler loads now: a
  * broken one fails the start, not the first request.
  */
-export async function startApiGateway(step: Step, port: number, apiKey: string): Promise<void> {
+export async function startApiGateway(
+  step: Step,
+  port: number,
+  apiKey: string,
+  handlers: Readonly<Record<RouteName, RouteHandler>>,
+): Promise<void> {
   const { config } = step;
   const authorizer = once(() => importHandler<AuthorizerHandler>(handlerEntryPath('authorizer')));
-  const handlersDir = path.dirname(handlerEntryPath('authorizer'));
-  const routes: GatewayRoute[] = gatewayRoutes((_name, file) =>
-    once(() => importHandler<ProxyHandler>(path.join(handlersDir, file))),
-  );
-  await Promise.all([authorizer(), ...routes.map((route) => route.handler())]);
+  const routes: GatewayRoute[] = gatewayRoutes((name) => async () => handlers[name] as ProxyHandler);
+  await authorizer();
   const gateway = await startGateway({
     routes,
     authorizer,

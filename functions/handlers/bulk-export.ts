@@ -3,7 +3,7 @@ import { httpHandler, json, jsonBody, parseHeaders, parseQuery, principalFromEve
 import { ValidationError } from '../domain/errors.js';
 import { type BulkExportDeps, requestBulkExport } from '../domain/jobs/request-bulk-export.js';
 import { apiAudit, apiJobs, apiRateLimiter } from '../wiring/api/database.js';
-import { apiSetting } from '../wiring/api/provided.js';
+import { apiSetting } from '../wiring/api/parts.js';
 import { apiQueue } from '../wiring/api/queue.js';
 
 const route = API_ROUTES.bulkExport;

@@ -2,7 +2,7 @@ import { API_ROUTES } from '../api/api-routes.js';
 import { acceptsJson, header, httpHandler, json, parsePath, parseQuery, redirect } from '../api/http.js';
 import { type DownloadDeps, downloadJob } from '../domain/downloads/download-job.js';
 import { apiAudit, apiJobs } from '../wiring/api/database.js';
-import { apiSetting } from '../wiring/api/provided.js';
+import { apiSetting } from '../wiring/api/parts.js';
 import { apiStores } from '../wiring/api/stores.js';
 import { apiLinkSecret, apiTokens } from '../wiring/api/tokens.js';
 

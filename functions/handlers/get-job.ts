@@ -2,7 +2,7 @@ import { API_ROUTES } from '../api/api-routes.js';
 import { httpHandler, json, parsePath, parseQuery, principalFromEvent } from '../api/http.js';
 import { getJob, type JobQueryDeps } from '../domain/jobs/job-queries.js';
 import { apiAudit, apiJobs } from '../wiring/api/database.js';
-import { apiSetting } from '../wiring/api/provided.js';
+import { apiSetting } from '../wiring/api/parts.js';
 
 const route = API_ROUTES.getJob;
 

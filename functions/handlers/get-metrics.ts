@@ -2,7 +2,7 @@ import { API_ROUTES } from '../api/api-routes.js';
 import { httpHandler, json, parseQuery, principalFromEvent } from '../api/http.js';
 import { getMetrics, type MetricsDeps } from '../domain/jobs/export-insights.js';
 import { apiAudit, apiJobs } from '../wiring/api/database.js';
-import { apiClock } from '../wiring/api/provided.js';
+import { systemClock } from '../wiring/api/parts.js';
 
 const route = API_ROUTES.getMetrics;
 
@@ -21,5 +21,5 @@ export function createHandler(deps: () => MetricsDeps | Promise<MetricsDeps>) {
 export const handler = createHandler(() => ({
   jobs: apiJobs(),
   audit: apiAudit(),
-  now: apiClock(),
+  now: systemClock,
 }));

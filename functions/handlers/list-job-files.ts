@@ -3,7 +3,7 @@ import { httpHandler, json, parsePath, parseQuery, principalFromEvent } from '..
 import { listJobFiles } from '../domain/downloads/list-job-files.js';
 import type { JobQueryDeps } from '../domain/jobs/job-queries.js';
 import { apiAudit, apiJobs } from '../wiring/api/database.js';
-import { apiSetting } from '../wiring/api/provided.js';
+import { apiSetting } from '../wiring/api/parts.js';
 
 const route = API_ROUTES.listJobFiles;
 

@@ -2,7 +2,7 @@ import { API_ROUTES } from '../api/api-routes.js';
 import { httpHandler, json, parseQuery, principalFromEvent } from '../api/http.js';
 import { listSchedules, type ScheduleDeps } from '../domain/schedules/schedule-runs.js';
 import { apiAudit } from '../wiring/api/database.js';
-import { apiClock, apiSetting } from '../wiring/api/provided.js';
+import { apiSetting, systemClock } from '../wiring/api/parts.js';
 
 const route = API_ROUTES.listSchedules;
 
@@ -19,5 +19,5 @@ export function createHandler(deps: () => ScheduleDeps | Promise<ScheduleDeps>) 
 export const handler = createHandler(() => ({
   audit: apiAudit(),
   bucket: apiSetting('bucket'),
-  now: apiClock(),
+  now: systemClock,
 }));

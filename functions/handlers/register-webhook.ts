@@ -2,7 +2,7 @@ import { API_BASE_PATH, API_ROUTES } from '../api/api-routes.js';
 import { httpHandler, json, parseBody, parseQuery, principalFromEvent } from '../api/http.js';
 import { type RegisterWebhookDeps, registerWebhook } from '../domain/webhooks/webhook-admin.js';
 import { apiAudit } from '../wiring/api/database.js';
-import { apiSetting } from '../wiring/api/provided.js';
+import { apiSetting } from '../wiring/api/parts.js';
 import { apiSecretBox } from '../wiring/api/webhook-key.js';
 import { apiResolver, apiWebhooks, apiWebhookUrlPolicy } from '../wiring/api/webhooks.js';
 

@@ -2,7 +2,7 @@ import { API_BASE_PATH, API_ROUTES } from '../api/api-routes.js';
 import { httpHandler, json, parseBody, parsePath, parseQuery, principalFromEvent } from '../api/http.js';
 import { type RunScheduleDeps, runSchedule } from '../domain/schedules/schedule-runs.js';
 import { apiAudit, apiJobs, apiLeases, apiRateLimiter } from '../wiring/api/database.js';
-import { apiClock, apiSetting } from '../wiring/api/provided.js';
+import { apiSetting, systemClock } from '../wiring/api/parts.js';
 import { apiQueue } from '../wiring/api/queue.js';
 
 const route = API_ROUTES.runSchedule;
@@ -31,7 +31,7 @@ export function createHandler(
 export const handler = createHandler(() => ({
   audit: apiAudit(),
   bucket: apiSetting('bucket'),
-  now: apiClock(),
+  now: systemClock,
   leases: apiLeases(),
   jobs: apiJobs(),
   queue: apiQueue(),

@@ -4,7 +4,7 @@ import type { AuditLog } from '../domain/access/audit-log.js';
 import { sendTestEvent } from '../domain/webhooks/webhook-admin.js';
 import type { WebhookDeliveries, WebhookQueue, WebhookStore } from '../domain/webhooks/webhooks.js';
 import { apiAudit } from '../wiring/api/database.js';
-import { apiClock } from '../wiring/api/provided.js';
+import { systemClock } from '../wiring/api/parts.js';
 import { apiWebhookQueue } from '../wiring/api/webhook-queue.js';
 import { apiWebhookDeliveries, apiWebhooks } from '../wiring/api/webhooks.js';
 
@@ -34,5 +34,5 @@ export const handler = createHandler(() => ({
   audit: apiAudit(),
   webhookDeliveries: apiWebhookDeliveries(),
   webhookQueue: apiWebhookQueue(),
-  now: apiClock(),
+  now: systemClock,
 }));

@@ -11,7 +11,7 @@ import {
 } from '../api/http.js';
 import { requestUserExport, type UserExportDeps } from '../domain/jobs/request-user-export.js';
 import { apiAudit, apiDatabase, apiJobs, apiRateLimiter } from '../wiring/api/database.js';
-import { apiSetting } from '../wiring/api/provided.js';
+import { apiSetting } from '../wiring/api/parts.js';
 import { apiQueue } from '../wiring/api/queue.js';
 
 const route = API_ROUTES.userExport;

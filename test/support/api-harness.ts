@@ -11,27 +11,10 @@ import { BearerTokenVerifier } from '../../functions/domain/access/auth.js';
 import type { ExportQueue } from '../../functions/domain/jobs/export-queue.js';
 import type { HostResolver } from '../../functions/domain/webhooks/webhook-url.js';
 import { createAuthorizer } from '../../functions/handlers/authorizer.js';
-import { createHandler as bulkExport } from '../../functions/handlers/bulk-export.js';
-import { createHandler as cancelJob } from '../../functions/handlers/cancel-job.js';
-import { createHandler as deleteWebhook } from '../../functions/handlers/delete-webhook.js';
-import { createHandler as downloadJob } from '../../functions/handlers/download-job.js';
-import { handler as getCatalogue } from '../../functions/handlers/get-catalogue.js';
-import { createHandler as getJob } from '../../functions/handlers/get-job.js';
-import { createHandler as getLimits } from '../../functions/handlers/get-limits.js';
-import { createHandler as getMetrics } from '../../functions/handlers/get-metrics.js';
-import { createHandler as listJobFiles } from '../../functions/handlers/list-job-files.js';
-import { createHandler as listJobs } from '../../functions/handlers/list-jobs.js';
-import { createHandler as listSchedules } from '../../functions/handlers/list-schedules.js';
-import { createHandler as listWebhookDeliveries } from '../../functions/handlers/list-webhook-deliveries.js';
-import { createHandler as listWebhooks } from '../../functions/handlers/list-webhooks.js';
-import { handler as openapi } from '../../functions/handlers/openapi.js';
-import { createHandler as registerWebhook } from '../../functions/handlers/register-webhook.js';
-import { createHandler as runSchedule } from '../../functions/handlers/run-schedule.js';
-import { createHandler as testWebhook } from '../../functions/handlers/test-webhook.js';
-import { createHandler as userExport } from '../../functions/handlers/user-export.js';
 import { loadConfig } from '../../functions/platform/config.js';
 import { buildApiDeps } from '../../functions/wiring/api-context.js';
 import type { ApiDeps } from '../../functions/wiring/api-deps.js';
+import { routeHandlers } from '../../local/route-handlers.js';
 import {
   type ApiEventInit,
   type ApiHandler,
@@ -135,27 +118,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     webhookQueue: new SqsWebhookQueue({ client: sqs, queueUrl: webhookQueue.QueueUrl! }),
     ...(options.resolver && { resolver: options.resolver }),
   });
-  const provide = () => Promise.resolve(deps);
-  const handlers: Record<RouteName, ApiHandler> = {
-    userExport: userExport(provide),
-    bulkExport: bulkExport(provide),
-    listJobs: listJobs(provide),
-    getJob: getJob(provide),
-    cancelJob: cancelJob(provide),
-    listJobFiles: listJobFiles(provide),
-    downloadJob: downloadJob(provide),
-    listSchedules: listSchedules(provide),
-    runSchedule: runSchedule(provide),
-    getMetrics: getMetrics(provide),
-    getLimits: getLimits(provide),
-    getCatalogue: getCatalogue as unknown as ApiHandler,
-    registerWebhook: registerWebhook(provide),
-    listWebhooks: listWebhooks(provide),
-    deleteWebhook: deleteWebhook(provide),
-    listWebhookDeliveries: listWebhookDeliveries(provide),
-    testWebhook: testWebhook(provide),
-    openapi: openapi as unknown as ApiHandler,
-  };
+  const handlers = routeHandlers(() => deps) as Record<RouteName, ApiHandler>;
   const verifier = new BearerTokenVerifier({ secret: TEST_JWT_SECRET });
   const authorizer = createAuthorizer(() => verifier);
   return {

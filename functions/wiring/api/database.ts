@@ -7,7 +7,6 @@ import { PostgresRateLimiter } from '../../adapters/postgres/postgres-rate-limit
 import { type Config, config } from '../../platform/config.js';
 import { databaseConnection, lambdaSql } from '../../platform/lambda-sql.js';
 import { once } from '../../platform/once.js';
-import { part } from './provided.js';
 
 /** One Postgres connection per execution environment, as the function's own database login. */
 const sql = once(() => lambdaSql(databaseConnection(config())));
@@ -16,11 +15,11 @@ const sql = once(() => lambdaSql(databaseConnection(config())));
 export const rateLimiterOf = (db: Sql, cfg: Config, now: () => Date) =>
   new PostgresRateLimiter(db, { max: cfg.RATE_LIMIT_MAX, windowSeconds: cfg.RATE_LIMIT_WINDOW_SECONDS, now });
 
-export const apiJobs = part('jobs', () => new PostgresExportJobs(sql()));
-export const apiLeases = part('leases', () => new PostgresJobLeases(sql()));
-export const apiAudit = part('audit', () => new PostgresAuditLog(sql()));
-export const apiDatabase = part('database', () => new PostgresExportDatabase(sql()));
-export const apiRateLimiter = part('rateLimiter', () => rateLimiterOf(sql(), config(), () => new Date()));
+export const apiJobs = once(() => new PostgresExportJobs(sql()));
+export const apiLeases = once(() => new PostgresJobLeases(sql()));
+export const apiAudit = once(() => new PostgresAuditLog(sql()));
+export const apiDatabase = once(() => new PostgresExportDatabase(sql()));
+export const apiRateLimiter = once(() => rateLimiterOf(sql(), config(), () => new Date()));
 
 /** The same connection, for the wiring modules of other parts (webhooks). */
 export const apiConnection = sql;

@@ -1,8 +1,5 @@
 import { SqsExportQueue } from '../../adapters/sqs/sqs-export-queue.js';
 import { exportQueueUrl, sqsClient } from '../../platform/aws/sqs-client.js';
-import { part } from './provided.js';
+import { once } from '../../platform/once.js';
 
-export const apiQueue = part(
-  'queue',
-  () => new SqsExportQueue({ client: sqsClient(), queueUrl: exportQueueUrl() }),
-);
+export const apiQueue = once(() => new SqsExportQueue({ client: sqsClient(), queueUrl: exportQueueUrl() }));

@@ -2,8 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectDownloads } from '../../adapters/s3/s3-object-downloads.js';
 import { s3Client } from '../../platform/aws/s3-client.js';
 import { config } from '../../platform/config.js';
-import { perKey } from '../../platform/once.js';
-import { part } from './provided.js';
+import { once, perKey } from '../../platform/once.js';
 
 /** The downloads of each bucket on `client`; no bucket is `defaultBucket`. */
 export const storesOf = (client: S3Client, defaultBucket: string) => {
@@ -11,4 +10,4 @@ export const storesOf = (client: S3Client, defaultBucket: string) => {
   return (bucket: string = defaultBucket) => store(bucket);
 };
 
-export const apiStores = part('storeFor', () => storesOf(s3Client(), config().EXPORT_BUCKET));
+export const apiStores = once(() => storesOf(s3Client(), config().EXPORT_BUCKET));

@@ -2,15 +2,12 @@ import { DnsHostResolver } from '../../adapters/http/dns-host-resolver.js';
 import { PostgresWebhookDeliveries } from '../../adapters/postgres/postgres-webhook-deliveries.js';
 import { PostgresWebhookStore } from '../../adapters/postgres/postgres-webhook-store.js';
 import { config } from '../../platform/config.js';
+import { once } from '../../platform/once.js';
 import { apiConnection } from './database.js';
-import { part } from './provided.js';
 
-export const apiWebhooks = part('webhooks', () => new PostgresWebhookStore(apiConnection()));
-export const apiWebhookDeliveries = part(
-  'webhookDeliveries',
-  () => new PostgresWebhookDeliveries(apiConnection()),
-);
-export const apiResolver = part('resolver', () => new DnsHostResolver());
-export const apiWebhookUrlPolicy = part('webhookUrlPolicy', () => ({
+export const apiWebhooks = once(() => new PostgresWebhookStore(apiConnection()));
+export const apiWebhookDeliveries = once(() => new PostgresWebhookDeliveries(apiConnection()));
+export const apiResolver = once(() => new DnsHostResolver());
+export const apiWebhookUrlPolicy = once(() => ({
   allowLoopback: config().WEBHOOK_ALLOW_LOOPBACK,
 }));
