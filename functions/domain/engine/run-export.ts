@@ -6,10 +6,6 @@ import yazl from 'yazl';
 import { ExportCancelledError, ExportError } from '../errors.js';
 import { attachmentDisposition } from './content-disposition.js';
 import { coalesce } from './encoding/coalesce.js';
-import { csvCopy, jsonLinesCopy, parquetCopy, xmlValuesCopy } from './encoding/copy-statements.js';
-import { jsonArrayBody } from './encoding/json-rows.js';
-import { parquetFile } from './encoding/parquet-file.js';
-import { xmlAttribute, xmlRows } from './encoding/xml-rows.js';
 import {
   type Compression,
   deflatesInZip,
@@ -17,13 +13,11 @@ import {
   layoutFor,
   objectTypeFor,
 } from './export-format.js';
-import type { ExportSource } from './export-source.js';
+import { codecFor, type DocumentInfo, type EncodedSection } from './format-codec.js';
 import type { ExportDatabase, ObjectStore, Snapshot, StoredObject } from './ports.js';
 
 /** A source of an export; `single` sections (the user profile) are one object, not a list. */
-export interface ExportSection extends ExportSource {
-  readonly single?: boolean;
-}
+export type ExportSection = EncodedSection;
 
 /** Everything the engine needs to write one export object. */
 export interface ExportPlan {
@@ -77,8 +71,6 @@ export interface ExportEngineDeps {
   readonly database: ExportDatabase;
   readonly store: ObjectStore;
 }
-
-const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
 /**
  * Streams the sections of `plan` from one REPEATABLE READ snapshot through their encoder (and
@@ -170,96 +162,59 @@ async function writeExport(
   uploading.catch(fail);
   plumbing.catch(fail);
 
-  /** One COPY through `stages`; `onRows`, when given, counts its rows (one chunk each). */
-  const copy = async (
-    statement: string,
-    section: ExportSection,
-    onRows: ((rows: number) => void) | undefined,
-    ...stages: Transform[]
-  ) => {
+  const codec = codecFor(plan.format);
+  const doc: DocumentInfo = { exportedAt, ...(plan.rootElement && { rootElement: plan.rootElement }) };
+
+  /**
+   * One section through the codec into its sink: the document itself, or its own zip entry. Its
+   * text and rows all go to that sink, which a zip entry ends and the document does not.
+   */
+  const writeSection = async (section: ExportSection, index: number) => {
     if (failure) throw failure;
-    const rows = await snapshot.copyOut(statement, section.params);
+    const sink = zip ? new PassThrough() : document;
+    if (zip) {
+      sink.on('error', ignore);
+      live.add(sink);
+      zip.addReadStream(sink as PassThrough, `${section.name}.${plan.format}`, {
+        mtime: snapshot.startedAt,
+        compress: deflatesInZip(plan.format),
+      });
+    }
+    const rowsDone = (n: number) => {
+      counts[index] = (counts[index] ?? 0) + n;
+      progress.addRows(index, n);
+    };
+    await writeText(sink, codec.sectionStart(section, index));
+    const encoding = codec.encode(section, {
+      formulaGuard: plan.formulaGuard,
+      continued: false,
+      onRows: rowsDone,
+      document: doc,
+    });
+    const rows = await snapshot.copyOut(encoding.statement, section.params);
     rows.on('error', ignore);
     live.add(rows);
     try {
       if (failure) throw failure;
-      const sink = zip ? new PassThrough() : document;
-      if (zip) {
-        sink.on('error', ignore);
-        live.add(sink);
-        zip.addReadStream(sink as PassThrough, `${section.name}.${plan.format}`, {
-          mtime: snapshot.startedAt,
-          compress: deflatesInZip(plan.format),
-        });
-      }
-      await pipeline([rows, coalesce(undefined, onRows), ...stages, sink], { end: !!zip });
+      await pipeline(
+        [rows, coalesce(undefined, encoding.countCopyRows ? rowsDone : undefined), ...encoding.stages, sink],
+        { end: false },
+      );
     } finally {
       live.delete(rows);
     }
+    await writeText(sink, codec.sectionEnd(section, counts[index] ?? 0));
+    if (zip) sink.end();
   };
-  const write = (text: string) => writeText(document, text);
 
   try {
-    if (plan.format === 'json') await write('{');
-    if (plan.format === 'xml')
-      await write(
-        `<?xml version="1.0" encoding="UTF-8"?>\n<${plan.rootElement ?? 'export'} xmlns:xsi="${XSI}" exportedAt="${xmlAttribute(exportedAt)}">\n`,
-      );
+    // A zip holds formats whose document has no text of its own: each entry is a whole file.
+    await writeText(document, codec.documentStart(doc));
     for (const [i, section] of plan.sections.entries()) {
-      const rowsDone = (n: number) => {
-        counts[i] = (counts[i] ?? 0) + n;
-        progress.addRows(i, n);
-      };
-      switch (plan.format) {
-        case 'csv': {
-          // The first row is the header.
-          let header = true;
-          await copy(csvCopy(section, plan.formulaGuard), section, (n) => {
-            rowsDone(header ? n - 1 : n);
-            header = false;
-          });
-          break;
-        }
-        case 'ndjson':
-          await copy(jsonLinesCopy(section), section, rowsDone);
-          break;
-        case 'json':
-          await write(`${i > 0 ? ',\n' : ''}${JSON.stringify(section.name)}:`);
-          if (!section.single) await write('[\n');
-          await copy(jsonLinesCopy(section), section, rowsDone, jsonArrayBody());
-          if (!section.single) await write('\n]');
-          // A single section without its row (no profile) is null, not nothing.
-          else if ((counts[i] ?? 0) === 0) await write('null');
-          break;
-        case 'parquet':
-          await copy(
-            parquetCopy(section),
-            section,
-            undefined,
-            parquetFile(section.columns, {
-              sourceName: section.name,
-              metadata: { exported_at: exportedAt },
-              onRows: rowsDone,
-            }),
-          );
-          break;
-        case 'xml': {
-          const columns = section.columns.map((c) => c.name);
-          await write(`<${section.name}>${section.single ? '' : '\n'}`);
-          await copy(
-            xmlValuesCopy(section),
-            section,
-            undefined,
-            xmlRows(columns, section.single ? null : 'row', rowsDone),
-          );
-          await write(`</${section.name}>\n`);
-          break;
-        }
-      }
+      await writeSection(section, i);
       progress.sectionDone(i, counts[i] ?? 0);
     }
-    if (plan.format === 'json') await write(`,\n"exportedAt":${JSON.stringify(exportedAt)}}\n`);
-    if (plan.format === 'xml') await write(`</${plan.rootElement ?? 'export'}>\n`);
+    await writeText(document, codec.documentEnd(doc));
     if (zip) zip.end();
     else document.end();
     await plumbing;
@@ -288,7 +243,7 @@ async function writeExport(
 
 function writeText(stream: Writable, text: string): Promise<void> {
   if (stream.destroyed) return Promise.reject(stream.errored ?? new Error('stream closed'));
-  if (stream.write(text)) return Promise.resolve();
+  if (text === '' || stream.write(text)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       stream.off('drain', onDrain);

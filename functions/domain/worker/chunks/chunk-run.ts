@@ -1,3 +1,4 @@
+import { codecFor } from '../../engine/format-codec.js';
 import { ExportCancelledError, LeaseLostError, TimeBudgetExceededError } from '../../errors.js';
 import type { ExportJob } from '../../jobs/export-job.js';
 import { errorDetail, toJobError } from '../../jobs/failure-reasons.js';
@@ -136,9 +137,9 @@ class ChunkRun {
     }
   }
 
-  /** A Parquet chunk restarts from its beginning; it may do so only as often as a message is received. */
+  /** A chunk of a format that cannot continue a file restarts it; only as often as a message is received. */
   private canContinue(): boolean {
-    return this.job.format !== 'parquet' || this.chunk.invocations < this.input.maxReceiveCount;
+    return codecFor(this.job.format).continuable || this.chunk.invocations < this.input.maxReceiveCount;
   }
 
   /** Releases the chunk with its checkpoint and queues the message that continues it. */

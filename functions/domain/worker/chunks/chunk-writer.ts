@@ -9,12 +9,9 @@ import {
   tableSource,
 } from '../../catalogue/table-source.js';
 import { coalesce } from '../../engine/encoding/coalesce.js';
-import { csvCopy, jsonLinesCopy, parquetCopy, xmlValuesCopy } from '../../engine/encoding/copy-statements.js';
-import { jsonArrayBody } from '../../engine/encoding/json-rows.js';
-import { parquetFile } from '../../engine/encoding/parquet-file.js';
-import { xmlAttribute, xmlRows } from '../../engine/encoding/xml-rows.js';
 import type { Compression, ExportFormat } from '../../engine/export-format.js';
 import type { ExportSource } from '../../engine/export-source.js';
+import { codecFor, type DocumentInfo } from '../../engine/format-codec.js';
 import type { MultipartObject, MultipartUploads, UploadedPart } from '../../engine/multipart-uploads.js';
 import type { ExportDatabase, Snapshot } from '../../engine/ports.js';
 import { ExportCancelledError } from '../../errors.js';
@@ -70,8 +67,6 @@ export interface ChunkWriterDeps {
   readonly uploads: MultipartUploads;
 }
 
-const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
-
 /**
  * Writes one chunk into its multipart upload, or continues it from `checkpoint`. Text formats are
  * read in slices of the key range (one COPY each, in key order); a part is sealed when a slice
@@ -101,7 +96,7 @@ export async function writeChunk(
   options: ChunkWriteOptions,
 ): Promise<ChunkWriteOutcome> {
   // A Parquet chunk never continues: its parts so far are replaced from part 1.
-  const resume = spec.format === 'parquet' && !checkpoint?.completed ? null : checkpoint;
+  const resume = !codecFor(spec.format).continuable && !checkpoint?.completed ? null : checkpoint;
   if (resume?.completed) return readBack(deps.uploads, resume, resume.completed.etag);
   // Bytes already stored cannot be hashed here: such a file is digested by reading it back.
   const hasher = resume && resume.parts.length > 0 ? null : createHash('sha256');
@@ -158,41 +153,35 @@ export async function writeChunk(
     return point;
   };
   const inFlight = new UploadInFlight<ChunkCheckpoint>();
+  const codec = codecFor(spec.format);
+  const doc: DocumentInfo = { exportedAt: spec.exportedAt };
+  /** The chunk's whole range as one source: its name and columns, and Parquet's one COPY. */
+  const whole = tableSource(spec.table, spec.filter, spec.columns, rangeOf(spec, spec.range.from));
+  const counted = (n: number) => {
+    read.rows += n;
+    report();
+  };
+  const encode = (source: ExportSource, continued: boolean) =>
+    codec.encode(source, { formulaGuard: spec.formulaGuard, continued, onRows: counted, document: doc });
 
   try {
     const fresh = parts.length === 0;
     const result = await deps.database.withSnapshot(
       async (snapshot): Promise<ChunkWriteOutcome | undefined> => {
-        if (fresh) await buffer.write(documentStart(spec));
-        if (spec.format === 'parquet') {
-          const source = tableSource(spec.table, spec.filter, spec.columns, rangeOf(spec, spec.range.from));
-          await copyInto(
-            snapshot,
-            parquetCopy(source),
-            source,
-            buffer,
-            options.signal,
-            [
-              parquetFile(source.columns, {
-                sourceName: spec.table.name,
-                metadata: { exported_at: spec.exportedAt },
-                onRows: (n) => {
-                  read.rows += n;
-                  report();
-                },
-              }),
-            ],
-            {
-              afterWrite: async () => {
-                inFlight.throwIfFailed();
-                if (buffer.size < partSize()) return;
-                await inFlight.settle();
-                // Parquet parts carry no checkpoint: a Parquet chunk restarts from its beginning.
-                const part = await seal();
-                inFlight.start(() => store(part, false));
-              },
+        if (fresh) await buffer.write(codec.documentStart(doc) + codec.sectionStart(whole, 0));
+        if (!codec.continuable) {
+          const encoding = encode(whole, false);
+          await copyInto(snapshot, encoding.statement, whole, buffer, options.signal, encoding.stages, {
+            onRows: encoding.countCopyRows ? counted : undefined,
+            afterWrite: async () => {
+              inFlight.throwIfFailed();
+              if (buffer.size < partSize()) return;
+              await inFlight.settle();
+              // Parquet parts carry no checkpoint: a Parquet chunk restarts from its beginning.
+              const part = await seal();
+              inFlight.start(() => store(part, false));
             },
-          );
+          });
           read.lastKey = spec.range.to;
           return undefined;
         }
@@ -210,13 +199,11 @@ export async function writeChunk(
           );
           if (end === null) break;
           const source = tableSource(spec.table, spec.filter, spec.columns, { after, upTo: end });
-          const counted = (n: number) => {
-            read.rows += n;
-            report();
-          };
-          const continued = read.rows > 0;
-          const [statement, stages, onRows] = sliceEncoding(spec, source, continued, counted);
-          await copyInto(snapshot, statement, source, buffer, options.signal, stages, { onRows });
+          const encoding = encode(source, read.rows > 0);
+          const onRows = encoding.countCopyRows ? counted : undefined;
+          await copyInto(snapshot, encoding.statement, source, buffer, options.signal, encoding.stages, {
+            onRows,
+          });
           after = end;
           read.lastKey = end;
           if (buffer.size >= partSize()) {
@@ -242,7 +229,7 @@ export async function writeChunk(
     await inFlight.settle();
     if (result) return result;
     checkAbort();
-    await buffer.write(documentEnd(spec));
+    await buffer.write(codec.sectionEnd(whole, read.rows) + codec.documentEnd(doc));
     const last = await seal(nextPart === 1);
     // S3 takes an empty last part, but there is no need for one.
     const end =
@@ -287,69 +274,6 @@ async function readBack(
 
 function rangeOf(spec: ChunkWriteSpec, after: string | null): KeyRange {
   return { after, upTo: spec.range.to };
-}
-
-/**
- * The COPY statement of a slice, the stages that turn its output into the file's format, and
- * `counted` when the COPY's rows are the file's (counted as they pass), not counted by a stage.
- */
-function sliceEncoding(
-  spec: ChunkWriteSpec,
-  source: ExportSource,
-  continued: boolean,
-  counted: (rows: number) => void,
-): [string, Transform[], ((rows: number) => void) | undefined] {
-  switch (spec.format) {
-    case 'csv':
-      // The header is the document's start, written once per file.
-      return [csvCopy(source, spec.formulaGuard, false), [], counted];
-    case 'ndjson':
-      return [jsonLinesCopy(source), [], counted];
-    case 'json':
-      return [jsonLinesCopy(source), [jsonArrayBody(continued)], counted];
-    case 'xml':
-      return [
-        xmlValuesCopy(source),
-        [
-          xmlRows(
-            source.columns.map((c) => c.name),
-            'row',
-            counted,
-          ),
-        ],
-        undefined,
-      ];
-    case 'parquet':
-      throw new Error('parquet chunks are one COPY, not slices');
-  }
-}
-
-/** What a file of the format starts with: the CSV header row, the JSON or XML document's opening. */
-function documentStart(spec: ChunkWriteSpec): string {
-  const name = spec.table.name;
-  const columns = spec.columns ?? spec.table.columns.map((c) => c.name);
-  switch (spec.format) {
-    case 'csv':
-      // Catalogue column names are plain identifiers, which COPY's header never quotes.
-      return `${columns.join(',')}\n`;
-    case 'json':
-      return `{${JSON.stringify(name)}:[\n`;
-    case 'xml':
-      return `<?xml version="1.0" encoding="UTF-8"?>\n<export xmlns:xsi="${XSI}" exportedAt="${xmlAttribute(spec.exportedAt)}">\n<${name}>\n`;
-    default:
-      return '';
-  }
-}
-
-function documentEnd(spec: ChunkWriteSpec): string {
-  switch (spec.format) {
-    case 'json':
-      return `\n],\n"exportedAt":${JSON.stringify(spec.exportedAt)}}\n`;
-    case 'xml':
-      return `</${spec.table.name}>\n</export>\n`;
-    default:
-      return '';
-  }
 }
 
 /**
