@@ -1,0 +1,65 @@
+import { API_TABLES, NOTHING } from '../../wiring/handler-needs.js';
+import {
+  CatalogueResponse,
+  LimitsResponse,
+  MetricsQuery,
+  MetricsResponse,
+  NoParams,
+} from '../api-schemas.js';
+import type { RouteSpec } from '../route-spec.js';
+
+/** Routes that describe the service: metrics, the caller's limits, the catalogue, the OpenAPI document. */
+export const SERVICE_ROUTES = {
+  getMetrics: {
+    operationId: 'getMetrics',
+    method: 'get',
+    path: '/metrics',
+    handler: 'get-metrics.ts',
+    summary: 'Job totals, outcomes, durations, rows and bytes, by kind and format',
+    access: 'admin',
+    auth: 'bearer',
+    rateLimited: false,
+    needs: API_TABLES,
+    query: MetricsQuery,
+    responses: { 200: { description: 'the metrics', schema: MetricsResponse } },
+  },
+  getLimits: {
+    operationId: 'getLimits',
+    method: 'get',
+    path: '/limits',
+    handler: 'get-limits.ts',
+    summary: "The caller's remaining export requests and when the window resets",
+    access: 'any',
+    auth: 'bearer',
+    rateLimited: false,
+    needs: API_TABLES,
+    query: NoParams,
+    responses: { 200: { description: 'the window', schema: LimitsResponse } },
+  },
+  getCatalogue: {
+    operationId: 'getCatalogue',
+    method: 'get',
+    path: '/catalogue',
+    handler: 'get-catalogue.ts',
+    summary: 'The export catalogue: the tables and columns exports may contain, and each date column',
+    access: 'any',
+    auth: 'bearer',
+    rateLimited: false,
+    needs: NOTHING,
+    query: NoParams,
+    responses: { 200: { description: 'the catalogue', schema: CatalogueResponse } },
+  },
+  openapi: {
+    operationId: 'getOpenApi',
+    method: 'get',
+    path: '/openapi.json',
+    handler: 'openapi.ts',
+    summary: 'This OpenAPI 3.1 document',
+    access: 'public',
+    auth: 'none',
+    rateLimited: false,
+    needs: NOTHING,
+    query: NoParams,
+    responses: { 200: { description: 'the document' } },
+  },
+} as const satisfies Record<string, RouteSpec>;
